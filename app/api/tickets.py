@@ -1,0 +1,223 @@
+"""/api/v1/tickets: intake, search, corrections, history and lifecycle actions."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+
+from app.api.deps import CatalogDep, TicketServiceDep, require_json
+from app.errors import ValidationFailed, field_error
+from app.phone import InvalidPhone, to_e164
+from app.reference.catalog import AreaAmbiguous, AreaNotFound
+from app.text import fold
+from app.tickets.lifecycle import Status
+from app.tickets.repository import TicketFilter, list_tickets
+from app.tickets.schemas import (
+    ActionIn,
+    Channel,
+    DuplicateIn,
+    EventPage,
+    NoteIn,
+    OptionalReasonIn,
+    Priority,
+    ReasonIn,
+    RequestInfoIn,
+    ResolveIn,
+    TicketCreate,
+    TicketPage,
+    TicketRead,
+    TicketUpdate,
+    TransferIn,
+)
+from app.tickets.service import decode_cursor, etag
+
+router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(require_json)])
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"description": text, "content": {"application/problem+json": {}}}
+    for code, text in {
+        404: "No such ticket",
+        409: "Not allowed in the current status",
+        412: "Stale If-Match",
+        422: "Invalid input; `errors` lists the fields",
+    }.items()
+}
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+@router.post("", status_code=201, response_model=TicketRead, responses=PROBLEMS)
+async def create_ticket(
+    data: TicketCreate,
+    service: TicketServiceDep,
+    response: Response,
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> TicketRead:
+    """Create a ticket; it is routed at once. Retries with the same Idempotency-Key are safe."""
+    ticket, replayed = await service.create(data, idempotency_key)
+    response.headers["Location"] = str(request.url_for("get_ticket", ticket_id=str(ticket.id)))
+    response.headers["ETag"] = etag(ticket)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return await service.read(ticket)
+
+
+@router.get("", response_model=TicketPage)
+async def search_tickets(
+    service: TicketServiceDep,
+    catalog: CatalogDep,
+    status: Annotated[list[Status] | None, Query()] = None,
+    unit: Annotated[list[str] | None, Query(description="Current unit code(s)")] = None,
+    area: Annotated[
+        list[str] | None, Query(description="Area code or name; includes sub-areas")
+    ] = None,
+    topic: Annotated[list[str] | None, Query(description="Topic code; includes subtopics")] = None,
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    channel: Annotated[list[Channel] | None, Query()] = None,
+    received_from: Annotated[datetime | None, Query()] = None,
+    received_to: Annotated[datetime | None, Query()] = None,
+    caller_phone: Annotated[str | None, Query()] = None,
+    q: Annotated[
+        str | None,
+        Query(description="Words in description, address or reference; accents optional"),
+    ] = None,
+    sort: Annotated[str, Query(pattern="^-?received_at$")] = "-received_at",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query()] = None,
+) -> TicketPage:
+    """Tickets matching every filter given, newest first by default, a page at a time."""
+    from app.timefmt import assume_local
+
+    areas: set[str] = set()
+    for text in _split(area):
+        try:
+            areas |= catalog.area_subtree(catalog.resolve_area(text).code)
+        except AreaAmbiguous as exc:
+            for candidate in exc.candidates:
+                areas |= catalog.area_subtree(candidate.code)
+        except AreaNotFound as exc:
+            hint = ", ".join(a.code for a in exc.suggestions)
+            raise ValidationFailed(
+                [field_error(["query", "area"], f"no area '{text}'; closest: {hint}")]
+            ) from exc
+    topics: set[str] = set()
+    for code in _split(topic):
+        service.check_topic(code, ["query", "topic"])
+        topics |= catalog.topic_subtree(code)
+    phone = None
+    if caller_phone:
+        try:
+            phone = to_e164(caller_phone)
+        except InvalidPhone as exc:
+            raise ValidationFailed([field_error(["query", "caller_phone"], str(exc))]) from exc
+    ticket_id = service.parse_reference(q) if q else None
+    flt = TicketFilter(
+        statuses=[s.value for s in status or []],
+        units=_split(unit),
+        areas=sorted(areas),
+        topics=sorted(topics),
+        priorities=[p.value for p in priority or []],
+        channels=[c.value for c in channel or []],
+        received_from=assume_local(received_from) if received_from else None,
+        received_to=assume_local(received_to) if received_to else None,
+        caller_phone=phone,
+        text=None if ticket_id else (fold(q) if q and fold(q) else None),
+        ticket_id=ticket_id,
+    )
+    descending = sort.startswith("-")
+    after = decode_cursor(cursor) if cursor else None
+    rows = await list_tickets(
+        service.session, flt=flt, descending=descending, after=after, limit=limit + 1
+    )
+    return await service.page(rows, limit, descending)
+
+
+@router.get("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)
+async def get_ticket(ticket_id: str, service: TicketServiceDep, response: Response) -> TicketRead:
+    """One ticket by id or reference (HN-2026-000123), with all its assignments."""
+    ticket = await service.load(ticket_id)
+    response.headers["ETag"] = etag(ticket)
+    return await service.read(ticket)
+
+
+@router.patch("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)
+async def update_ticket(
+    ticket_id: str,
+    data: TicketUpdate,
+    service: TicketServiceDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> TicketRead:
+    """Correct topic, area, priority, description or address. Send If-Match to avoid lost updates."""
+    ticket = await service.load(ticket_id, for_update=True)
+    await service.update(ticket, data, if_match)
+    response.headers["ETag"] = etag(ticket)
+    return await service.read(ticket)
+
+
+@router.get("/{ticket_id}/events", response_model=EventPage, responses=PROBLEMS)
+async def ticket_events(ticket_id: str, service: TicketServiceDep) -> EventPage:
+    """The ticket's append-only history, oldest first."""
+    ticket = await service.load(ticket_id)
+    return EventPage(items=await service.events(ticket))
+
+
+ACTION_BODIES: dict[str, tuple[type[ActionIn], str]] = {
+    "acknowledge": (ActionIn, "The unit has seen the ticket and takes it on."),
+    "start": (ActionIn, "Work has started (acknowledges too)."),
+    "request-info": (RequestInfoIn, "Ask the citizen for more; the SLA clock pauses."),
+    "info-received": (ActionIn, "The citizen answered; the SLA clock runs again."),
+    "resolve": (ResolveIn, "The unit resolved it; `resolution` says how."),
+    "reject": (ReasonIn, "Not this unit's jurisdiction; the ticket is routed again without it."),
+    "transfer": (TransferIn, "Hand the ticket to another unit."),
+    "close": (ActionIn, "Close a resolved ticket."),
+    "reopen": (ReasonIn, "Reopen a resolved or closed ticket; a new assignment starts."),
+    "cancel": (OptionalReasonIn, "Cancel a ticket filed in error."),
+    "duplicate": (DuplicateIn, "Mark as a duplicate of another ticket."),
+    "notes": (NoteIn, "Add a note to the history."),
+}
+
+
+def _action_endpoint(action: str, model: type[ActionIn]) -> Any:
+    async def run(ticket_id: str, body: ActionIn, service: Any, response: Response) -> TicketRead:
+        ticket = await service.load(ticket_id, for_update=True)
+        await service.act(ticket, action, body)
+        response.headers["ETag"] = etag(ticket)
+        return await service.read(ticket)
+
+    if any(f.is_required() for f in model.model_fields.values()):
+
+        async def with_body(
+            ticket_id: str,
+            body: Annotated[model, Body()],  # type: ignore[valid-type]
+            service: TicketServiceDep,
+            response: Response,
+        ) -> TicketRead:
+            return await run(ticket_id, body, service, response)
+
+        return with_body
+
+    async def optional_body(
+        ticket_id: str,
+        service: TicketServiceDep,
+        response: Response,
+        body: Annotated[model | None, Body()] = None,  # type: ignore[valid-type]
+    ) -> TicketRead:
+        return await run(ticket_id, body or model(), service, response)
+
+    return optional_body
+
+
+for _action, (_model, _summary) in ACTION_BODIES.items():
+    router.add_api_route(
+        f"/{{ticket_id}}/{_action}",
+        _action_endpoint(_action, _model),
+        methods=["POST"],
+        response_model=TicketRead,
+        responses=PROBLEMS,
+        summary=_summary,
+        name=f"ticket_{_action.replace('-', '_')}",
+    )

@@ -1,0 +1,140 @@
+"""One error family, rendered as application/problem+json (RFC 9457) by one set of handlers."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("hotline.errors")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://hotline1022.dev/problems/"
+
+
+class AppError(Exception):
+    """Base of every error a client can act on; carries its HTTP status and problem fields."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class NotFound(AppError):
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Conflict(AppError):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class InvalidTransition(Conflict):
+    title, slug = "Action not allowed in the current status", "invalid-transition"
+
+
+class PreconditionFailed(AppError):
+    status, title, slug = 412, "Precondition failed", "stale-version"
+
+
+class ValidationFailed(AppError):
+    """A semantic validation error found after parsing: `errors` lists field paths."""
+
+    status, title, slug = 422, "Validation failed", "validation"
+
+    def __init__(self, errors: list[dict[str, Any]], detail: str | None = None):
+        super().__init__(detail or _summarise(errors), errors=errors)
+
+
+def field_error(loc: list[str | int], msg: str, **extra: Any) -> dict[str, Any]:
+    return {"loc": loc, "msg": msg, **extra}
+
+
+def _summarise(errors: list[dict[str, Any]]) -> str:
+    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]]
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    return "; ".join(parts) + more
+
+
+def problem(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    slug: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for err in exc.errors():
+        loc = [p for p in err.get("loc", ()) if p not in ("body",)] or ["body"]
+        item = {"loc": loc, "msg": err.get("msg", "invalid"), "type": err.get("type")}
+        if "input" in err and not isinstance(err["input"], dict | list):
+            item["input"] = err["input"]
+        if err.get("ctx", {}).get("expected"):
+            item["expected"] = str(err["ctx"]["expected"])
+        errors.append(item)
+    return errors
+
+
+_STATUS_SLUGS = {
+    404: ("Not found", "not-found"),
+    405: ("Method not allowed", "method-not-allowed"),
+    413: ("Request body too large", "body-too-large"),
+    415: ("Unsupported media type", "unsupported-media-type"),
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem(
+            request, exc.status, exc.title, exc.detail, exc.slug, exc.headers, **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc)
+        return problem(
+            request, 422, "Validation failed", _summarise(errors), "validation", errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title, slug = _STATUS_SLUGS.get(exc.status_code, ("Error", f"http-{exc.status_code}"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"There is no resource at {request.url.path}; see /docs for the API."
+        if exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}."
+        return problem(request, exc.status_code, title, detail, slug, dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(
+            request,
+            500,
+            "Internal server error",
+            "Something went wrong on our side; nothing was saved. Please retry or report it.",
+            "internal",
+        )

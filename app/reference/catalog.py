@@ -1,0 +1,300 @@
+"""Reference data in memory: areas (with former names), topics and units; pure lookups.
+
+The catalog is built from the files in routing_rules/ and is what intake, filters and routing
+consult on every request: no database round trip for a name lookup.
+"""
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from app.text import fold
+
+# Administrative prefixes people put before a name, folded, with the level they hint at.
+# Longest first so that "thi xa" wins over "x".
+_PREFIXES: list[tuple[str, str]] = sorted(
+    [
+        ("phuong", "ward"),
+        ("p", "ward"),
+        ("xa", "commune"),
+        ("x", "commune"),
+        ("quan", "district"),
+        ("q", "district"),
+        ("huyen", "district"),
+        ("h", "district"),
+        ("thi xa", "district"),
+        ("tx", "district"),
+        ("thi tran", "town"),
+        ("tt", "town"),
+        ("thanh pho", "city"),
+        ("tp", "city"),
+    ],
+    key=lambda p: -len(p[0]),
+)
+
+
+def split_prefix(folded: str) -> tuple[str | None, str]:
+    """'p cau giay' -> ('ward', 'cau giay'); 'cau giay' -> (None, 'cau giay')."""
+    for prefix, level in _PREFIXES:
+        if folded.startswith(prefix + " ") and len(folded) > len(prefix) + 1:
+            return level, folded[len(prefix) + 1 :]
+    return None, folded
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    name: str
+    level: str
+    parent: str | None = None
+    official_code: str | None = None
+
+
+@dataclass(frozen=True)
+class FormerName:
+    """A pre-2025 district or ward name and the current areas that now cover it."""
+
+    name: str
+    level: str
+    areas: tuple[str, ...]
+    district: str | None = None
+
+
+@dataclass(frozen=True)
+class Topic:
+    code: str
+    name: str
+    parent: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    kind: str
+    areas: tuple[str, ...]
+    calendar: str | None = None
+    escalation: str | None = None
+
+
+@dataclass(frozen=True)
+class AreaMatch:
+    """One autocomplete or resolution candidate."""
+
+    area: Area
+    matched: str  # the name or former name that matched
+    former: bool
+    score: float
+
+
+class AreaNotFound(LookupError):
+    def __init__(self, text: str, suggestions: list[Area]):
+        super().__init__(text)
+        self.text = text
+        self.suggestions = suggestions
+
+
+class AreaAmbiguous(LookupError):
+    def __init__(self, text: str, candidates: list[Area]):
+        super().__init__(text)
+        self.text = text
+        self.candidates = candidates
+
+
+@dataclass
+class _Entry:
+    """A searchable name: a current area's own name or a former name."""
+
+    label: str
+    folded: str  # whole folded name, e.g. "phuong cau giay"
+    bare: str  # folded without the administrative prefix, e.g. "cau giay"
+    level: str
+    codes: tuple[str, ...]
+    former: bool
+
+
+@dataclass
+class Catalog:
+    areas: dict[str, Area]
+    topics: dict[str, Topic]
+    units: dict[str, Unit]
+    former: list[FormerName] = field(default_factory=list)
+    triage_unit: str = "tong-dai-1022"
+
+    def __post_init__(self) -> None:
+        self._children: dict[str, list[str]] = {}
+        for area in self.areas.values():
+            if area.parent:
+                self._children.setdefault(area.parent, []).append(area.code)
+        self._topic_children: dict[str, list[str]] = {}
+        for topic in self.topics.values():
+            if topic.parent:
+                self._topic_children.setdefault(topic.parent, []).append(topic.code)
+        self._units_by_area: dict[str, list[Unit]] = {}
+        for unit in self.units.values():
+            for code in unit.areas:
+                self._units_by_area.setdefault(code, []).append(unit)
+        self._entries: list[_Entry] = []
+        for area in self.areas.values():
+            self._add_entry(area.name, area.level, (area.code,), former=False)
+        for old in self.former:
+            label = f"{old.name} ({old.district})" if old.district else old.name
+            self._add_entry(old.name, old.level, old.areas, former=True, label=label)
+        self._by_bare: dict[str, list[_Entry]] = {}
+        for entry in self._entries:
+            self._by_bare.setdefault(entry.bare, []).append(entry)
+            self._by_bare.setdefault(entry.folded, []).append(entry)
+
+    def _add_entry(
+        self, name: str, level: str, codes: tuple[str, ...], *, former: bool, label: str = ""
+    ) -> None:
+        folded = fold(name)
+        _, bare = split_prefix(folded)
+        self._entries.append(_Entry(label or name, folded, bare, level, codes, former))
+
+    # -- trees -------------------------------------------------------------------------------
+
+    def area_subtree(self, code: str) -> set[str]:
+        """The area and everything under it."""
+        out, stack = set(), [code]
+        while stack:
+            current = stack.pop()
+            out.add(current)
+            stack.extend(self._children.get(current, ()))
+        return out
+
+    def area_ancestors(self, code: str) -> list[str]:
+        """The area itself, then its parent, up to the root."""
+        chain = []
+        current: str | None = code
+        while current is not None and current in self.areas:
+            chain.append(current)
+            current = self.areas[current].parent
+        return chain
+
+    def topic_subtree(self, code: str) -> set[str]:
+        out, stack = set(), [code]
+        while stack:
+            current = stack.pop()
+            out.add(current)
+            stack.extend(self._topic_children.get(current, ()))
+        return out
+
+    def topic_ancestors(self, code: str) -> list[str]:
+        chain = []
+        current: str | None = code
+        while current is not None and current in self.topics:
+            chain.append(current)
+            current = self.topics[current].parent
+        return chain
+
+    # -- area names --------------------------------------------------------------------------
+
+    def resolve_area(self, text: str) -> Area:
+        """A code, a name or a former name (any case, with or without diacritics or prefix).
+
+        "Dịch Vọng, Cầu Giấy" style input is resolved part by part and the parts intersected.
+        Raises AreaAmbiguous when several current areas fit and AreaNotFound with suggestions.
+        """
+        if text in self.areas:
+            return self.areas[text]
+        parts = [p for p in (fold(x) for x in re.split(r"[,;/]", text)) if p]
+        if not parts:
+            raise AreaNotFound(text, [])
+        candidate_sets = [s for s in (self._codes_for(p) for p in parts) if s]
+        if not candidate_sets:
+            raise AreaNotFound(text, self.suggest_areas(text))
+        codes = set.intersection(*candidate_sets) or candidate_sets[0]
+        if len(codes) == 1:
+            return self.areas[codes.pop()]
+        candidates = sorted((self.areas[c] for c in codes), key=lambda a: a.name)
+        raise AreaAmbiguous(text, candidates)
+
+    def _codes_for(self, folded: str) -> set[str]:
+        """Current-area codes a folded name stands for; current names beat former ones."""
+        if folded.replace(" ", "-") in self.areas:
+            return {folded.replace(" ", "-")}
+        level, bare = split_prefix(folded)
+        entries = self._by_bare.get(folded, []) or self._by_bare.get(bare, [])
+        if level:
+            entries = [e for e in entries if _level_fits(level, e.level)] or entries
+        current = [e for e in entries if not e.former]
+        chosen = current or entries
+        return {code for e in chosen for code in e.codes}
+
+    def suggest_areas(self, text: str, limit: int = 5) -> list[Area]:
+        """Closest current areas by spelling, for 'did you mean' messages."""
+        _, bare = split_prefix(fold(text))
+        names = {e.bare: e for e in self._entries}
+        close = difflib.get_close_matches(bare, list(names), n=limit * 2, cutoff=0.6)
+        seen: dict[str, Area] = {}
+        for name in close:
+            for code in names[name].codes:
+                seen.setdefault(code, self.areas[code])
+        return list(seen.values())[:limit]
+
+    def search_areas(self, query: str, limit: int = 20) -> list[AreaMatch]:
+        """Autocomplete: exact > prefix > word prefix > substring > fuzzy; current before former."""
+        folded = fold(query)
+        if not folded:
+            return []
+        level, bare = split_prefix(folded)
+        scored: dict[str, AreaMatch] = {}
+
+        def offer(entry: _Entry, score: float) -> None:
+            if level and not _level_fits(level, entry.level):
+                score -= 0.5
+            if entry.former:
+                # A former district spreads over many current areas: a weaker hint for each.
+                score -= 0.05 if len(entry.codes) == 1 else 0.6
+            for code in entry.codes:
+                best = scored.get(code)
+                if best is None or score > best.score:
+                    scored[code] = AreaMatch(self.areas[code], entry.label, entry.former, score)
+
+        for entry in self._entries:
+            if bare in (entry.bare, entry.folded):
+                offer(entry, 4.0)
+            elif entry.bare.startswith(bare) or entry.folded.startswith(folded):
+                offer(entry, 3.0)
+            elif f" {bare}" in f" {entry.bare}":
+                offer(entry, 2.0)
+            elif bare in entry.bare:
+                offer(entry, 1.0)
+        if not scored:
+            for area in self.suggest_areas(query, limit):
+                scored[area.code] = AreaMatch(area, area.name, False, 0.5)
+        ranked = sorted(scored.values(), key=lambda m: (-m.score, m.area.name))
+        return ranked[:limit]
+
+    # -- topics and units --------------------------------------------------------------------
+
+    def suggest_topics(self, text: str, limit: int = 5) -> list[str]:
+        folded = fold(text)
+        by_key = {fold(t.code): t.code for t in self.topics.values()}
+        by_key.update({fold(t.name): t.code for t in self.topics.values()})
+        close = difflib.get_close_matches(folded, list(by_key), n=limit, cutoff=0.5)
+        return list(dict.fromkeys(by_key[k] for k in close))
+
+    def suggest_units(self, text: str, limit: int = 5) -> list[str]:
+        folded = fold(text)
+        by_key = {fold(u.code): u.code for u in self.units.values()}
+        by_key.update({fold(u.name): u.code for u in self.units.values()})
+        close = difflib.get_close_matches(folded, list(by_key), n=limit, cutoff=0.5)
+        return list(dict.fromkeys(by_key[k] for k in close))
+
+    def units_serving(self, area_code: str, kind: str | None = None) -> list[Unit]:
+        """Units of a kind serving the area or, failing that, its nearest ancestor."""
+        for code in self.area_ancestors(area_code):
+            found = [u for u in self._units_by_area.get(code, ()) if kind in (None, u.kind)]
+            if found:
+                return found
+        return []
+
+
+def _level_fits(hint: str, level: str) -> bool:
+    # A "phường" prefix also fits a former town (thị trấn) and vice versa in everyday speech.
+    if hint == level:
+        return True
+    return {hint, level} <= {"ward", "town"} or {hint, level} <= {"commune", "town"}

@@ -1,0 +1,63 @@
+"""The ticket state machine as data: which action is allowed from which status, and where it leads.
+
+Pure: the service asks `target_status` before touching anything.
+"""
+
+from enum import StrEnum
+
+from app.errors import InvalidTransition
+
+
+class Status(StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    WAITING_CITIZEN = "waiting_citizen"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    DUPLICATE = "duplicate"
+    CANCELLED = "cancelled"
+
+
+S = Status
+OPEN = frozenset({S.NEW, S.ASSIGNED, S.ACKNOWLEDGED, S.IN_PROGRESS, S.WAITING_CITIZEN})
+WORKING = frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS})
+ALL = frozenset(Status)
+
+# action -> (statuses it is allowed from, status it leads to; None = decided by routing/unchanged)
+TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
+    "acknowledge": (frozenset({S.ASSIGNED}), S.ACKNOWLEDGED),
+    # Starting work on an unacknowledged ticket acknowledges it too.
+    "start": (frozenset({S.ASSIGNED, S.ACKNOWLEDGED}), S.IN_PROGRESS),
+    "request-info": (WORKING, S.WAITING_CITIZEN),
+    "info-received": (frozenset({S.WAITING_CITIZEN}), S.IN_PROGRESS),
+    "resolve": (frozenset({S.ASSIGNED, S.WAITING_CITIZEN}) | WORKING, S.RESOLVED),
+    # A rejection sends the ticket back to routing: assigned to the next unit, or new.
+    "reject": (frozenset({S.ASSIGNED}) | WORKING, None),
+    "transfer": (OPEN, S.ASSIGNED),
+    "close": (frozenset({S.RESOLVED}), S.CLOSED),
+    "reopen": (frozenset({S.RESOLVED, S.CLOSED}), S.ASSIGNED),
+    "cancel": (OPEN, S.CANCELLED),
+    "duplicate": (OPEN, S.DUPLICATE),
+    "notes": (ALL, None),
+}
+
+ACTIONS = tuple(TRANSITIONS)
+
+
+def allowed_actions(status: str) -> list[str]:
+    return [action for action, (sources, _) in TRANSITIONS.items() if status in sources]
+
+
+def check_transition(action: str, status: str) -> Status | None:
+    """The status the action leads to; raises InvalidTransition (409) naming what is allowed."""
+    sources, target = TRANSITIONS[action]
+    if status not in sources:
+        allowed = allowed_actions(status)
+        raise InvalidTransition(
+            f"Cannot {action} a ticket that is {status}; allowed now: {', '.join(allowed)}.",
+            current_status=status,
+            allowed_actions=allowed,
+        )
+    return target

@@ -1,0 +1,122 @@
+"""Ticket tables: the ticket, its assignments (the SLA unit of account), pauses and events."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, Text, text
+from sqlmodel import Field, SQLModel
+
+from app.db import JSONType, UTCDateTime
+
+
+def _utc(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        Index("ix_ticket_received_at_id", "received_at", "id"),
+        Index("ix_ticket_status_received_at", "status", "received_at"),
+        Index("ix_ticket_current_unit_received_at", "current_unit_code", "received_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    status: str = Field(max_length=20)
+    priority: str = Field(max_length=10)
+    caller_name: str | None = Field(default=None, max_length=200)
+    caller_phone: str | None = Field(default=None, max_length=20, index=True)
+    caller_email: str | None = Field(default=None, max_length=254)
+    anonymous: bool = False
+    confidential: bool = False
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    # Folded description + address (no diacritics, lower case) for `q` search on both databases.
+    search_text: str = Field(sa_column=Column(Text, nullable=False))
+    topic_code: str | None = Field(
+        default=None, foreign_key="topic.code", max_length=80, index=True
+    )
+    area_code: str | None = Field(default=None, foreign_key="area.code", max_length=80, index=True)
+    address: str | None = Field(default=None, max_length=500)
+    latitude: float | None = None
+    longitude: float | None = None
+    attachments: list[str] = Field(default_factory=list, sa_type=JSONType)
+    received_at: datetime = _utc()
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    # The latest occurred_at in the history: back-dated actions may not go before it.
+    last_event_at: datetime = _utc()
+    current_unit_code: str | None = Field(default=None, foreign_key="unit.code", max_length=80)
+    duplicate_of_id: int | None = Field(default=None, foreign_key="ticket.id")
+    created_by: str = Field(max_length=120)
+    # Bumped on every change; exposed as the ETag for If-Match.
+    version: int = 1
+
+
+class Assignment(SQLModel, table=True):
+    """One responding unit's piece of work on one ticket."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        # At most one open assignment per ticket, enforced by the database.
+        Index(
+            "uq_assignment_open_per_ticket",
+            "ticket_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    unit_code: str = Field(foreign_key="unit.code", max_length=80, index=True)
+    assigned_at: datetime = _utc()
+    acknowledged_at: datetime | None = _utc(default=None)
+    resolved_at: datetime | None = _utc(default=None)
+    ended_at: datetime | None = _utc(default=None)
+    outcome: str | None = Field(default=None, max_length=20)
+    rule_id: str | None = Field(default=None, max_length=120)
+    ruleset_version: str | None = Field(default=None, max_length=64)
+    sla_policy: str | None = Field(default=None, max_length=80)
+    acknowledge_due_at: datetime | None = _utc(default=None)
+    resolve_due_at: datetime | None = _utc(default=None)
+
+
+class AssignmentPause(SQLModel, table=True):
+    """A stretch spent waiting for the citizen: the assignment's SLA clock is stopped."""
+
+    __tablename__ = "assignment_pause"
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    started_at: datetime = _utc()
+    ended_at: datetime | None = _utc(default=None)
+
+
+class TicketEvent(SQLModel, table=True):
+    """Append-only history of a ticket."""
+
+    __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_ticket_id_id", "ticket_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    assignment_id: int | None = Field(default=None, foreign_key="assignment.id")
+    kind: str = Field(max_length=40)
+    occurred_at: datetime = _utc()
+    recorded_at: datetime = _utc()
+    actor: str = Field(max_length=120)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A client's Idempotency-Key and the ticket its first request created."""
+
+    __tablename__ = "idempotency_key"
+
+    actor: str = Field(primary_key=True, max_length=120)
+    key: str = Field(primary_key=True, max_length=200)
+    request_hash: str = Field(max_length=64)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    created_at: datetime = _utc(index=True)

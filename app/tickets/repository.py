@@ -1,0 +1,184 @@
+"""Every ticket query lives here; the service stays about the lifecycle."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.tickets.models import Assignment, AssignmentPause, IdempotencyKey, Ticket, TicketEvent
+
+
+@dataclass
+class TicketFilter:
+    statuses: Sequence[str] = ()
+    units: Sequence[str] = ()
+    areas: Sequence[str] = ()
+    topics: Sequence[str] = ()
+    priorities: Sequence[str] = ()
+    channels: Sequence[str] = ()
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    caller_phone: str | None = None
+    text: str | None = None  # folded search text
+    ticket_id: int | None = None  # from a reference typed into the search box
+    # Restrict to tickets one of these units has ever been assigned (agents' scope).
+    visible_to_units: Sequence[str] | None = None
+
+
+async def get_ticket(
+    session: AsyncSession, *, ticket_id: int, for_update: bool = False
+) -> Ticket | None:
+    """One ticket by id, row-locked when about to change it."""
+    stmt = select(Ticket).where(Ticket.id == ticket_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def list_tickets(
+    session: AsyncSession,
+    *,
+    flt: TicketFilter,
+    descending: bool,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[Ticket]:
+    """A page of tickets in (received_at, id) order, starting after the cursor position."""
+    stmt = select(Ticket)
+    conditions = []
+    if flt.statuses:
+        conditions.append(Ticket.status.in_(flt.statuses))
+    if flt.units:
+        conditions.append(Ticket.current_unit_code.in_(flt.units))
+    if flt.areas:
+        conditions.append(Ticket.area_code.in_(flt.areas))
+    if flt.topics:
+        conditions.append(Ticket.topic_code.in_(flt.topics))
+    if flt.priorities:
+        conditions.append(Ticket.priority.in_(flt.priorities))
+    if flt.channels:
+        conditions.append(Ticket.channel.in_(flt.channels))
+    if flt.received_from:
+        conditions.append(Ticket.received_at >= flt.received_from)
+    if flt.received_to:
+        conditions.append(Ticket.received_at < flt.received_to)
+    if flt.caller_phone:
+        conditions.append(Ticket.caller_phone == flt.caller_phone)
+    if flt.text or flt.ticket_id:
+        matches = []
+        if flt.text:
+            pattern = (
+                "%" + flt.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+            matches.append(Ticket.search_text.like(pattern, escape="\\"))
+        if flt.ticket_id:
+            matches.append(Ticket.id == flt.ticket_id)
+        conditions.append(or_(*matches))
+    if flt.visible_to_units is not None:
+        conditions.append(
+            Ticket.id.in_(
+                select(Assignment.ticket_id).where(Assignment.unit_code.in_(flt.visible_to_units))
+            )
+        )
+    if after is not None:
+        at, last_id = after
+        if descending:
+            conditions.append(
+                or_(Ticket.received_at < at, and_(Ticket.received_at == at, Ticket.id < last_id))
+            )
+        else:
+            conditions.append(
+                or_(Ticket.received_at > at, and_(Ticket.received_at == at, Ticket.id > last_id))
+            )
+    if conditions:
+        stmt = stmt.where(*conditions)
+    order = (
+        (Ticket.received_at.desc(), Ticket.id.desc())
+        if descending
+        else (
+            Ticket.received_at.asc(),
+            Ticket.id.asc(),
+        )
+    )
+    stmt = stmt.order_by(*order).limit(limit)
+    return list((await session.scalars(stmt)).all())
+
+
+async def open_assignments(
+    session: AsyncSession, *, ticket_ids: Sequence[int]
+) -> dict[int, Assignment]:
+    """The open assignment of each ticket, by ticket id."""
+    if not ticket_ids:
+        return {}
+    stmt = select(Assignment).where(
+        Assignment.ticket_id.in_(ticket_ids), Assignment.ended_at.is_(None)
+    )
+    return {a.ticket_id: a for a in (await session.scalars(stmt)).all()}
+
+
+async def assignments_of(session: AsyncSession, *, ticket_id: int) -> list[Assignment]:
+    """All assignments of a ticket, oldest first."""
+    stmt = select(Assignment).where(Assignment.ticket_id == ticket_id).order_by(Assignment.id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def open_pause(session: AsyncSession, *, assignment_id: int) -> AssignmentPause | None:
+    """The running pause of an assignment, if the clock is stopped."""
+    stmt = select(AssignmentPause).where(
+        AssignmentPause.assignment_id == assignment_id, AssignmentPause.ended_at.is_(None)
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def events_of(session: AsyncSession, *, ticket_id: int) -> list[TicketEvent]:
+    """A ticket's history in the order it was written."""
+    stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def claim_idempotency_key(
+    session: AsyncSession, *, actor: str, key: str, request_hash: str, now: datetime
+) -> bool:
+    """Insert the key unless it exists; False when another request holds it already.
+
+    ON CONFLICT DO NOTHING waits for a concurrent holder to commit or roll back, so exactly one
+    of many simultaneous requests wins.
+    """
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(IdempotencyKey)
+        .values(actor=actor, key=key, request_hash=request_hash, created_at=now)
+        .on_conflict_do_nothing(index_elements=["actor", "key"])
+    )
+    result = await session.execute(stmt)
+    return result.rowcount == 1
+
+
+async def get_idempotency_key(
+    session: AsyncSession, *, actor: str, key: str
+) -> IdempotencyKey | None:
+    """A stored idempotency key."""
+    return await session.get(IdempotencyKey, (actor, key), populate_existing=True)
+
+
+async def bind_idempotency_key(
+    session: AsyncSession, *, actor: str, key: str, ticket_id: int
+) -> None:
+    """Point a claimed key at the ticket its request created."""
+    await session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.actor == actor, IdempotencyKey.key == key)
+        .values(ticket_id=ticket_id)
+    )
+
+
+async def rejected_units(session: AsyncSession, *, ticket_id: int) -> set[str]:
+    """Units that already rejected this ticket: routing must not pick them again."""
+    stmt = select(Assignment.unit_code).where(
+        Assignment.ticket_id == ticket_id, Assignment.outcome == "rejected"
+    )
+    return set((await session.scalars(stmt)).all())

@@ -1,0 +1,231 @@
+"""Request and response bodies for tickets: TicketCreate, TicketUpdate, TicketRead and actions."""
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+from app.phone import InvalidPhone, to_e164
+from app.text import nfc
+from app.timefmt import InstantIn, InstantOut
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    SMS = "sms"
+    ZALO = "zalo"
+    WEB = "web"
+    EMAIL = "email"
+    APP = "app"
+    WALK_IN = "walk_in"
+    OPEN311 = "open311"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _phone(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return to_e164(value)
+    except InvalidPhone as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _email(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not _EMAIL.match(value):
+        raise ValueError(f"'{value}' is not an email address (expected name@example.com)")
+    return value.lower()
+
+
+def _text(value: str) -> str:
+    return nfc(value)
+
+
+Text = Annotated[str, AfterValidator(_text)]
+Phone = Annotated[str | None, AfterValidator(_phone)]
+Email = Annotated[str | None, AfterValidator(_email)]
+Description = Annotated[str, AfterValidator(_text), Field(min_length=1, max_length=4000)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CallerIn(Strict):
+    name: Annotated[Text | None, Field(max_length=200)] = None
+    phone: Phone = Field(default=None, description="Any Vietnamese format; stored as E.164")
+    email: Email = None
+    anonymous: bool = False
+    confidential: bool = Field(
+        default=False, description="Whistle-blowers and denunciations: identity is masked"
+    )
+
+    @model_validator(mode="after")
+    def _anonymous_has_no_identity(self) -> "CallerIn":
+        if self.anonymous and (self.name or self.phone or self.email):
+            raise ValueError(
+                "an anonymous caller has no name, phone or email; drop them or set "
+                "anonymous to false (use confidential to hide a known caller)"
+            )
+        return self
+
+
+class TicketCreate(Strict):
+    channel: Channel
+    caller: CallerIn = Field(default_factory=CallerIn)
+    description: Description
+    topic: str | None = Field(default=None, description="Topic code, e.g. moi-truong.rac-thai")
+    area: str | None = Field(
+        default=None,
+        description="Area code or name, with or without diacritics; former (pre-2025) names too",
+        max_length=300,
+    )
+    address: Annotated[Text | None, Field(max_length=500)] = None
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    priority: Priority = Priority.NORMAL
+    received_at: InstantIn | None = Field(
+        default=None, description="When the call came in, for calls logged after the fact"
+    )
+    attachments: list[HttpUrl] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> "TicketCreate":
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("give both latitude and longitude, or neither")
+        return self
+
+
+class TicketUpdate(Strict):
+    """Operator corrections; only the fields present are changed."""
+
+    topic: str | None = None
+    area: str | None = Field(default=None, max_length=300)
+    priority: Priority | None = None
+    description: Description | None = None
+    address: Annotated[Text | None, Field(max_length=500)] = None
+
+
+class ActionIn(Strict):
+    occurred_at: InstantIn | None = Field(
+        default=None, description="When it happened, for back-office entry; never in the future"
+    )
+    note: Annotated[Text | None, Field(max_length=4000)] = None
+
+
+class ResolveIn(ActionIn):
+    resolution: Annotated[Text, Field(min_length=1, max_length=4000)]
+
+
+class ReasonIn(ActionIn):
+    reason: Annotated[Text, Field(min_length=1, max_length=2000)]
+
+
+class OptionalReasonIn(ActionIn):
+    reason: Annotated[Text | None, Field(max_length=2000)] = None
+
+
+class TransferIn(ActionIn):
+    unit: str = Field(description="Code of the unit to transfer to")
+    reason: Annotated[Text | None, Field(max_length=2000)] = None
+
+
+class NoteIn(ActionIn):
+    text: Annotated[Text, Field(min_length=1, max_length=4000)]
+
+
+class DuplicateIn(ActionIn):
+    duplicate_of: str = Field(description="Id or reference of the original ticket")
+
+
+class RequestInfoIn(ActionIn):
+    question: Annotated[Text | None, Field(max_length=2000)] = None
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+
+class Ref(BaseModel):
+    code: str
+    name: str
+
+
+class CallerOut(BaseModel):
+    name: str | None
+    phone: str | None
+    email: str | None
+    anonymous: bool
+    confidential: bool
+
+
+class AssignmentRead(BaseModel):
+    id: int
+    unit: Ref
+    assigned_at: InstantOut
+    acknowledged_at: InstantOut | None
+    resolved_at: InstantOut | None
+    ended_at: InstantOut | None
+    outcome: str | None
+    rule_id: str | None
+    ruleset_version: str | None
+    sla_policy: str | None
+    acknowledge_due_at: InstantOut | None
+    resolve_due_at: InstantOut | None
+
+
+class TicketRead(BaseModel):
+    id: int
+    reference: str
+    channel: str
+    status: str
+    priority: str
+    caller: CallerOut
+    description: str
+    topic: Ref | None
+    area: Ref | None
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    attachments: list[str]
+    received_at: InstantOut
+    created_at: InstantOut
+    updated_at: InstantOut
+    version: int
+    duplicate_of: str | None
+    current_assignment: AssignmentRead | None
+    allowed_actions: list[str]
+    assignments: list[AssignmentRead] | None = Field(
+        default=None, description="Every assignment, oldest first (single-ticket reads only)"
+    )
+
+
+class TicketPage(BaseModel):
+    items: list[TicketRead]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+
+
+class EventRead(BaseModel):
+    id: int
+    kind: str
+    occurred_at: InstantOut
+    recorded_at: InstantOut
+    actor: str
+    assignment_id: int | None
+    details: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    items: list[EventRead]

@@ -1,0 +1,637 @@
+"""Ticket lifecycle: intake, corrections and actions. Flushes only; the request commits.
+
+Every write goes through here so that a ticket never exists without its assignment and events.
+"""
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
+from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
+from app.text import fold
+from app.tickets import repository as repo
+from app.tickets.lifecycle import OPEN, Status, allowed_actions, check_transition
+from app.tickets.models import Assignment, AssignmentPause, Ticket, TicketEvent
+from app.tickets.schemas import (
+    ActionIn,
+    AssignmentRead,
+    CallerOut,
+    DuplicateIn,
+    EventRead,
+    NoteIn,
+    OptionalReasonIn,
+    ReasonIn,
+    Ref,
+    RequestInfoIn,
+    ResolveIn,
+    TicketCreate,
+    TicketPage,
+    TicketRead,
+    TicketUpdate,
+    TransferIn,
+)
+from app.timefmt import LOCAL_TZ
+
+REFERENCE = re.compile(r"^([A-Za-z]+)-(\d{4})-(\d+)$")
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    unit: str | None
+    rule_id: str | None = None
+    ruleset_version: str | None = None
+    priority: str | None = None
+
+
+# Decides the unit for a ticket, excluding units that already rejected it.
+Router = Callable[[Ticket, frozenset[str]], RouteResult]
+
+
+def triage_router(catalog: Catalog) -> Router:
+    """Until a ruleset is loaded every ticket goes to the triage unit (the 1022 switchboard)."""
+
+    def route(_ticket: Ticket, exclude: frozenset[str]) -> RouteResult:
+        unit = catalog.triage_unit if catalog.triage_unit not in exclude else None
+        return RouteResult(unit=unit)
+
+    return route
+
+
+@dataclass
+class TicketService:
+    session: AsyncSession
+    catalog: Catalog
+    router: Router
+    now: datetime
+    actor: str
+    reference_prefix: str = "HN"
+    clock_skew: timedelta = timedelta(seconds=60)
+
+    # -- references and reads ------------------------------------------------------------
+
+    def reference(self, ticket: Ticket) -> str:
+        year = ticket.received_at.astimezone(LOCAL_TZ).year
+        return f"{self.reference_prefix}-{year}-{ticket.id:06d}"
+
+    def parse_reference(self, text: str) -> int | None:
+        match = REFERENCE.match(text.strip())
+        return int(match.group(3)) if match else None
+
+    async def load(self, id_or_reference: str, *, for_update: bool = False) -> Ticket:
+        ticket_id = int(id_or_reference) if id_or_reference.isdigit() else None
+        if ticket_id is None:
+            ticket_id = self.parse_reference(id_or_reference)
+        ticket = None
+        if ticket_id is not None and ticket_id < 2**63:
+            ticket = await repo.get_ticket(self.session, ticket_id=ticket_id, for_update=for_update)
+        if (
+            ticket is not None
+            and not id_or_reference.isdigit()
+            and (self.reference(ticket).upper() != id_or_reference.strip().upper())
+        ):
+            ticket = None
+        if ticket is None:
+            raise NotFound(
+                f"No ticket '{id_or_reference}' (give its id or reference, e.g. HN-2026-000123)."
+            )
+        return ticket
+
+    def _ref(self, kind: str, code: str | None) -> Ref | None:
+        if code is None:
+            return None
+        table = {
+            "area": self.catalog.areas,
+            "topic": self.catalog.topics,
+            "unit": self.catalog.units,
+        }
+        item = table[kind].get(code)
+        return Ref(code=code, name=item.name if item else code)
+
+    def _assignment_read(self, a: Assignment) -> AssignmentRead:
+        return AssignmentRead(
+            id=a.id,
+            unit=self._ref("unit", a.unit_code),
+            assigned_at=a.assigned_at,
+            acknowledged_at=a.acknowledged_at,
+            resolved_at=a.resolved_at,
+            ended_at=a.ended_at,
+            outcome=a.outcome,
+            rule_id=a.rule_id,
+            ruleset_version=a.ruleset_version,
+            sla_policy=a.sla_policy,
+            acknowledge_due_at=a.acknowledge_due_at,
+            resolve_due_at=a.resolve_due_at,
+        )
+
+    def to_read(
+        self,
+        ticket: Ticket,
+        current: Assignment | None,
+        assignments: list[Assignment] | None = None,
+        duplicate_of: str | None = None,
+    ) -> TicketRead:
+        return TicketRead(
+            id=ticket.id,
+            reference=self.reference(ticket),
+            channel=ticket.channel,
+            status=ticket.status,
+            priority=ticket.priority,
+            caller=CallerOut(
+                name=ticket.caller_name,
+                phone=ticket.caller_phone,
+                email=ticket.caller_email,
+                anonymous=ticket.anonymous,
+                confidential=ticket.confidential,
+            ),
+            description=ticket.description,
+            topic=self._ref("topic", ticket.topic_code),
+            area=self._ref("area", ticket.area_code),
+            address=ticket.address,
+            latitude=ticket.latitude,
+            longitude=ticket.longitude,
+            attachments=ticket.attachments,
+            received_at=ticket.received_at,
+            created_at=ticket.created_at,
+            updated_at=ticket.updated_at,
+            version=ticket.version,
+            duplicate_of=duplicate_of,
+            current_assignment=self._assignment_read(current) if current else None,
+            allowed_actions=allowed_actions(ticket.status),
+            assignments=[self._assignment_read(a) for a in assignments]
+            if assignments is not None
+            else None,
+        )
+
+    async def read(self, ticket: Ticket) -> TicketRead:
+        """The full view of one ticket, with every assignment."""
+        assignments = await repo.assignments_of(self.session, ticket_id=ticket.id)
+        current = next((a for a in assignments if a.ended_at is None), None)
+        duplicate_of = None
+        if ticket.duplicate_of_id:
+            original = await repo.get_ticket(self.session, ticket_id=ticket.duplicate_of_id)
+            duplicate_of = self.reference(original) if original else None
+        return self.to_read(ticket, current, assignments, duplicate_of)
+
+    async def page(self, tickets: list[Ticket], limit: int, descending: bool) -> TicketPage:
+        current = await repo.open_assignments(self.session, ticket_ids=[t.id for t in tickets])
+        has_more = len(tickets) > limit
+        tickets = tickets[:limit]
+        cursor = encode_cursor(tickets[-1]) if has_more else None
+        return TicketPage(
+            items=[self.to_read(t, current.get(t.id)) for t in tickets], next_cursor=cursor
+        )
+
+    async def events(self, ticket: Ticket) -> list[EventRead]:
+        rows = await repo.events_of(self.session, ticket_id=ticket.id)
+        return [EventRead.model_validate(r, from_attributes=True) for r in rows]
+
+    # -- validation helpers --------------------------------------------------------------
+
+    def resolve_area(self, text: str | None, loc: list[str | int]) -> str | None:
+        if text is None or not text.strip():
+            return None
+        try:
+            return self.catalog.resolve_area(text).code
+        except AreaAmbiguous as exc:
+            names = [f"{a.name} ({a.code})" for a in exc.candidates]
+            raise ValidationFailed(
+                [
+                    field_error(
+                        loc,
+                        f"'{text}' fits several current areas: {', '.join(names[:8])}; give the "
+                        "current ward or commune (its name or code)",
+                        candidates=[{"code": a.code, "name": a.name} for a in exc.candidates],
+                    )
+                ]
+            ) from exc
+        except AreaNotFound as exc:
+            hint = ", ".join(f"{a.name} ({a.code})" for a in exc.suggestions)
+            raise ValidationFailed(
+                [
+                    field_error(
+                        loc,
+                        f"no area named '{text}' in Hà Nội"
+                        + (f"; did you mean {hint}?" if hint else ""),
+                        suggestions=[{"code": a.code, "name": a.name} for a in exc.suggestions],
+                    )
+                ]
+            ) from exc
+
+    def check_topic(self, code: str | None, loc: list[str | int]) -> str | None:
+        if code is None:
+            return None
+        if code not in self.catalog.topics:
+            close = self.catalog.suggest_topics(code)
+            hint = f"; did you mean {', '.join(close)}?" if close else "; see GET /api/v1/topics"
+            raise ValidationFailed(
+                [field_error(loc, f"unknown topic '{code}'{hint}", suggestions=close)]
+            )
+        return code
+
+    def check_instant(
+        self, value: datetime, loc: list[str | int], not_before: datetime | None
+    ) -> datetime:
+        if value > self.now + self.clock_skew:
+            raise ValidationFailed([field_error(loc, f"{value.isoformat()} is in the future")])
+        value = min(value, self.now)
+        if not_before is not None and value < not_before:
+            raise ValidationFailed(
+                [
+                    field_error(
+                        loc,
+                        f"{value.astimezone(LOCAL_TZ).isoformat()} is before the ticket's last event at "
+                        f"{not_before.astimezone(LOCAL_TZ).isoformat()}",
+                    )
+                ]
+            )
+        return value
+
+    # -- intake --------------------------------------------------------------------------
+
+    async def create(self, data: TicketCreate, idempotency_key: str | None) -> tuple[Ticket, bool]:
+        """Create a ticket with its first assignment and events; (ticket, replayed)."""
+        received_at = self.check_instant(data.received_at or self.now, ["received_at"], None)
+        area_code = self.resolve_area(data.area, ["area"])
+        topic_code = self.check_topic(data.topic, ["topic"])
+        if idempotency_key is not None:
+            request_hash = _hash(data.model_dump(mode="json"))
+            claimed = await repo.claim_idempotency_key(
+                self.session,
+                actor=self.actor,
+                key=idempotency_key,
+                request_hash=request_hash,
+                now=self.now,
+            )
+            if not claimed:
+                return await self._replay(idempotency_key, request_hash), True
+        ticket = Ticket(
+            channel=data.channel,
+            status=Status.NEW,
+            priority=data.priority,
+            caller_name=data.caller.name,
+            caller_phone=data.caller.phone,
+            caller_email=data.caller.email,
+            anonymous=data.caller.anonymous,
+            confidential=data.caller.confidential,
+            description=data.description,
+            search_text=_search_text(data.description, data.address),
+            topic_code=topic_code,
+            area_code=area_code,
+            address=data.address,
+            latitude=data.latitude,
+            longitude=data.longitude,
+            attachments=[str(u) for u in data.attachments],
+            received_at=received_at,
+            created_at=self.now,
+            updated_at=self.now,
+            last_event_at=received_at,
+            created_by=self.actor,
+        )
+        self.session.add(ticket)
+        await self.session.flush()
+        self._event(ticket, "created", received_at, None, {"channel": ticket.channel})
+        await self._route(ticket, received_at, frozenset())
+        if idempotency_key is not None:
+            await repo.bind_idempotency_key(
+                self.session, actor=self.actor, key=idempotency_key, ticket_id=ticket.id
+            )
+        await self.session.flush()
+        return ticket, False
+
+    async def _replay(self, key: str, request_hash: str) -> Ticket:
+        stored = await repo.get_idempotency_key(self.session, actor=self.actor, key=key)
+        if stored is None or stored.ticket_id is None:
+            # The first request with this key is still running or failed: ask to retry.
+            raise Conflict(
+                f"A request with Idempotency-Key '{key}' is in progress; retry in a moment.",
+                headers={"Retry-After": "1"},
+            )
+        if stored.request_hash != request_hash:
+            raise Conflict(
+                f"Idempotency-Key '{key}' was already used with a different request body; "
+                "use a new key for a new ticket."
+            )
+        ticket = await repo.get_ticket(self.session, ticket_id=stored.ticket_id)
+        assert ticket is not None
+        return ticket
+
+    async def _route(
+        self, ticket: Ticket, at: datetime, exclude: frozenset[str]
+    ) -> Assignment | None:
+        """Give the ticket to the unit routing picks (or leave it new when none is left)."""
+        decision = self.router(ticket, exclude)
+        if decision.priority and decision.priority != ticket.priority:
+            ticket.priority = decision.priority
+        if decision.unit is None:
+            ticket.status = Status.NEW
+            ticket.current_unit_code = None
+            self._event(ticket, "unrouted", at, None, {"excluded": sorted(exclude)})
+            return None
+        return await self._assign(
+            ticket,
+            decision.unit,
+            at,
+            rule_id=decision.rule_id,
+            ruleset_version=decision.ruleset_version,
+        )
+
+    async def _assign(
+        self,
+        ticket: Ticket,
+        unit_code: str,
+        at: datetime,
+        *,
+        rule_id: str | None = None,
+        ruleset_version: str | None = None,
+        reason: str | None = None,
+    ) -> Assignment:
+        assignment = Assignment(
+            ticket_id=ticket.id,
+            unit_code=unit_code,
+            assigned_at=at,
+            rule_id=rule_id,
+            ruleset_version=ruleset_version,
+        )
+        self.session.add(assignment)
+        await self.session.flush()
+        ticket.status = Status.ASSIGNED
+        ticket.current_unit_code = unit_code
+        details: dict[str, Any] = {
+            "unit": unit_code,
+            "rule_id": rule_id,
+            "ruleset_version": ruleset_version,
+        }
+        if reason:
+            details["reason"] = reason
+        self._event(ticket, "assigned", at, assignment.id, details)
+        return assignment
+
+    def _event(
+        self,
+        ticket: Ticket,
+        kind: str,
+        at: datetime,
+        assignment_id: int | None,
+        details: dict[str, Any],
+    ) -> None:
+        self.session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                assignment_id=assignment_id,
+                kind=kind,
+                occurred_at=at,
+                recorded_at=self.now,
+                actor=self.actor,
+                details={k: v for k, v in details.items() if v is not None},
+            )
+        )
+
+    # -- corrections ---------------------------------------------------------------------
+
+    async def update(self, ticket: Ticket, data: TicketUpdate, if_match: str | None) -> Ticket:
+        """Apply operator corrections; a stale If-Match is refused with 412."""
+        check_etag(ticket, if_match)
+        fields = data.model_dump(exclude_unset=True)
+        for required in ("description",):
+            if required in fields and fields[required] is None:
+                raise ValidationFailed([field_error([required], "cannot be removed")])
+        new_values: dict[str, Any] = {}
+        if "topic" in fields:
+            new_values["topic_code"] = self.check_topic(fields["topic"], ["topic"])
+        if "area" in fields:
+            new_values["area_code"] = self.resolve_area(fields["area"], ["area"])
+        for name in ("priority", "description", "address"):
+            if name in fields:
+                new_values[name] = fields[name]
+        changes = {
+            key: [getattr(ticket, key), value]
+            for key, value in new_values.items()
+            if getattr(ticket, key) != value
+        }
+        if not changes:
+            return ticket
+        for key, (_, value) in changes.items():
+            setattr(ticket, key, value)
+        if "description" in changes or "address" in changes:
+            ticket.search_text = _search_text(ticket.description, ticket.address)
+        at = max(self.now, ticket.last_event_at)
+        self._touch(ticket, at)
+        self._event(ticket, "updated", at, None, {"changes": changes})
+        await self.session.flush()
+        return ticket
+
+    def _touch(self, ticket: Ticket, at: datetime) -> None:
+        ticket.version += 1
+        ticket.updated_at = self.now
+        ticket.last_event_at = max(ticket.last_event_at, at)
+
+    # -- actions -------------------------------------------------------------------------
+
+    async def act(self, ticket: Ticket, action: str, body: ActionIn) -> Ticket:
+        """Apply one lifecycle action at body.occurred_at (default now)."""
+        at = self.check_instant(body.occurred_at or self.now, ["occurred_at"], ticket.last_event_at)
+        target = check_transition(action, ticket.status)
+        current = (await repo.open_assignments(self.session, ticket_ids=[ticket.id])).get(ticket.id)
+        handler = getattr(self, "_do_" + action.replace("-", "_"))
+        await handler(ticket, current, body, at, target)
+        if body.note and action != "notes":
+            self._event(ticket, "note", at, current.id if current else None, {"text": body.note})
+        self._touch(ticket, at)
+        await self.session.flush()
+        return ticket
+
+    async def _end_pause(self, assignment: Assignment | None, at: datetime) -> None:
+        if assignment is None:
+            return
+        pause = await repo.open_pause(self.session, assignment_id=assignment.id)
+        if pause is not None:
+            pause.ended_at = at
+
+    async def _end(self, assignment: Assignment | None, at: datetime, outcome: str) -> None:
+        if assignment is None:
+            return
+        await self._end_pause(assignment, at)
+        assignment.ended_at = at
+        assignment.outcome = outcome
+        # Flush now: the one-open-assignment index must see this end before a new one starts.
+        await self.session.flush()
+
+    async def _do_acknowledge(
+        self, ticket: Ticket, a: Assignment, body: ActionIn, at: datetime, target: Status
+    ) -> None:
+        a.acknowledged_at = at
+        ticket.status = target
+        self._event(ticket, "acknowledged", at, a.id, {"unit": a.unit_code})
+
+    async def _do_start(
+        self, ticket: Ticket, a: Assignment, body: ActionIn, at: datetime, target: Status
+    ) -> None:
+        a.acknowledged_at = a.acknowledged_at or at
+        ticket.status = target
+        self._event(ticket, "started", at, a.id, {"unit": a.unit_code})
+
+    async def _do_request_info(
+        self, ticket: Ticket, a: Assignment, body: RequestInfoIn, at: datetime, target: Status
+    ) -> None:
+        self.session.add(AssignmentPause(assignment_id=a.id, started_at=at))
+        ticket.status = target
+        self._event(ticket, "info_requested", at, a.id, {"question": body.question})
+
+    async def _do_info_received(
+        self, ticket: Ticket, a: Assignment, body: ActionIn, at: datetime, target: Status
+    ) -> None:
+        await self._end_pause(a, at)
+        ticket.status = target
+        self._event(ticket, "info_received", at, a.id, {})
+
+    async def _do_resolve(
+        self, ticket: Ticket, a: Assignment, body: ResolveIn, at: datetime, target: Status
+    ) -> None:
+        a.acknowledged_at = a.acknowledged_at or at
+        a.resolved_at = at
+        await self._end(a, at, "resolved")
+        ticket.status = target
+        self._event(
+            ticket, "resolved", at, a.id, {"unit": a.unit_code, "resolution": body.resolution}
+        )
+
+    async def _do_reject(
+        self, ticket: Ticket, a: Assignment, body: ReasonIn, at: datetime, target: Status | None
+    ) -> None:
+        await self._end(a, at, "rejected")
+        self._event(ticket, "rejected", at, a.id, {"unit": a.unit_code, "reason": body.reason})
+        exclude = frozenset(await repo.rejected_units(self.session, ticket_id=ticket.id))
+        await self._route(ticket, at, exclude)
+
+    async def _do_transfer(
+        self, ticket: Ticket, a: Assignment | None, body: TransferIn, at: datetime, target: Status
+    ) -> None:
+        if body.unit not in self.catalog.units:
+            close = self.catalog.suggest_units(body.unit)
+            hint = f"; did you mean {', '.join(close)}?" if close else "; see GET /api/v1/units"
+            raise ValidationFailed(
+                [field_error(["unit"], f"unknown unit '{body.unit}'{hint}", suggestions=close)]
+            )
+        if a is not None and a.unit_code == body.unit:
+            raise Conflict(f"The ticket is already assigned to {body.unit}.")
+        await self._end(a, at, "transferred")
+        self._event(
+            ticket,
+            "transferred",
+            at,
+            a.id if a else None,
+            {"from_unit": a.unit_code if a else None, "to_unit": body.unit, "reason": body.reason},
+        )
+        await self._assign(ticket, body.unit, at, reason=body.reason)
+
+    async def _do_close(
+        self, ticket: Ticket, a: Assignment | None, body: ActionIn, at: datetime, target: Status
+    ) -> None:
+        ticket.status = target
+        self._event(ticket, "closed", at, None, {})
+
+    async def _do_reopen(
+        self, ticket: Ticket, a: Assignment | None, body: ReasonIn, at: datetime, target: Status
+    ) -> None:
+        # Back to the unit that resolved it, on a fresh assignment; the old record stays as it was.
+        previous = (await repo.assignments_of(self.session, ticket_id=ticket.id))[-1]
+        self._event(ticket, "reopened", at, previous.id, {"reason": body.reason})
+        await self._assign(ticket, previous.unit_code, at, reason="reopened")
+
+    async def _do_cancel(
+        self,
+        ticket: Ticket,
+        a: Assignment | None,
+        body: OptionalReasonIn,
+        at: datetime,
+        target: Status,
+    ) -> None:
+        await self._end(a, at, "cancelled")
+        ticket.status = target
+        ticket.current_unit_code = None
+        self._event(ticket, "cancelled", at, a.id if a else None, {"reason": body.reason})
+
+    async def _do_duplicate(
+        self, ticket: Ticket, a: Assignment | None, body: DuplicateIn, at: datetime, target: Status
+    ) -> None:
+        try:
+            original = await self.load(body.duplicate_of)
+        except NotFound as exc:
+            raise ValidationFailed([field_error(["duplicate_of"], exc.detail)]) from exc
+        if original.id == ticket.id or original.duplicate_of_id == ticket.id:
+            raise ValidationFailed(
+                [field_error(["duplicate_of"], "a ticket cannot duplicate itself")]
+            )
+        await self._end(a, at, "duplicate")
+        ticket.status = target
+        ticket.duplicate_of_id = original.id
+        ticket.current_unit_code = None
+        self._event(
+            ticket,
+            "marked_duplicate",
+            at,
+            a.id if a else None,
+            {"duplicate_of": self.reference(original)},
+        )
+
+    async def _do_notes(
+        self, ticket: Ticket, a: Assignment | None, body: NoteIn, at: datetime, target: None
+    ) -> None:
+        self._event(ticket, "note", at, a.id if a else None, {"text": body.text})
+
+
+def etag(ticket: Ticket) -> str:
+    return f'"{ticket.id}-{ticket.version}"'
+
+
+def check_etag(ticket: Ticket, if_match: str | None) -> None:
+    if if_match is None or if_match.strip() == "*":
+        return
+    wanted = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if etag(ticket) not in wanted:
+        raise PreconditionFailed(
+            f"The ticket changed since you read it (now version {ticket.version}, ETag {etag(ticket)}); "
+            "reload it and apply your change again.",
+            current_version=ticket.version,
+        )
+
+
+def encode_cursor(ticket: Ticket) -> str:
+    raw = json.dumps([ticket.received_at.isoformat(), ticket.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, ticket_id = json.loads(raw)
+        return datetime.fromisoformat(at), int(ticket_id)
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed(
+            [
+                field_error(
+                    ["query", "cursor"], "not a cursor from a previous page; start without it"
+                )
+            ]
+        ) from exc
+
+
+def _search_text(description: str, address: str | None) -> str:
+    return fold(f"{description} {address or ''}")
+
+
+def _hash(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+__all__ = ["OPEN", "RouteResult", "TicketService", "decode_cursor", "etag", "triage_router"]

@@ -1,0 +1,116 @@
+"""Test harness: a fresh database per run, built by the migrations; each test starts empty.
+
+SQLite by default. Set HOTLINE_TEST_DATABASE_URL to a PostgreSQL server URL (e.g.
+postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) and a new database is created on that
+server for the run and dropped afterwards.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.api.deps import get_now
+from app.config import Settings
+from app.main import create_app
+from app.migrate import upgrade
+from app.setup import sync_reference
+
+TICKET_TABLES = ["ticket_event", "assignment_pause", "idempotency_key", "assignment", "ticket"]
+
+
+async def _admin(url: str, sql: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(sql))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = os.environ.get("HOTLINE_TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    s = Settings(env="test", database_url=database_url)
+    upgrade(database_url)
+    asyncio.run(sync_reference(s))
+    return s
+
+
+@pytest.fixture(scope="session")
+def is_postgres(settings: Settings) -> bool:
+    return not settings.is_sqlite
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+class Clock:
+    """A settable clock for the app under test; None means the real time."""
+
+    def __init__(self) -> None:
+        self.now: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.now or datetime.now(UTC)
+
+
+@pytest.fixture
+async def clock(app: Any) -> AsyncIterator[Clock]:
+    c = Clock()
+    app.dependency_overrides[get_now] = c
+    yield c
+    app.dependency_overrides.pop(get_now, None)
+
+
+@pytest.fixture
+async def client(app: Any, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as c:
+        yield c
+    # Each test starts from empty ticket tables (reference data stays).
+    async with app.state.engine.begin() as conn:
+        for table in TICKET_TABLES:
+            await conn.execute(text(f"DELETE FROM {table}"))
+
+
+def ticket_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": "phone",
+        "caller": {"name": "Nguyễn Văn An", "phone": "0912 345 678"},
+        "description": "Rác thải ùn ứ đầu ngõ 25 Trần Thái Tông mấy ngày nay",
+        "topic": "moi-truong.rac-thai",
+        "area": "phuong-cau-giay",
+        "address": "Ngõ 25 Trần Thái Tông",
+    }
+    body.update(overrides)
+    return body
+
+
+async def create_ticket(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+    response = await client.post("/tickets", json=ticket_body(**overrides))
+    assert response.status_code == 201, response.text
+    return response.json()
