@@ -1,0 +1,173 @@
+"""SLA clock math: working time between instants, and due times, with pauses left out.
+
+Pure: time is always passed in. Every datetime argument must be timezone-aware (ValueError on
+naive ones); results are UTC. Intervals are half-open [start, end), so a target that runs out
+exactly at 12:00 is due at 12:00, not at 13:30 when work resumes.
+
+Pauses are (start, end) intervals during which the clock is stopped (the ticket is waiting for
+the citizen). They may be unsorted, overlap each other or non-working time; they are merged.
+An open pause (end None) stops the clock from its start on: working time stops accruing there,
+and a due that has not been reached before it is not computable yet, so `add_working` returns
+None ("paused") rather than a guess.
+
+Cost is O(local days spanned + pauses): whole working periods are consumed at once, never
+minute by minute. The search for a due is capped at HORIZON_DAYS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+
+from app.sla.calendar import Calendar, Duration, Interval
+
+Pause = tuple[datetime, datetime | None]
+
+HORIZON_DAYS = 3653  # about 10 years; past this the calendar is surely misconfigured
+CALENDAR_TIME = Calendar(code="calendar-time", tz="UTC", always_open=True, holiday_country=None)
+
+
+def _utc(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got naive {value!r}")
+    return value.astimezone(UTC)
+
+
+def _merge(pauses: Iterable[Pause]) -> list[Pause]:
+    """Sorted, disjoint pauses; anything starting after an open pause is swallowed by it."""
+    items: list[Pause] = []
+    for start, end in pauses:
+        start = _utc(start, "pause start")
+        if end is not None:
+            end = _utc(end, "pause end")
+            if end < start:
+                raise ValueError(f"pause ends before it starts: {start} > {end}")
+            if end == start:
+                continue
+        items.append((start, end))
+    items.sort(key=lambda pause: pause[0])
+    merged: list[Pause] = []
+    for start, end in items:
+        if merged and (merged[-1][1] is None or start <= merged[-1][1]):
+            last_start, last_end = merged[-1]
+            merged[-1] = (
+                last_start,
+                None if last_end is None or end is None else max(last_end, end),
+            )
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _periods_from(
+    start: datetime, calendar: Calendar, until: datetime | None
+) -> Iterator[Interval]:
+    """The calendar's working intervals after `start` (the first one clipped), day by day.
+
+    Stops after the local day of `until`; without `until`, raises after HORIZON_DAYS.
+    """
+    zone = calendar.zone
+    day = start.astimezone(zone).date()
+    last = day + timedelta(days=HORIZON_DAYS) if until is None else until.astimezone(zone).date()
+    while day <= last:
+        for a, b in calendar.periods_on(day):
+            if b > start:
+                yield max(a, start), b
+        day += timedelta(days=1)
+    if until is None:
+        raise ValueError(
+            f"no due within {HORIZON_DAYS} days after {start.isoformat()} on calendar "
+            f"{calendar.code}: the target is too long or the calendar has (almost) no working time"
+        )
+
+
+def _working_pieces(
+    start: datetime, calendar: Calendar, pauses: Iterable[Pause], until: datetime | None = None
+) -> Iterator[Interval]:
+    """Working intervals after `start` with the pauses cut out, in order.
+
+    Ends early when an open pause begins: no working time exists after it.
+    """
+    merged = _merge(pauses)
+    first = 0  # pauses before `first` ended before the current period; periods only move on
+    for a, b in _periods_from(start, calendar, until):
+        while first < len(merged) and (end := merged[first][1]) is not None and end <= a:
+            first += 1
+        for pause_start, pause_end in (merged[j] for j in range(first, len(merged))):
+            if pause_start >= b:
+                break
+            if pause_start > a:
+                yield a, pause_start
+            if pause_end is None:
+                return
+            a = max(a, pause_end)
+            if a >= b:
+                break
+        if a < b:
+            yield a, b
+
+
+def add_working(
+    start: datetime, seconds: int, calendar: Calendar, pauses: Iterable[Pause] = ()
+) -> datetime | None:
+    """The instant at which `seconds` of working time have elapsed since `start`.
+
+    A start outside working hours (or inside a pause) waits for the next working period.
+    `seconds == 0` returns `start` itself (in UTC), even outside working hours: nothing is owed.
+    Returns None when an open pause begins before the due is reached (not computable while
+    paused). Raises ValueError if no due is found within HORIZON_DAYS.
+    """
+    start = _utc(start, "start")
+    if seconds < 0:
+        raise ValueError(f"seconds must be >= 0, got {seconds}")
+    if seconds == 0:
+        return start
+    left = timedelta(seconds=seconds)
+    for a, b in _working_pieces(start, calendar, pauses):
+        if b - a >= left:
+            return a + left
+        left -= b - a
+    return None
+
+
+def working_between(
+    a: datetime, b: datetime, calendar: Calendar, pauses: Iterable[Pause] = ()
+) -> int:
+    """Whole seconds of working time in [a, b), pauses excluded; 0 if b <= a.
+
+    An open pause counts as lasting until `b`.
+    """
+    a, b = _utc(a, "a"), _utc(b, "b")
+    if b <= a:
+        return 0
+    total = timedelta()
+    for x, y in _working_pieces(a, calendar, pauses, until=b):
+        if x >= b:
+            break
+        total += min(y, b) - x
+    return total // timedelta(seconds=1)
+
+
+def add_calendar(start: datetime, seconds: int, pauses: Iterable[Pause] = ()) -> datetime | None:
+    """Like `add_working` but counting plain calendar time (24x7); pauses still extend it."""
+    return add_working(start, seconds, CALENDAR_TIME, pauses)
+
+
+def calendar_between(a: datetime, b: datetime, pauses: Iterable[Pause] = ()) -> int:
+    """Like `working_between` in plain calendar time; pauses still excluded."""
+    return working_between(a, b, CALENDAR_TIME, pauses)
+
+
+def due_at(
+    start: datetime,
+    target: Duration,
+    calendar: Calendar,
+    *,
+    calendar_time: bool = False,
+    pauses: Iterable[Pause] = (),
+) -> datetime | None:
+    """Due time of a `Duration` target (see `Duration` for what "d" means), or None if paused."""
+    seconds = target.resolve(calendar, calendar_time=calendar_time)
+    if calendar_time:
+        return add_calendar(start, seconds, pauses)
+    return add_working(start, seconds, calendar, pauses)
