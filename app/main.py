@@ -1,11 +1,11 @@
 """create_app(): settings, engine, reference catalog and routers, wired once per process."""
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+import app.models  # noqa: F401  (every table must be mapped before the first flush)
 from app.api import health, reference, tickets
 from app.api.middleware import BodyLimitMiddleware
 from app.config import Settings, get_settings
@@ -19,7 +19,6 @@ API_PREFIX = "/api/v1"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,11 +15,11 @@ from app.reference.catalog import Catalog
 from app.tickets.service import TicketService
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:
     return request.app.state.catalog
 
 
@@ -29,8 +29,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_now() -> datetime:
-    """The clock, as a dependency so tests can pin it."""
+async def get_now() -> datetime:
+    """The clock, as a dependency so tests can pin it. Async: sync dependencies cost a thread hop."""
     return utcnow()
 
 
@@ -43,7 +43,7 @@ class Principal:
     units: tuple[str, ...] = field(default=())
 
 
-def current_user() -> Principal:
+async def current_user() -> Principal:
     # Until sign-in exists every caller acts as the switchboard operator.
     return Principal(username="operator", role="operator")
 
@@ -55,11 +55,9 @@ CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def ticket_service(
+async def ticket_service(
     request: Request, session: SessionDep, now: NowDep, user: UserDep, settings: SettingsDep
 ) -> TicketService:
-    from datetime import timedelta
-
     return TicketService(
         session=session,
         catalog=request.app.state.catalog,
@@ -78,7 +76,7 @@ class UnsupportedMediaType(AppError):
     status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """Bodies must be JSON; an empty body is fine for actions that need none."""
     has_body = (
         request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers

@@ -58,11 +58,13 @@ async def create_ticket(
 ) -> TicketRead:
     """Create a ticket; it is routed at once. Retries with the same Idempotency-Key are safe."""
     ticket, replayed = await service.create(data, idempotency_key)
-    response.headers["Location"] = str(request.url_for("get_ticket", ticket_id=str(ticket.id)))
+    response.headers["Location"] = f"{request.url.path}/{ticket.id}"
     response.headers["ETag"] = etag(ticket)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return await service.read(ticket)
+        return await service.read(ticket)
+    current = service.created_assignment
+    return service.to_read(ticket, current, [current] if current else [])
 
 
 @router.get("", response_model=TicketPage)

@@ -3,8 +3,10 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +28,39 @@ class TicketFilter:
     ticket_id: int | None = None  # from a reference typed into the search box
     # Restrict to tickets one of these units has ever been assigned (agents' scope).
     visible_to_units: Sequence[str] | None = None
+
+
+# Intake is the hot path: constant statements (compiled once, cached) with the row passed as
+# parameters, rather than ORM flushes or a new .values() construct per request.
+_INSERT_TICKET = insert(Ticket).returning(Ticket.id)
+_INSERT_ASSIGNMENT = insert(Assignment).returning(Assignment.id)
+_INSERT_EVENT = insert(TicketEvent)
+_BIND_KEY = (
+    update(IdempotencyKey)
+    .where(IdempotencyKey.actor == bindparam("a"), IdempotencyKey.key == bindparam("k"))
+    .values(ticket_id=bindparam("t"))
+)
+
+
+async def _core(session: AsyncSession, statement: Any, params: Any) -> Any:
+    """Run a Core statement on the session's connection, skipping the ORM execution layer."""
+    connection = await session.connection()
+    return await connection.execute(statement, params)
+
+
+async def insert_ticket(session: AsyncSession, *, values: dict[str, Any]) -> int:
+    """Insert a ticket row; its new id."""
+    return (await _core(session, _INSERT_TICKET, values)).scalar_one()
+
+
+async def insert_assignment(session: AsyncSession, *, values: dict[str, Any]) -> int:
+    """Insert an assignment row; its new id."""
+    return (await _core(session, _INSERT_ASSIGNMENT, values)).scalar_one()
+
+
+async def insert_events(session: AsyncSession, *, rows: list[dict[str, Any]]) -> None:
+    """Append events in one round trip."""
+    await _core(session, _INSERT_EVENT, rows)
 
 
 async def get_ticket(
@@ -139,6 +174,12 @@ async def events_of(session: AsyncSession, *, ticket_id: int) -> list[TicketEven
     return list((await session.scalars(stmt)).all())
 
 
+@lru_cache
+def _claim_statement(dialect: str) -> Any:
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return upsert(IdempotencyKey).on_conflict_do_nothing(index_elements=["actor", "key"])
+
+
 async def claim_idempotency_key(
     session: AsyncSession, *, actor: str, key: str, request_hash: str, now: datetime
 ) -> bool:
@@ -147,15 +188,10 @@ async def claim_idempotency_key(
     ON CONFLICT DO NOTHING waits for a concurrent holder to commit or roll back, so exactly one
     of many simultaneous requests wins.
     """
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(IdempotencyKey)
-        .values(actor=actor, key=key, request_hash=request_hash, created_at=now)
-        .on_conflict_do_nothing(index_elements=["actor", "key"])
-    )
-    result = await session.execute(stmt)
-    return result.rowcount == 1
+    connection = await session.connection()
+    statement = _claim_statement(connection.dialect.name)
+    row = {"actor": actor, "key": key, "request_hash": request_hash, "created_at": now}
+    return (await connection.execute(statement, row)).rowcount == 1
 
 
 async def get_idempotency_key(
@@ -169,11 +205,7 @@ async def bind_idempotency_key(
     session: AsyncSession, *, actor: str, key: str, ticket_id: int
 ) -> None:
     """Point a claimed key at the ticket its request created."""
-    await session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.actor == actor, IdempotencyKey.key == key)
-        .values(ticket_id=ticket_id)
-    )
+    await _core(session, _BIND_KEY, {"a": actor, "k": key, "t": ticket_id})
 
 
 async def rejected_units(session: AsyncSession, *, ticket_id: int) -> set[str]:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
+from app.routing.schema import TicketFacts
 from app.text import fold
 from app.tickets import repository as repo
 from app.tickets.lifecycle import OPEN, Status, allowed_actions, check_transition
@@ -52,13 +53,13 @@ class RouteResult:
 
 
 # Decides the unit for a ticket, excluding units that already rejected it.
-Router = Callable[[Ticket, frozenset[str]], RouteResult]
+Router = Callable[[TicketFacts, frozenset[str]], RouteResult]
 
 
 def triage_router(catalog: Catalog) -> Router:
     """Until a ruleset is loaded every ticket goes to the triage unit (the 1022 switchboard)."""
 
-    def route(_ticket: Ticket, exclude: frozenset[str]) -> RouteResult:
+    def route(_facts: TicketFacts, exclude: frozenset[str]) -> RouteResult:
         unit = catalog.triage_unit if catalog.triage_unit not in exclude else None
         return RouteResult(unit=unit)
 
@@ -74,6 +75,8 @@ class TicketService:
     actor: str
     reference_prefix: str = "HN"
     clock_skew: timedelta = timedelta(seconds=60)
+    # Set by create(): the response is built from what was written, not read back.
+    created_assignment: Assignment | None = None
 
     # -- references and reads ------------------------------------------------------------
 
@@ -257,7 +260,11 @@ class TicketService:
     # -- intake --------------------------------------------------------------------------
 
     async def create(self, data: TicketCreate, idempotency_key: str | None) -> tuple[Ticket, bool]:
-        """Create a ticket with its first assignment and events; (ticket, replayed)."""
+        """Create a ticket with its first assignment and events; (ticket, replayed).
+
+        The hot path of the service: routing runs before the insert so that the ticket row is
+        written once, and rows go in as plain inserts (ticket, assignment, events).
+        """
         received_at = self.check_instant(data.received_at or self.now, ["received_at"], None)
         area_code = self.resolve_area(data.area, ["area"])
         topic_code = self.check_topic(data.topic, ["topic"])
@@ -272,10 +279,20 @@ class TicketService:
             )
             if not claimed:
                 return await self._replay(idempotency_key, request_hash), True
+        facts = TicketFacts(
+            topic=topic_code,
+            area=area_code,
+            channel=data.channel.value,
+            priority=data.priority.value,
+            description=data.description,
+            received_at=received_at,
+            confidential=data.caller.confidential,
+        )
+        decision = self.router(facts, frozenset())
         ticket = Ticket(
-            channel=data.channel,
-            status=Status.NEW,
-            priority=data.priority,
+            channel=data.channel.value,
+            status=Status.ASSIGNED if decision.unit else Status.NEW,
+            priority=decision.priority or data.priority.value,
             caller_name=data.caller.name,
             caller_phone=data.caller.phone,
             caller_email=data.caller.email,
@@ -293,17 +310,40 @@ class TicketService:
             created_at=self.now,
             updated_at=self.now,
             last_event_at=received_at,
+            current_unit_code=decision.unit,
             created_by=self.actor,
+            version=1,
         )
-        self.session.add(ticket)
-        await self.session.flush()
-        self._event(ticket, "created", received_at, None, {"channel": ticket.channel})
-        await self._route(ticket, received_at, frozenset())
+        values = ticket.model_dump(exclude={"id", "duplicate_of_id"})
+        ticket.id = await repo.insert_ticket(self.session, values=values)
+        events = [
+            self._event_row(ticket.id, "created", received_at, None, {"channel": ticket.channel})
+        ]
+        assignment = None
+        if decision.unit:
+            assignment = Assignment(
+                ticket_id=ticket.id,
+                unit_code=decision.unit,
+                assigned_at=received_at,
+                rule_id=decision.rule_id,
+                ruleset_version=decision.ruleset_version,
+            )
+            assignment.id = await repo.insert_assignment(
+                self.session, values=assignment.model_dump(exclude={"id"})
+            )
+            events.append(
+                self._event_row(
+                    ticket.id, "assigned", received_at, assignment.id, _assigned_details(decision)
+                )
+            )
+        else:
+            events.append(self._event_row(ticket.id, "unrouted", received_at, None, {}))
+        await repo.insert_events(self.session, rows=events)
         if idempotency_key is not None:
             await repo.bind_idempotency_key(
                 self.session, actor=self.actor, key=idempotency_key, ticket_id=ticket.id
             )
-        await self.session.flush()
+        self.created_assignment = assignment
         return ticket, False
 
     async def _replay(self, key: str, request_hash: str) -> Ticket:
@@ -327,7 +367,7 @@ class TicketService:
         self, ticket: Ticket, at: datetime, exclude: frozenset[str]
     ) -> Assignment | None:
         """Give the ticket to the unit routing picks (or leave it new when none is left)."""
-        decision = self.router(ticket, exclude)
+        decision = self.router(facts_of(ticket), exclude)
         if decision.priority and decision.priority != ticket.priority:
             ticket.priority = decision.priority
         if decision.unit is None:
@@ -374,6 +414,24 @@ class TicketService:
         self._event(ticket, "assigned", at, assignment.id, details)
         return assignment
 
+    def _event_row(
+        self,
+        ticket_id: int,
+        kind: str,
+        at: datetime,
+        assignment_id: int | None,
+        details: dict[str, Any],
+    ) -> dict[str, Any]:
+        return {
+            "ticket_id": ticket_id,
+            "assignment_id": assignment_id,
+            "kind": kind,
+            "occurred_at": at,
+            "recorded_at": self.now,
+            "actor": self.actor,
+            "details": {k: v for k, v in details.items() if v is not None},
+        }
+
     def _event(
         self,
         ticket: Ticket,
@@ -383,15 +441,7 @@ class TicketService:
         details: dict[str, Any],
     ) -> None:
         self.session.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                assignment_id=assignment_id,
-                kind=kind,
-                occurred_at=at,
-                recorded_at=self.now,
-                actor=self.actor,
-                details={k: v for k, v in details.items() if v is not None},
-            )
+            TicketEvent(**self._event_row(ticket.id, kind, at, assignment_id, details))
         )
 
     # -- corrections ---------------------------------------------------------------------
@@ -586,6 +636,27 @@ class TicketService:
         self, ticket: Ticket, a: Assignment | None, body: NoteIn, at: datetime, target: None
     ) -> None:
         self._event(ticket, "note", at, a.id if a else None, {"text": body.text})
+
+
+def facts_of(ticket: Ticket) -> TicketFacts:
+    """What routing sees of a stored ticket."""
+    return TicketFacts(
+        topic=ticket.topic_code,
+        area=ticket.area_code,
+        channel=ticket.channel,
+        priority=ticket.priority,
+        description=ticket.description,
+        received_at=ticket.received_at,
+        confidential=ticket.confidential,
+    )
+
+
+def _assigned_details(decision: RouteResult) -> dict[str, Any]:
+    return {
+        "unit": decision.unit,
+        "rule_id": decision.rule_id,
+        "ruleset_version": decision.ruleset_version,
+    }
 
 
 def etag(ticket: Ticket) -> str:

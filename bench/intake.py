@@ -1,0 +1,102 @@
+"""Intake benchmark: N concurrent clients creating tickets against a running server.
+
+    .venv/bin/python bench/intake.py --url http://127.0.0.1:8000 --clients 32 --requests 6000
+
+Each request is a realistic ticket (an area given by name, diacritics or not; a topic; a
+Vietnamese phone number; an Idempotency-Key), so the figure covers validation, area lookup,
+idempotency and the ticket, assignment and event rows. Prints throughput and latency
+percentiles. Not part of the test suite.
+"""
+
+import argparse
+import asyncio
+import random
+import statistics
+import time
+import uuid
+
+import httpx
+
+AREAS = [
+    "Cầu Giấy",
+    "cau giay",
+    "P. Ba Đình",
+    "phuong-hoan-kiem",
+    "Xã Bát Tràng",
+    "Trúc Bạch",
+    "Hai Bà Trưng",
+]
+TOPICS = ["moi-truong.rac-thai", "nuoc-sach.mat-nuoc", "cay-xanh-chieu-sang", "giao-thong", None]
+MOBILE_PREFIXES = ["090", "091", "093", "096", "097", "098", "086", "088", "070", "081"]
+DESCRIPTIONS = [
+    "Rác thải ùn ứ đầu ngõ nhiều ngày chưa được thu gom",
+    "Mất nước từ sáng, cả khu tập thể không có nước sinh hoạt",
+    "Đèn đường không sáng, đoạn đường tối rất nguy hiểm",
+    "Ổ gà lớn giữa đường, xe máy dễ ngã",
+]
+
+
+def body(rng: random.Random) -> dict:
+    return {
+        "channel": rng.choice(["phone", "zalo", "web", "app"]),
+        "caller": {
+            "name": "Nguyễn Văn An",
+            "phone": f"{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**7):07d}",
+        },
+        "description": rng.choice(DESCRIPTIONS),
+        "area": rng.choice(AREAS),
+        "topic": rng.choice(TOPICS),
+        "address": f"Số {rng.randrange(1, 200)} ngõ {rng.randrange(1, 100)}",
+    }
+
+
+async def client_loop(
+    client: httpx.AsyncClient, count: int, seed: int, latencies: list[float], errors: list[int]
+) -> None:
+    rng = random.Random(seed)
+    for _ in range(count):
+        start = time.perf_counter()
+        response = await client.post(
+            "/api/v1/tickets", json=body(rng), headers={"Idempotency-Key": str(uuid.uuid4())}
+        )
+        latencies.append(time.perf_counter() - start)
+        if response.status_code != 201:
+            errors.append(response.status_code)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=6000)
+    parser.add_argument("--warmup", type=int, default=200)
+    args = parser.parse_args()
+    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    async with httpx.AsyncClient(base_url=args.url, limits=limits, timeout=30) as client:
+        await asyncio.gather(
+            *(
+                client_loop(client, args.warmup // args.clients, i, [], [])
+                for i in range(args.clients)
+            )
+        )
+        latencies: list[float] = []
+        errors: list[int] = []
+        per_client = args.requests // args.clients
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(
+                client_loop(client, per_client, 1000 + i, latencies, errors)
+                for i in range(args.clients)
+            )
+        )
+        elapsed = time.perf_counter() - started
+    q = statistics.quantiles(latencies, n=100)
+    print(
+        f"{len(latencies)} tickets in {elapsed:.2f}s: {len(latencies) / elapsed:.0f} tickets/s, "
+        f"p50 {q[49] * 1000:.1f} ms, p95 {q[94] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms, "
+        f"errors {len(errors)}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

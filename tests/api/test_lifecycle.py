@@ -1,0 +1,252 @@
+"""Lifecycle actions: every action from every status, plus what each one records."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import create_ticket
+
+# Written out by hand from the product rules (not derived from app code) so that a wrong
+# transition table in the app fails here.
+ALLOWED = {
+    "new": {"transfer", "cancel", "duplicate", "notes"},
+    "assigned": {
+        "acknowledge",
+        "start",
+        "resolve",
+        "reject",
+        "transfer",
+        "cancel",
+        "duplicate",
+        "notes",
+    },
+    "acknowledged": {
+        "start",
+        "request-info",
+        "resolve",
+        "reject",
+        "transfer",
+        "cancel",
+        "duplicate",
+        "notes",
+    },
+    "in_progress": {
+        "request-info",
+        "resolve",
+        "reject",
+        "transfer",
+        "cancel",
+        "duplicate",
+        "notes",
+    },
+    "waiting_citizen": {"info-received", "resolve", "transfer", "cancel", "duplicate", "notes"},
+    "resolved": {"close", "reopen", "notes"},
+    "closed": {"reopen", "notes"},
+    "cancelled": {"notes"},
+    "duplicate": {"notes"},
+}
+ACTIONS = sorted(set().union(*ALLOWED.values()))
+
+BODIES = {
+    "resolve": {"resolution": "Đã thu gom rác"},
+    "reject": {"reason": "Không thuộc thẩm quyền"},
+    "transfer": {"unit": "ubnd-phuong-cau-giay"},
+    "reopen": {"reason": "Rác lại ùn ứ"},
+    "notes": {"text": "Đã gọi lại cho người dân"},
+}
+
+# How to bring a fresh (assigned) ticket to each status.
+PATHS = {
+    "new": [("reject", {"reason": "Tổng đài chuyển"})],
+    "assigned": [],
+    "acknowledged": [("acknowledge", None)],
+    "in_progress": [("start", None)],
+    "waiting_citizen": [("acknowledge", None), ("request-info", {"question": "Số nhà?"})],
+    "resolved": [("resolve", BODIES["resolve"])],
+    "closed": [("resolve", BODIES["resolve"]), ("close", None)],
+    "cancelled": [("cancel", None)],
+    "duplicate": [("duplicate", "ORIGINAL")],
+}
+
+
+async def ticket_in(client, status):
+    ticket = await create_ticket(client)
+    for action, body in PATHS[status]:
+        if body == "ORIGINAL":
+            body = {"duplicate_of": (await create_ticket(client))["reference"]}
+        response = await client.post(f"/tickets/{ticket['id']}/{action}", json=body)
+        assert response.status_code == 200, response.text
+        ticket = response.json()
+    assert ticket["status"] == status
+    return ticket
+
+
+async def body_for(client, action):
+    if action == "duplicate":
+        return {"duplicate_of": (await create_ticket(client))["reference"]}
+    return BODIES.get(action)
+
+
+@pytest.mark.parametrize("status", sorted(ALLOWED))
+@pytest.mark.parametrize("action", ACTIONS)
+async def test_action_from_status(client, status, action):
+    ticket = await ticket_in(client, status)
+    assert set(ticket["allowed_actions"]) == ALLOWED[status]
+    response = await client.post(
+        f"/tickets/{ticket['id']}/{action}", json=await body_for(client, action)
+    )
+    if action in ALLOWED[status]:
+        assert response.status_code == 200, response.text
+        assert response.json()["version"] > ticket["version"] or action == "notes"
+    else:
+        assert response.status_code == 409, response.text
+        problem = response.json()
+        assert problem["current_status"] == status
+        assert set(problem["allowed_actions"]) == ALLOWED[status]
+        assert status in problem["detail"]
+        after = (await client.get(f"/tickets/{ticket['id']}")).json()
+        assert after["status"] == status and after["version"] == ticket["version"]
+
+
+async def test_acknowledge_start_resolve_record_times_on_the_assignment(client):
+    ticket = await create_ticket(client)
+    tid = ticket["id"]
+    ack = (await client.post(f"/tickets/{tid}/acknowledge")).json()
+    assert ack["current_assignment"]["acknowledged_at"] is not None
+    await client.post(f"/tickets/{tid}/start")
+    done = (await client.post(f"/tickets/{tid}/resolve", json=BODIES["resolve"])).json()
+    assert done["status"] == "resolved" and done["current_assignment"] is None
+    (only,) = done["assignments"]
+    assert only["outcome"] == "resolved" and only["resolved_at"] == only["ended_at"]
+    kinds = [e["kind"] for e in (await client.get(f"/tickets/{tid}/events")).json()["items"]]
+    assert kinds == ["created", "assigned", "acknowledged", "started", "resolved"]
+
+
+async def test_required_bodies_are_422(client):
+    ticket = await create_ticket(client)
+    for action in ("resolve", "reject", "transfer", "reopen", "notes", "duplicate"):
+        response = await client.post(f"/tickets/{ticket['id']}/{action}", json={})
+        assert response.status_code == 422, action
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_transfer_ends_the_assignment_and_starts_one_for_the_target(client):
+    ticket = await create_ticket(client)
+    moved = await client.post(
+        f"/tickets/{ticket['id']}/transfer",
+        json={"unit": "ubnd-phuong-cau-giay", "reason": "Địa bàn phường"},
+    )
+    assert moved.status_code == 200
+    body = moved.json()
+    assert body["status"] == "assigned"
+    assert body["current_assignment"]["unit"]["code"] == "ubnd-phuong-cau-giay"
+    first, second = body["assignments"]
+    assert first["outcome"] == "transferred" and first["ended_at"] == second["assigned_at"]
+
+
+async def test_transfer_to_unknown_or_same_unit(client):
+    ticket = await create_ticket(client)
+    unknown = await client.post(
+        f"/tickets/{ticket['id']}/transfer", json={"unit": "ubnd-phuong-cau-giai"}
+    )
+    assert unknown.status_code == 422
+    assert "ubnd-phuong-cau-giay" in unknown.json()["errors"][0]["suggestions"]
+    same = await client.post(f"/tickets/{ticket['id']}/transfer", json={"unit": "tong-dai-1022"})
+    assert same.status_code == 409
+
+
+async def test_reject_reroutes_without_the_rejecting_units(client):
+    ticket = await create_ticket(client)
+    tid = ticket["id"]
+    await client.post(f"/tickets/{tid}/transfer", json={"unit": "ubnd-phuong-cau-giay"})
+    rejected = (await client.post(f"/tickets/{tid}/reject", json=BODIES["reject"])).json()
+    # Back to routing: the ward committee is excluded, so the switchboard gets it again.
+    assert rejected["status"] == "assigned"
+    assert rejected["current_assignment"]["unit"]["code"] == "tong-dai-1022"
+    # The switchboard rejecting too leaves no unit: the ticket waits as `new`.
+    again = (await client.post(f"/tickets/{tid}/reject", json=BODIES["reject"])).json()
+    assert again["status"] == "new" and again["current_assignment"] is None
+    outcomes = [a["outcome"] for a in again["assignments"]]
+    assert outcomes == ["transferred", "rejected", "rejected"]
+
+
+async def test_pause_and_resume_write_events(client):
+    ticket = await ticket_in(client, "waiting_citizen")
+    resumed = (await client.post(f"/tickets/{ticket['id']}/info-received")).json()
+    assert resumed["status"] == "in_progress"
+    kinds = [
+        e["kind"] for e in (await client.get(f"/tickets/{ticket['id']}/events")).json()["items"]
+    ]
+    assert kinds[-2:] == ["info_requested", "info_received"]
+
+
+async def test_reopen_starts_a_new_assignment_and_keeps_the_old_record(client):
+    ticket = await ticket_in(client, "closed")
+    before = (await client.get(f"/tickets/{ticket['id']}")).json()["assignments"]
+    reopened = (await client.post(f"/tickets/{ticket['id']}/reopen", json=BODIES["reopen"])).json()
+    assert reopened["status"] == "assigned"
+    assert reopened["assignments"][0] == before[0]
+    assert reopened["current_assignment"]["unit"]["code"] == before[0]["unit"]["code"]
+    assert reopened["current_assignment"]["id"] != before[0]["id"]
+
+
+async def test_duplicate_links_the_original_and_refuses_itself(client):
+    original = await create_ticket(client)
+    copy = await create_ticket(client)
+    itself = await client.post(
+        f"/tickets/{copy['id']}/duplicate", json={"duplicate_of": copy["reference"]}
+    )
+    assert itself.status_code == 422
+    missing = await client.post(
+        f"/tickets/{copy['id']}/duplicate", json={"duplicate_of": "HN-2020-999999"}
+    )
+    assert missing.status_code == 422
+    marked = await client.post(
+        f"/tickets/{copy['id']}/duplicate", json={"duplicate_of": original["reference"]}
+    )
+    assert marked.json()["duplicate_of"] == original["reference"]
+    assert marked.json()["assignments"][0]["outcome"] == "duplicate"
+
+
+async def test_notes_and_action_notes_are_in_the_history(client):
+    ticket = await create_ticket(client)
+    await client.post(f"/tickets/{ticket['id']}/notes", json={"text": "Người dân gọi lại lần 2"})
+    await client.post(f"/tickets/{ticket['id']}/acknowledge", json={"note": "Đã nhận"})
+    events = (await client.get(f"/tickets/{ticket['id']}/events")).json()["items"]
+    notes = [e["details"]["text"] for e in events if e["kind"] == "note"]
+    assert notes == ["Người dân gọi lại lần 2", "Đã nhận"]
+
+
+async def test_occurred_at_backdates_the_action(client):
+    received = datetime.now(UTC) - timedelta(hours=5)
+    ticket = await create_ticket(client, received_at=received.isoformat())
+    acked_at = received + timedelta(hours=1)
+    body = {"occurred_at": acked_at.isoformat()}
+    acked = (await client.post(f"/tickets/{ticket['id']}/acknowledge", json=body)).json()
+    assert datetime.fromisoformat(acked["current_assignment"]["acknowledged_at"]) == acked_at
+    events = (await client.get(f"/tickets/{ticket['id']}/events")).json()["items"]
+    assert datetime.fromisoformat(events[-1]["occurred_at"]) == acked_at
+    assert datetime.fromisoformat(events[-1]["recorded_at"]) > acked_at
+
+
+async def test_occurred_at_never_in_the_future_nor_before_the_last_event(client):
+    received = datetime.now(UTC) - timedelta(hours=5)
+    ticket = await create_ticket(client, received_at=received.isoformat())
+    future = await client.post(
+        f"/tickets/{ticket['id']}/acknowledge",
+        json={"occurred_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()},
+    )
+    assert future.status_code == 422 and future.json()["errors"][0]["loc"] == ["occurred_at"]
+    early = await client.post(
+        f"/tickets/{ticket['id']}/acknowledge",
+        json={"occurred_at": (received - timedelta(minutes=1)).isoformat()},
+    )
+    assert early.status_code == 422
+    assert "before the ticket's last event" in early.json()["detail"]
+    assert (await client.get(f"/tickets/{ticket['id']}")).json()["status"] == "assigned"
+
+
+async def test_unknown_ticket_is_404_problem(client):
+    response = await client.post("/tickets/999999/acknowledge")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
