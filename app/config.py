@@ -8,6 +8,7 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "development-only-secret-do-not-use-in-production"
 
 
 class Settings(BaseSettings):
@@ -25,6 +26,14 @@ class Settings(BaseSettings):
     # Tolerated client clock skew for received_at / occurred_at "in the future".
     clock_skew_seconds: int = 60
     idempotency_ttl_hours: int = 24
+    # Signs access and refresh tokens. Must be set (32+ characters) in production.
+    secret_key: str = DEFAULT_SECRET
+    access_token_minutes: int = 15
+    refresh_token_days: int = 7
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    # Demo users (one per role) are created on start in development only.
+    demo_users: bool = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -32,10 +41,21 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_guards(self) -> "Settings":
-        if self.env == "production" and self.is_sqlite:
+        if self.env != "production":
+            return self
+        if self.is_sqlite:
             # Several app instances cannot share one SQLite file safely.
             raise ValueError("HOTLINE_DATABASE_URL must point to PostgreSQL in production")
+        if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+            raise ValueError(
+                "HOTLINE_SECRET_KEY must be set to a random string of 32+ characters in production "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
         return self
+
+    @property
+    def create_demo_users(self) -> bool:
+        return self.demo_users and self.env == "development"
 
 
 @lru_cache

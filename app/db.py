@@ -88,6 +88,9 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # Every table must be mapped before the first flush resolves foreign keys.
+    import app.models  # noqa: F401
+
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 

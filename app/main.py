@@ -5,8 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-import app.models  # noqa: F401  (every table must be mapped before the first flush)
-from app.api import health, reference, tickets
+from app.api import admin, auth, health, reference, tickets
 from app.api.middleware import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory
@@ -44,7 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     api = APIRouter(prefix=API_PREFIX)
+    api.include_router(auth.router)
     api.include_router(tickets.router)
+    api.include_router(admin.router)
     api.include_router(reference.router)
     app.include_router(api)
     app.include_router(health.router)

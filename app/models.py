@@ -2,15 +2,20 @@
 
 from app.reference.models import AreaRow, TopicRow, UnitAreaRow, UnitRow
 from app.tickets.models import Assignment, AssignmentPause, IdempotencyKey, Ticket, TicketEvent
+from app.users.models import ApiKey, LoginThrottle, User, UserUnit
 
 __all__ = [
+    "ApiKey",
     "AreaRow",
     "Assignment",
     "AssignmentPause",
     "IdempotencyKey",
+    "LoginThrottle",
     "Ticket",
     "TicketEvent",
     "TopicRow",
     "UnitAreaRow",
     "UnitRow",
+    "User",
+    "UserUnit",
 ]

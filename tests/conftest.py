@@ -8,23 +8,36 @@ server for the run and dropped afterwards.
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.api.deps import get_now
 from app.config import Settings
+from app.db import make_session_factory, transaction
 from app.main import create_app
 from app.migrate import upgrade
+from app.reference.loader import load_catalog
 from app.setup import sync_reference
+from app.users import security
+from app.users.demo import ensure_demo_users
+from app.users.models import User
 
-TICKET_TABLES = ["ticket_event", "assignment_pause", "idempotency_key", "assignment", "ticket"]
+TICKET_TABLES = [
+    "ticket_event",
+    "assignment_pause",
+    "idempotency_key",
+    "assignment",
+    "ticket",
+    "login_throttle",
+    "api_key",
+]
 
 
 async def _admin(url: str, sql: str) -> None:
@@ -48,12 +61,48 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+async def _load_users(settings: Settings) -> dict[str, int]:
+    engine = create_async_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    try:
+        async with transaction(factory) as session:
+            catalog = load_catalog(settings.rules_dir)
+            await ensure_demo_users(session, known_units=set(catalog.units), now=datetime.now(UTC))
+            rows = (await session.execute(select(User.username, User.id))).all()
+            return {name: user_id for name, user_id in rows}
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     s = Settings(env="test", database_url=database_url)
     upgrade(database_url)
     asyncio.run(sync_reference(s))
     return s
+
+
+@pytest.fixture(scope="session")
+def user_ids(settings: Settings) -> dict[str, int]:
+    """The demo users (one per role, agents of tong-dai-1022, Cầu Giấy and Ba Đình), by name."""
+    return asyncio.run(_load_users(settings))
+
+
+@pytest.fixture(scope="session")
+def auth(settings: Settings, user_ids: dict[str, int]) -> Callable[..., dict[str, str]]:
+    """Headers that sign in as a demo user: auth("agent.caugiay")."""
+
+    def headers(username: str, now: datetime | None = None) -> dict[str, str]:
+        token = security.issue_token(
+            user_ids[username],
+            "access",
+            settings.secret_key,
+            now or datetime.now(UTC),
+            timedelta(hours=1),
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
 
 
 @pytest.fixture(scope="session")
@@ -87,9 +136,14 @@ async def clock(app: Any) -> AsyncIterator[Clock]:
 
 
 @pytest.fixture
-async def client(app: Any, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    app: Any, clock: Clock, auth: Callable[..., dict[str, str]]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Signed in as the switchboard operator unless a request sends other headers."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as c:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test/api/v1", headers=auth("operator")
+    ) as c:
         yield c
     # Each test starts from empty ticket tables (reference data stays).
     async with app.state.engine.begin() as conn:

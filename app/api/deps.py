@@ -1,11 +1,11 @@
 """Request-scoped dependencies: the session (one transaction per request), clock, caller, services."""
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
@@ -13,6 +13,15 @@ from app.db import transaction, utcnow
 from app.errors import AppError
 from app.reference.catalog import Catalog
 from app.tickets.service import TicketService
+from app.users import security
+from app.users.principal import Principal
+from app.users.service import (
+    AuthPolicy,
+    Forbidden,
+    Unauthorized,
+    principal_for_api_key,
+    principal_for_user,
+)
 
 
 async def get_settings(request: Request) -> Settings:
@@ -34,25 +43,68 @@ async def get_now() -> datetime:
     return utcnow()
 
 
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling. The seam for authentication: every event stores `username` as its actor."""
-
-    username: str
-    role: str
-    units: tuple[str, ...] = field(default=())
-
-
-async def current_user() -> Principal:
-    # Until sign-in exists every caller acts as the switchboard operator.
-    return Principal(username="operator", role="operator")
-
-
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 NowDep = Annotated[datetime, Depends(get_now)]
-UserDep = Annotated[Principal, Depends(current_user)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/token")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Integration API key")
+
+
+def auth_policy(settings: Settings) -> AuthPolicy:
+    return AuthPolicy(
+        secret_key=settings.secret_key,
+        access_lifetime=timedelta(minutes=settings.access_token_minutes),
+        refresh_lifetime=timedelta(days=settings.refresh_token_days),
+        max_failures=settings.login_max_failures,
+        failure_window=timedelta(minutes=settings.login_window_minutes),
+    )
+
+
+async def current_user(
+    session: SessionDep,
+    now: NowDep,
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    api_key: Annotated[str | None, Security(_api_key)],
+) -> Principal:
+    """The signed-in user (Bearer token) or integration (X-API-Key); 401 otherwise.
+
+    Looked up on every request so that a disabled user or a revoked key loses access at once.
+    """
+    if api_key:
+        principal = await principal_for_api_key(session, key=api_key, now=now)
+        if principal is None:
+            raise Unauthorized("The API key is unknown or revoked.")
+        return principal
+    if bearer is None:
+        raise Unauthorized(
+            "Sign in first: POST /api/v1/auth/token with username and password, then send "
+            "'Authorization: Bearer <access_token>' (integrations: 'X-API-Key')."
+        )
+    try:
+        claims = security.read_token(bearer.credentials, settings.secret_key, "access", now)
+    except security.InvalidToken as exc:
+        raise Unauthorized(f"Invalid access token: {exc}.") from exc
+    principal = await principal_for_user(session, user_id=claims.user_id)
+    if principal is None:
+        raise Unauthorized("This account is disabled.")
+    return principal
+
+
+UserDep = Annotated[Principal, Depends(current_user)]
+
+
+def require(permission: str, doing: str) -> Principal:
+    """A dependency that lets the request through only with `permission` (403 otherwise)."""
+
+    async def check(user: UserDep) -> Principal:
+        if not user.can(permission):
+            raise Forbidden(f"Your role ({user.role}) may not {doing}.", required=permission)
+        return user
+
+    return Depends(check)
 
 
 async def ticket_service(
@@ -63,7 +115,7 @@ async def ticket_service(
         catalog=request.app.state.catalog,
         router=request.app.state.router,
         now=now,
-        actor=user.username,
+        principal=user,
         reference_prefix=settings.reference_prefix,
         clock_skew=timedelta(seconds=settings.clock_skew_seconds),
     )

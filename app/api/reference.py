@@ -5,9 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from app.api.deps import CatalogDep
+from app.api.deps import CatalogDep, require
 
-router = APIRouter(tags=["reference"])
+router = APIRouter(
+    tags=["reference"], dependencies=[require("reference:read", "read reference data")]
+)
 
 
 class AreaItem(BaseModel):

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
-from app.api.deps import CatalogDep, TicketServiceDep, require_json
+from app.api.deps import CatalogDep, TicketServiceDep, require, require_json
 from app.errors import ValidationFailed, field_error
 from app.phone import InvalidPhone, to_e164
 from app.reference.catalog import AreaAmbiguous, AreaNotFound
@@ -30,6 +30,7 @@ from app.tickets.schemas import (
     TransferIn,
 )
 from app.tickets.service import decode_cursor, etag
+from app.users.principal import Principal
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(require_json)])
 
@@ -50,6 +51,7 @@ def _split(values: list[str] | None) -> list[str]:
 
 @router.post("", status_code=201, response_model=TicketRead, responses=PROBLEMS)
 async def create_ticket(
+    _: Annotated[Principal, require("tickets:create", "create tickets")],
     data: TicketCreate,
     service: TicketServiceDep,
     response: Response,
@@ -71,6 +73,7 @@ async def create_ticket(
 async def search_tickets(
     service: TicketServiceDep,
     catalog: CatalogDep,
+    user: Annotated[Principal, require("tickets:read", "read tickets")],
     status: Annotated[list[Status] | None, Query()] = None,
     unit: Annotated[list[str] | None, Query(description="Current unit code(s)")] = None,
     area: Annotated[
@@ -128,6 +131,8 @@ async def search_tickets(
         caller_phone=phone,
         text=None if ticket_id else (fold(q) if q and fold(q) else None),
         ticket_id=ticket_id,
+        visible_to_units=sorted(user.units) if user.scoped_to_units else None,
+        hide_confidential_callers=not user.sees_confidential_callers,
     )
     descending = sort.startswith("-")
     after = decode_cursor(cursor) if cursor else None
@@ -138,7 +143,12 @@ async def search_tickets(
 
 
 @router.get("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)
-async def get_ticket(ticket_id: str, service: TicketServiceDep, response: Response) -> TicketRead:
+async def get_ticket(
+    ticket_id: str,
+    service: TicketServiceDep,
+    response: Response,
+    _: Annotated[Principal, require("tickets:read", "read tickets")],
+) -> TicketRead:
     """One ticket by id or reference (HN-2026-000123), with all its assignments."""
     ticket = await service.load(ticket_id)
     response.headers["ETag"] = etag(ticket)
@@ -147,6 +157,7 @@ async def get_ticket(ticket_id: str, service: TicketServiceDep, response: Respon
 
 @router.patch("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)
 async def update_ticket(
+    _: Annotated[Principal, require("tickets:update", "correct tickets")],
     ticket_id: str,
     data: TicketUpdate,
     service: TicketServiceDep,
@@ -161,7 +172,11 @@ async def update_ticket(
 
 
 @router.get("/{ticket_id}/events", response_model=EventPage, responses=PROBLEMS)
-async def ticket_events(ticket_id: str, service: TicketServiceDep) -> EventPage:
+async def ticket_events(
+    ticket_id: str,
+    service: TicketServiceDep,
+    _: Annotated[Principal, require("tickets:read", "read tickets")],
+) -> EventPage:
     """The ticket's append-only history, oldest first."""
     ticket = await service.load(ticket_id)
     return EventPage(items=await service.events(ticket))
@@ -218,6 +233,7 @@ for _action, (_model, _summary) in ACTION_BODIES.items():
         f"/{{ticket_id}}/{_action}",
         _action_endpoint(_action, _model),
         methods=["POST"],
+        dependencies=[require(f"act:{_action}", f"{_action} tickets")],
         response_model=TicketRead,
         responses=PROBLEMS,
         summary=_summary,

@@ -28,6 +28,8 @@ class TicketFilter:
     ticket_id: int | None = None  # from a reference typed into the search box
     # Restrict to tickets one of these units has ever been assigned (agents' scope).
     visible_to_units: Sequence[str] | None = None
+    # A confidential caller cannot be found by phone by those who may not see them.
+    hide_confidential_callers: bool = False
 
 
 # Intake is the hot path: constant statements (compiled once, cached) with the row passed as
@@ -102,6 +104,8 @@ async def list_tickets(
         conditions.append(Ticket.received_at < flt.received_to)
     if flt.caller_phone:
         conditions.append(Ticket.caller_phone == flt.caller_phone)
+        if flt.hide_confidential_callers:
+            conditions.append(Ticket.confidential.is_(False))
     if flt.text or flt.ticket_id:
         matches = []
         if flt.text:
@@ -206,6 +210,12 @@ async def bind_idempotency_key(
 ) -> None:
     """Point a claimed key at the ticket its request created."""
     await _core(session, _BIND_KEY, {"a": actor, "k": key, "t": ticket_id})
+
+
+async def units_assigned(session: AsyncSession, *, ticket_id: int) -> set[str]:
+    """Every unit the ticket has ever been assigned to."""
+    stmt = select(Assignment.unit_code).where(Assignment.ticket_id == ticket_id)
+    return set((await session.scalars(stmt)).all())
 
 
 async def rejected_units(session: AsyncSession, *, ticket_id: int) -> set[str]:

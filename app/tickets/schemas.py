@@ -169,6 +169,9 @@ class CallerOut(BaseModel):
     email: str | None
     anonymous: bool
     confidential: bool
+    masked: bool = Field(
+        default=False, description="True when a confidential caller is hidden from this reader"
+    )
 
 
 class AssignmentRead(BaseModel):

@@ -40,6 +40,9 @@ from app.tickets.schemas import (
     TransferIn,
 )
 from app.timefmt import LOCAL_TZ
+from app.users.permissions import UNIT_WORK
+from app.users.principal import Principal
+from app.users.service import Forbidden
 
 REFERENCE = re.compile(r"^([A-Za-z]+)-(\d{4})-(\d+)$")
 
@@ -72,11 +75,15 @@ class TicketService:
     catalog: Catalog
     router: Router
     now: datetime
-    actor: str
+    principal: Principal
     reference_prefix: str = "HN"
     clock_skew: timedelta = timedelta(seconds=60)
     # Set by create(): the response is built from what was written, not read back.
     created_assignment: Assignment | None = None
+
+    @property
+    def actor(self) -> str:
+        return self.principal.username
 
     # -- references and reads ------------------------------------------------------------
 
@@ -93,7 +100,7 @@ class TicketService:
         if ticket_id is None:
             ticket_id = self.parse_reference(id_or_reference)
         ticket = None
-        if ticket_id is not None and ticket_id < 2**63:
+        if ticket_id is not None and ticket_id < 2**31:
             ticket = await repo.get_ticket(self.session, ticket_id=ticket_id, for_update=for_update)
         if (
             ticket is not None
@@ -101,6 +108,11 @@ class TicketService:
             and (self.reference(ticket).upper() != id_or_reference.strip().upper())
         ):
             ticket = None
+        if ticket is not None and self.principal.scoped_to_units:
+            # Agents see only their units' tickets; anything else does not exist for them.
+            units = await repo.units_assigned(self.session, ticket_id=ticket.id)
+            if not units & self.principal.units:
+                ticket = None
         if ticket is None:
             raise NotFound(
                 f"No ticket '{id_or_reference}' (give its id or reference, e.g. HN-2026-000123)."
@@ -134,6 +146,17 @@ class TicketService:
             resolve_due_at=a.resolve_due_at,
         )
 
+    def _caller(self, ticket: Ticket) -> CallerOut:
+        masked = ticket.confidential and not self.principal.sees_confidential_callers
+        return CallerOut(
+            name=None if masked else ticket.caller_name,
+            phone=None if masked else ticket.caller_phone,
+            email=None if masked else ticket.caller_email,
+            anonymous=ticket.anonymous,
+            confidential=ticket.confidential,
+            masked=masked,
+        )
+
     def to_read(
         self,
         ticket: Ticket,
@@ -147,13 +170,7 @@ class TicketService:
             channel=ticket.channel,
             status=ticket.status,
             priority=ticket.priority,
-            caller=CallerOut(
-                name=ticket.caller_name,
-                phone=ticket.caller_phone,
-                email=ticket.caller_email,
-                anonymous=ticket.anonymous,
-                confidential=ticket.confidential,
-            ),
+            caller=self._caller(ticket),
             description=ticket.description,
             topic=self._ref("topic", ticket.topic_code),
             area=self._ref("area", ticket.area_code),
@@ -490,6 +507,15 @@ class TicketService:
         at = self.check_instant(body.occurred_at or self.now, ["occurred_at"], ticket.last_event_at)
         target = check_transition(action, ticket.status)
         current = (await repo.open_assignments(self.session, ticket_ids=[ticket.id])).get(ticket.id)
+        if (
+            self.principal.scoped_to_units
+            and action in UNIT_WORK
+            and (current is None or current.unit_code not in self.principal.units)
+        ):
+            raise Forbidden(
+                f"This ticket is now assigned to {current.unit_code if current else 'no unit'}; "
+                "only that unit can work on it."
+            )
         handler = getattr(self, "_do_" + action.replace("-", "_"))
         await handler(ticket, current, body, at, target)
         if body.note and action != "notes":

@@ -169,6 +169,7 @@ async def test_anonymous_caller_cannot_carry_identity(client):
         "email": None,
         "anonymous": True,
         "confidential": False,
+        "masked": False,
     }
 
 

@@ -55,6 +55,27 @@ BODIES = {
     "notes": {"text": "Đã gọi lại cho người dân"},
 }
 
+UNIT_WORK = {"acknowledge", "start", "request-info", "info-received", "resolve", "reject"}
+AGENT_OF = {
+    "tong-dai-1022": "agent.tongdai",
+    "ubnd-phuong-cau-giay": "agent.caugiay",
+    "ubnd-phuong-ba-dinh": "agent.badinh",
+}
+
+
+def who_acts(ticket, action):
+    """Unit work is done by an agent of the assigned unit; the rest by the operator."""
+    current = ticket.get("current_assignment") or (ticket.get("assignments") or [None])[-1]
+    if action in UNIT_WORK and current:
+        return AGENT_OF[current["unit"]["code"]]
+    return "operator"
+
+
+async def act(client, auth, ticket, action, body=None, **kw):
+    headers = auth(who_acts(ticket, action), **kw)
+    return await client.post(f"/tickets/{ticket['id']}/{action}", json=body, headers=headers)
+
+
 # How to bring a fresh (assigned) ticket to each status.
 PATHS = {
     "new": [("reject", {"reason": "Tổng đài chuyển"})],
@@ -69,12 +90,12 @@ PATHS = {
 }
 
 
-async def ticket_in(client, status):
+async def ticket_in(client, auth, status):
     ticket = await create_ticket(client)
     for action, body in PATHS[status]:
         if body == "ORIGINAL":
             body = {"duplicate_of": (await create_ticket(client))["reference"]}
-        response = await client.post(f"/tickets/{ticket['id']}/{action}", json=body)
+        response = await act(client, auth, ticket, action, body)
         assert response.status_code == 200, response.text
         ticket = response.json()
     assert ticket["status"] == status
@@ -89,12 +110,10 @@ async def body_for(client, action):
 
 @pytest.mark.parametrize("status", sorted(ALLOWED))
 @pytest.mark.parametrize("action", ACTIONS)
-async def test_action_from_status(client, status, action):
-    ticket = await ticket_in(client, status)
+async def test_action_from_status(client, auth, status, action):
+    ticket = await ticket_in(client, auth, status)
     assert set(ticket["allowed_actions"]) == ALLOWED[status]
-    response = await client.post(
-        f"/tickets/{ticket['id']}/{action}", json=await body_for(client, action)
-    )
+    response = await act(client, auth, ticket, action, await body_for(client, action))
     if action in ALLOWED[status]:
         assert response.status_code == 200, response.text
         assert response.json()["version"] > ticket["version"] or action == "notes"
@@ -108,13 +127,13 @@ async def test_action_from_status(client, status, action):
         assert after["status"] == status and after["version"] == ticket["version"]
 
 
-async def test_acknowledge_start_resolve_record_times_on_the_assignment(client):
+async def test_acknowledge_start_resolve_record_times_on_the_assignment(client, auth):
     ticket = await create_ticket(client)
     tid = ticket["id"]
-    ack = (await client.post(f"/tickets/{tid}/acknowledge")).json()
+    ack = (await act(client, auth, ticket, "acknowledge")).json()
     assert ack["current_assignment"]["acknowledged_at"] is not None
-    await client.post(f"/tickets/{tid}/start")
-    done = (await client.post(f"/tickets/{tid}/resolve", json=BODIES["resolve"])).json()
+    await act(client, auth, ticket, "start")
+    done = (await act(client, auth, ticket, "resolve", BODIES["resolve"])).json()
     assert done["status"] == "resolved" and done["current_assignment"] is None
     (only,) = done["assignments"]
     assert only["outcome"] == "resolved" and only["resolved_at"] == only["ended_at"]
@@ -122,10 +141,10 @@ async def test_acknowledge_start_resolve_record_times_on_the_assignment(client):
     assert kinds == ["created", "assigned", "acknowledged", "started", "resolved"]
 
 
-async def test_required_bodies_are_422(client):
+async def test_required_bodies_are_422(client, auth):
     ticket = await create_ticket(client)
     for action in ("resolve", "reject", "transfer", "reopen", "notes", "duplicate"):
-        response = await client.post(f"/tickets/{ticket['id']}/{action}", json={})
+        response = await act(client, auth, ticket, action, {})
         assert response.status_code == 422, action
         assert response.headers["content-type"] == "application/problem+json"
 
@@ -155,24 +174,23 @@ async def test_transfer_to_unknown_or_same_unit(client):
     assert same.status_code == 409
 
 
-async def test_reject_reroutes_without_the_rejecting_units(client):
+async def test_reject_reroutes_without_the_rejecting_units(client, auth):
     ticket = await create_ticket(client)
-    tid = ticket["id"]
-    await client.post(f"/tickets/{tid}/transfer", json={"unit": "ubnd-phuong-cau-giay"})
-    rejected = (await client.post(f"/tickets/{tid}/reject", json=BODIES["reject"])).json()
+    moved = (await act(client, auth, ticket, "transfer", {"unit": "ubnd-phuong-cau-giay"})).json()
+    rejected = (await act(client, auth, moved, "reject", BODIES["reject"])).json()
     # Back to routing: the ward committee is excluded, so the switchboard gets it again.
     assert rejected["status"] == "assigned"
     assert rejected["current_assignment"]["unit"]["code"] == "tong-dai-1022"
     # The switchboard rejecting too leaves no unit: the ticket waits as `new`.
-    again = (await client.post(f"/tickets/{tid}/reject", json=BODIES["reject"])).json()
+    again = (await act(client, auth, rejected, "reject", BODIES["reject"])).json()
     assert again["status"] == "new" and again["current_assignment"] is None
     outcomes = [a["outcome"] for a in again["assignments"]]
     assert outcomes == ["transferred", "rejected", "rejected"]
 
 
-async def test_pause_and_resume_write_events(client):
-    ticket = await ticket_in(client, "waiting_citizen")
-    resumed = (await client.post(f"/tickets/{ticket['id']}/info-received")).json()
+async def test_pause_and_resume_write_events(client, auth):
+    ticket = await ticket_in(client, auth, "waiting_citizen")
+    resumed = (await act(client, auth, ticket, "info-received")).json()
     assert resumed["status"] == "in_progress"
     kinds = [
         e["kind"] for e in (await client.get(f"/tickets/{ticket['id']}/events")).json()["items"]
@@ -180,8 +198,8 @@ async def test_pause_and_resume_write_events(client):
     assert kinds[-2:] == ["info_requested", "info_received"]
 
 
-async def test_reopen_starts_a_new_assignment_and_keeps_the_old_record(client):
-    ticket = await ticket_in(client, "closed")
+async def test_reopen_starts_a_new_assignment_and_keeps_the_old_record(client, auth):
+    ticket = await ticket_in(client, auth, "closed")
     before = (await client.get(f"/tickets/{ticket['id']}")).json()["assignments"]
     reopened = (await client.post(f"/tickets/{ticket['id']}/reopen", json=BODIES["reopen"])).json()
     assert reopened["status"] == "assigned"
@@ -208,45 +226,51 @@ async def test_duplicate_links_the_original_and_refuses_itself(client):
     assert marked.json()["assignments"][0]["outcome"] == "duplicate"
 
 
-async def test_notes_and_action_notes_are_in_the_history(client):
+async def test_notes_and_action_notes_are_in_the_history(client, auth):
     ticket = await create_ticket(client)
     await client.post(f"/tickets/{ticket['id']}/notes", json={"text": "Người dân gọi lại lần 2"})
-    await client.post(f"/tickets/{ticket['id']}/acknowledge", json={"note": "Đã nhận"})
+    await act(client, auth, ticket, "acknowledge", {"note": "Đã nhận"})
     events = (await client.get(f"/tickets/{ticket['id']}/events")).json()["items"]
     notes = [e["details"]["text"] for e in events if e["kind"] == "note"]
     assert notes == ["Người dân gọi lại lần 2", "Đã nhận"]
 
 
-async def test_occurred_at_backdates_the_action(client):
+async def test_occurred_at_backdates_the_action(client, auth):
     received = datetime.now(UTC) - timedelta(hours=5)
     ticket = await create_ticket(client, received_at=received.isoformat())
     acked_at = received + timedelta(hours=1)
     body = {"occurred_at": acked_at.isoformat()}
-    acked = (await client.post(f"/tickets/{ticket['id']}/acknowledge", json=body)).json()
+    acked = (await act(client, auth, ticket, "acknowledge", body)).json()
     assert datetime.fromisoformat(acked["current_assignment"]["acknowledged_at"]) == acked_at
     events = (await client.get(f"/tickets/{ticket['id']}/events")).json()["items"]
     assert datetime.fromisoformat(events[-1]["occurred_at"]) == acked_at
     assert datetime.fromisoformat(events[-1]["recorded_at"]) > acked_at
 
 
-async def test_occurred_at_never_in_the_future_nor_before_the_last_event(client):
+async def test_occurred_at_never_in_the_future_nor_before_the_last_event(client, auth):
     received = datetime.now(UTC) - timedelta(hours=5)
     ticket = await create_ticket(client, received_at=received.isoformat())
-    future = await client.post(
-        f"/tickets/{ticket['id']}/acknowledge",
-        json={"occurred_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()},
+    future = await act(
+        client,
+        auth,
+        ticket,
+        "acknowledge",
+        {"occurred_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()},
     )
     assert future.status_code == 422 and future.json()["errors"][0]["loc"] == ["occurred_at"]
-    early = await client.post(
-        f"/tickets/{ticket['id']}/acknowledge",
-        json={"occurred_at": (received - timedelta(minutes=1)).isoformat()},
+    early = await act(
+        client,
+        auth,
+        ticket,
+        "acknowledge",
+        {"occurred_at": (received - timedelta(minutes=1)).isoformat()},
     )
     assert early.status_code == 422
     assert "before the ticket's last event" in early.json()["detail"]
     assert (await client.get(f"/tickets/{ticket['id']}")).json()["status"] == "assigned"
 
 
-async def test_unknown_ticket_is_404_problem(client):
-    response = await client.post("/tickets/999999/acknowledge")
+async def test_unknown_ticket_is_404_problem(client, auth):
+    response = await client.post("/tickets/999999/acknowledge", headers=auth("agent.tongdai"))
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"

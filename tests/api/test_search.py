@@ -35,11 +35,11 @@ async def test_q_never_acts_as_a_like_wildcard(client):
     assert await ids(client, q="1_0") == []
 
 
-async def test_filters_combine(client):
+async def test_filters_combine(client, auth):
     a = await create_ticket(client, priority="urgent", channel="zalo")
     b = await create_ticket(client, topic="nuoc-sach.mat-nuoc", area="Xã Bát Tràng")
     c = await create_ticket(client, caller={"phone": "0987 654 321"})
-    await client.post(f"/tickets/{c['id']}/acknowledge")
+    await client.post(f"/tickets/{c['id']}/acknowledge", headers=auth("agent.tongdai"))
     assert await ids(client, priority="urgent") == [a["id"]]
     assert await ids(client, channel="zalo") == [a["id"]]
     assert await ids(client, status="acknowledged") == [c["id"]]

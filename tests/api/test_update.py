@@ -41,10 +41,10 @@ async def test_stale_if_match_is_412_and_changes_nothing(client):
     assert (await client.get(f"/tickets/{ticket['id']}")).json()["priority"] == "high"
 
 
-async def test_actions_also_change_the_etag(client):
+async def test_actions_also_change_the_etag(client, auth):
     ticket = await create_ticket(client)
     etag = (await client.get(f"/tickets/{ticket['id']}")).headers["etag"]
-    await client.post(f"/tickets/{ticket['id']}/acknowledge")
+    await client.post(f"/tickets/{ticket['id']}/acknowledge", headers=auth("agent.tongdai"))
     stale = await client.patch(
         f"/tickets/{ticket['id']}", json={"priority": "high"}, headers={"If-Match": etag}
     )

@@ -1,0 +1,75 @@
+"""/api/v1/auth: sign in (OAuth2 password flow), refresh, and who am I."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from pydantic import BaseModel, Field
+
+from app.api.deps import NowDep, SessionDep, SettingsDep, UserDep, auth_policy
+from app.users import security
+from app.users.service import Unauthorized, authenticate, issue_tokens, principal_for_user
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str
+
+
+class MeOut(BaseModel):
+    username: str
+    role: str
+    units: list[str]
+
+
+@router.post("/token", response_model=TokenOut)
+async def sign_in(
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> TokenOut:
+    """OAuth2 password flow: form fields `username` and `password`. Repeated failures → 429."""
+    policy = auth_policy(settings)
+    try:
+        user = await authenticate(
+            session, username=username, password=password, policy=policy, now=now
+        )
+    except Unauthorized:
+        # The failure count must survive the error response: commit it before raising.
+        await session.commit()
+        raise
+    return TokenOut(**issue_tokens(user, policy, now))
+
+
+@router.post("/refresh", response_model=TokenOut)
+async def refresh(
+    body: RefreshIn, session: SessionDep, settings: SettingsDep, now: NowDep
+) -> TokenOut:
+    """A new token pair for a valid refresh token of a still-active user."""
+    policy = auth_policy(settings)
+    try:
+        claims = security.read_token(body.refresh_token, settings.secret_key, "refresh", now)
+    except security.InvalidToken as exc:
+        raise Unauthorized(f"Invalid refresh token: {exc}.") from exc
+    principal = await principal_for_user(session, user_id=claims.user_id)
+    if principal is None:
+        raise Unauthorized("This account is disabled.")
+    from app.users.models import User
+
+    user = await session.get(User, claims.user_id)
+    return TokenOut(**issue_tokens(user, policy, now))
+
+
+@router.get("/me", response_model=MeOut)
+async def me(user: UserDep) -> MeOut:
+    """The caller's username, role and units."""
+    return MeOut(username=user.username, role=user.role, units=sorted(user.units))

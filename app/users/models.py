@@ -1,0 +1,56 @@
+"""People and integrations that call the API, and the login throttle."""
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.db import JSONType, UTCDateTime
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True)
+    full_name: str | None = Field(default=None, max_length=200)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=200)
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class UserUnit(SQLModel, table=True):
+    """A unit agent's membership of a responding unit."""
+
+    __tablename__ = "user_unit"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    unit_code: str = Field(foreign_key="unit.code", primary_key=True, max_length=80)
+
+
+class ApiKey(SQLModel, table=True):
+    """A key for an integration (telephony, citizen apps). Only a hash of the secret is kept."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    # The public part of the key, for lookup: hk_<prefix>_<secret>.
+    prefix: str = Field(max_length=16, unique=True)
+    secret_hash: str = Field(max_length=64)
+    role: str = Field(max_length=20)
+    units: list[str] = Field(default_factory=list, sa_type=JSONType)
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins per username (existing or not) in the current window."""
+
+    __tablename__ = "login_throttle"
+
+    username: str = Field(primary_key=True, max_length=80)
+    failures: int = 0
+    window_started_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,46 @@
+"""Who may do what: roles to permissions, as data. Pure."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    UNIT_AGENT = "unit_agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+# The work a responding unit does on its own assignment.
+UNIT_WORK = frozenset(
+    {"acknowledge", "start", "request-info", "info-received", "resolve", "reject"}
+)
+
+_READ = {"tickets:read", "reference:read"}
+PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.OPERATOR: frozenset(
+        _READ
+        | {"tickets:create", "tickets:update", "routing:explain"}
+        | {f"act:{a}" for a in ("transfer", "close", "reopen", "cancel", "duplicate", "notes")}
+    ),
+    Role.UNIT_AGENT: frozenset(
+        _READ | {"reports:read"} | {f"act:{a}" for a in UNIT_WORK | {"notes"}}
+    ),
+    Role.SUPERVISOR: frozenset(
+        _READ
+        | {"reports:read", "routing:explain"}
+        | {f"act:{a}" for a in ("transfer", "reopen", "notes")}
+    ),
+    Role.ADMIN: frozenset(
+        _READ
+        | {"users:manage", "apikeys:manage", "rules:reload", "routing:explain", "reports:read"}
+    ),
+}
+
+
+def allows(role: str, permission: str) -> bool:
+    return permission in PERMISSIONS.get(Role(role), frozenset())
+
+
+def sees_callers(role: str) -> bool:
+    """Whether a confidential caller's identity is shown to this role."""
+    return role in (Role.OPERATOR, Role.SUPERVISOR)

@@ -1,0 +1,26 @@
+"""Who is calling: a signed-in user or an API key, with a role and (for agents) units."""
+
+from dataclasses import dataclass, field
+
+from app.users.permissions import Role, allows, sees_callers
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str  # what events record as the actor ("apikey:<name>" for keys)
+    role: str
+    units: frozenset[str] = field(default=frozenset())
+    user_id: int | None = None
+    api_key_id: int | None = None
+
+    def can(self, permission: str) -> bool:
+        return allows(self.role, permission)
+
+    @property
+    def scoped_to_units(self) -> bool:
+        """Unit agents see only tickets their units have been assigned."""
+        return self.role == Role.UNIT_AGENT
+
+    @property
+    def sees_confidential_callers(self) -> bool:
+        return sees_callers(self.role)

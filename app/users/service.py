@@ -1,0 +1,243 @@
+"""Sign-in, token refresh, API keys and user administration. Flushes only; callers commit."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import AppError, Conflict, NotFound, ValidationFailed, field_error
+from app.users import security
+from app.users.models import ApiKey, LoginThrottle, User, UserUnit
+from app.users.permissions import Role
+from app.users.principal import Principal
+
+
+class Unauthorized(AppError):
+    status, title, slug = 401, "Not signed in", "unauthorized"
+
+    def __init__(self, detail: str):
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="hotline1022"'})
+
+
+class Forbidden(AppError):
+    status, title, slug = 403, "Not allowed", "forbidden"
+
+
+class TooManyAttempts(AppError):
+    status, title, slug = 429, "Too many failed sign-ins", "login-throttled"
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    secret_key: str
+    access_lifetime: timedelta
+    refresh_lifetime: timedelta
+    max_failures: int
+    failure_window: timedelta
+
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+async def _throttle_row(session: AsyncSession, username: str) -> LoginThrottle | None:
+    stmt = select(LoginThrottle).where(LoginThrottle.username == username).with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def authenticate(
+    session: AsyncSession, *, username: str, password: str, policy: AuthPolicy, now: datetime
+) -> User:
+    """The user for a correct password. Failures are counted per username, known or not."""
+    name = normalize_username(username)
+    throttle = await _throttle_row(session, name)
+    if throttle and now - throttle.window_started_at >= policy.failure_window:
+        throttle.failures, throttle.window_started_at = 0, now
+    if throttle and throttle.failures >= policy.max_failures:
+        retry = throttle.window_started_at + policy.failure_window - now
+        seconds = max(1, int(retry.total_seconds()))
+        raise TooManyAttempts(
+            f"Too many failed sign-ins for this username; try again in {seconds} seconds.",
+            headers={"Retry-After": str(seconds)},
+        )
+    user = (await session.scalars(select(User).where(User.username == name))).one_or_none()
+    ok = security.verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        if throttle is None:
+            session.add(LoginThrottle(username=name, failures=1, window_started_at=now))
+        else:
+            throttle.failures += 1
+        await session.flush()
+        # Same answer whether the user exists, is disabled or the password is wrong.
+        raise Unauthorized("Wrong username or password.")
+    if throttle is not None:
+        throttle.failures = 0
+    return user
+
+
+def issue_tokens(user: User, policy: AuthPolicy, now: datetime) -> dict[str, object]:
+    assert user.id is not None
+    return {
+        "access_token": security.issue_token(
+            user.id, "access", policy.secret_key, now, policy.access_lifetime
+        ),
+        "refresh_token": security.issue_token(
+            user.id, "refresh", policy.secret_key, now, policy.refresh_lifetime
+        ),
+        "token_type": "bearer",
+        "expires_in": int(policy.access_lifetime.total_seconds()),
+    }
+
+
+async def principal_for_user(session: AsyncSession, *, user_id: int) -> Principal | None:
+    """The active user behind a token, with units; None once disabled or deleted."""
+    user = await session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    units = (
+        await session.scalars(select(UserUnit.unit_code).where(UserUnit.user_id == user_id))
+    ).all()
+    return Principal(
+        username=user.username, role=user.role, units=frozenset(units), user_id=user.id
+    )
+
+
+async def principal_for_api_key(
+    session: AsyncSession, *, key: str, now: datetime
+) -> Principal | None:
+    parts = security.split_api_key(key)
+    if parts is None:
+        return None
+    prefix, secret = parts
+    row = (await session.scalars(select(ApiKey).where(ApiKey.prefix == prefix))).one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.secret_hash != security.hash_api_secret(secret):
+        return None
+    # Record use at most once a minute: a write on every request would serialise integrations.
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+    return Principal(
+        username=f"apikey:{row.name}", role=row.role, units=frozenset(row.units), api_key_id=row.id
+    )
+
+
+# -- administration ------------------------------------------------------------------------
+
+
+def _check_role_units(role: str, units: list[str], known_units: set[str]) -> None:
+    try:
+        Role(role)
+    except ValueError as exc:
+        roles = ", ".join(r.value for r in Role)
+        raise ValidationFailed(
+            [field_error(["role"], f"unknown role '{role}'; one of {roles}")]
+        ) from exc
+    if role == Role.UNIT_AGENT and not units:
+        raise ValidationFailed([field_error(["units"], "a unit agent needs at least one unit")])
+    unknown = [u for u in units if u not in known_units]
+    if unknown:
+        raise ValidationFailed([field_error(["units"], f"unknown unit(s): {', '.join(unknown)}")])
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    units: list[str],
+    full_name: str | None,
+    known_units: set[str],
+    now: datetime,
+) -> User:
+    name = normalize_username(username)
+    if not USERNAME.match(name):
+        raise ValidationFailed(
+            [field_error(["username"], "use lower-case ASCII letters, digits, '.', '-' or '_'")]
+        )
+    if len(password) < 8:
+        raise ValidationFailed([field_error(["password"], "at least 8 characters")])
+    _check_role_units(role, units, known_units)
+    if (await session.scalars(select(User.id).where(User.username == name))).first():
+        raise Conflict(f"A user named '{name}' exists already.")
+    user = User(
+        username=name,
+        full_name=full_name,
+        role=role,
+        password_hash=security.hash_password(password),
+        created_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    for unit in sorted(set(units)):
+        session.add(UserUnit(user_id=user.id, unit_code=unit))
+    await session.flush()
+    return user
+
+
+async def list_users(session: AsyncSession) -> list[tuple[User, list[str]]]:
+    users = (await session.scalars(select(User).order_by(User.username))).all()
+    links = (await session.execute(select(UserUnit.user_id, UserUnit.unit_code))).all()
+    units: dict[int, list[str]] = {}
+    for user_id, unit in links:
+        units.setdefault(user_id, []).append(unit)
+    return [(u, sorted(units.get(u.id, []))) for u in users]
+
+
+async def set_active(session: AsyncSession, *, username: str, active: bool) -> User:
+    name = normalize_username(username)
+    user = (await session.scalars(select(User).where(User.username == name))).one_or_none()
+    if user is None:
+        raise NotFound(f"No user '{name}'.")
+    user.active = active
+    await session.flush()
+    return user
+
+
+async def create_api_key(
+    session: AsyncSession,
+    *,
+    name: str,
+    role: str,
+    units: list[str],
+    created_by: str,
+    known_units: set[str],
+    now: datetime,
+) -> tuple[ApiKey, str]:
+    """The stored key and the full secret, which is shown this once and never again."""
+    if role == Role.ADMIN:
+        raise ValidationFailed([field_error(["role"], "API keys cannot be admins")])
+    _check_role_units(role, units, known_units)
+    full, prefix, secret_hash = security.new_api_key()
+    key = ApiKey(
+        name=name,
+        prefix=prefix,
+        secret_hash=secret_hash,
+        role=role,
+        units=sorted(set(units)),
+        created_by=created_by,
+        created_at=now,
+    )
+    session.add(key)
+    await session.flush()
+    return key, full
+
+
+async def list_api_keys(session: AsyncSession) -> list[ApiKey]:
+    return list((await session.scalars(select(ApiKey).order_by(ApiKey.id))).all())
+
+
+async def revoke_api_key(session: AsyncSession, *, key_id: int, now: datetime) -> ApiKey:
+    key = await session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"No API key {key_id}.")
+    if key.revoked_at is None:
+        key.revoked_at = now
+        await session.flush()
+    return key
