@@ -1,0 +1,68 @@
+"""Entry points: load (validate + compile) a ruleset, or just check the files.
+
+ruleset = load_ruleset(Path("routing_rules"))        # raises RulesError
+decision = ruleset.route(facts, exclude_units=frozenset({"ubnd-phuong-lang"}))
+errors, warnings = check_rules(Path("routing_rules"))
+"""
+
+from collections.abc import Collection
+from pathlib import Path
+
+from app.reference.catalog import Catalog
+from app.reference.loader import ReferenceDataError, load_catalog
+from app.routing.compiler import compile_rules
+from app.routing.engine import Ruleset
+from app.routing.loader import read_rules
+from app.routing.schema import RuleProblem, RulesError
+from app.routing.serving import ServingIndex
+from app.routing.shadow import shadow_warnings
+
+
+def _catalog(rules_dir: Path) -> Catalog:
+    try:
+        return load_catalog(rules_dir)
+    except ReferenceDataError as exc:
+        problems = [RuleProblem(e.file, e.line, None, e.message) for e in exc.errors]
+        raise RulesError(problems) from exc
+    except OSError as exc:
+        raise RulesError(
+            [RuleProblem(str(exc.filename or rules_dir), None, None, str(exc))]
+        ) from exc
+
+
+def load_ruleset(
+    rules_dir: Path,
+    catalog: Catalog | None = None,
+    *,
+    sla_policies: Collection[str] | None = None,
+) -> Ruleset:
+    """Validate and compile the rule files; raise RulesError (errors and warnings) if invalid.
+
+    `catalog` defaults to the reference data in the same directory. `sla_policies`, when given,
+    is the set of policy ids `set: {sla_policy: ...}` may name.
+    """
+    rules_dir = Path(rules_dir)
+    catalog = catalog if catalog is not None else _catalog(rules_dir)
+    serving = ServingIndex(catalog)
+    source, errors, warnings = read_rules(
+        rules_dir, catalog, sla_policies=sla_policies, serving=serving
+    )
+    if errors or source is None:
+        raise RulesError(errors, warnings)
+    ruleset = compile_rules(source, catalog, serving=serving)
+    ruleset.warnings = [*warnings, *shadow_warnings(ruleset.compiled)]
+    return ruleset
+
+
+def check_rules(
+    rules_dir: Path,
+    catalog: Catalog | None = None,
+    *,
+    sla_policies: Collection[str] | None = None,
+) -> tuple[list[RuleProblem], list[RuleProblem]]:
+    """(errors, warnings) for the rule files; no errors means `load_ruleset` succeeds."""
+    try:
+        ruleset = load_ruleset(rules_dir, catalog, sla_policies=sla_policies)
+    except RulesError as exc:
+        return exc.errors, exc.warnings
+    return [], ruleset.warnings
