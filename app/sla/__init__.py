@@ -1,4 +1,9 @@
-"""Pure SLA clock: business calendars and working-time math (no DB, no web, no wall clock)."""
+"""Pure SLA layer: calendars, clock math, policies and states (no DB, no web, no wall clock).
+
+Modules: calendar (business calendars, durations), clock (working time, due times), policy
+(policies and choosing one), loader (sla.yaml -> SlaConfig, with file:line errors), state
+(due times to store, and where an assignment stands at a given instant).
+"""
 
 from app.sla.calendar import Calendar, Duration, Period, parse_duration, parse_periods
 from app.sla.clock import (
@@ -10,18 +15,47 @@ from app.sla.clock import (
     due_at,
     working_between,
 )
+from app.sla.loader import SlaConfigError, SlaProblem, check_sla, load_sla, read_sla
+from app.sla.policy import Conditions, Policy, SlaConfig, Target
+from app.sla.state import (
+    RESPONSE_OUTCOMES,
+    DueTimes,
+    SlaState,
+    SlaStatus,
+    TargetStatus,
+    due_times,
+    sla_status,
+    warning_times,
+)
 
 __all__ = [
     "CALENDAR_TIME",
+    "RESPONSE_OUTCOMES",
     "Calendar",
+    "Conditions",
+    "DueTimes",
     "Duration",
     "Pause",
     "Period",
+    "Policy",
+    "SlaConfig",
+    "SlaConfigError",
+    "SlaProblem",
+    "SlaState",
+    "SlaStatus",
+    "Target",
+    "TargetStatus",
     "add_calendar",
     "add_working",
     "calendar_between",
+    "check_sla",
     "due_at",
+    "due_times",
+    "load_sla",
     "parse_duration",
     "parse_periods",
+    "read_sla",
+    "sla_status",
+    "warning_times",
     "working_between",
 ]
