@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from app.config import get_settings
 
@@ -146,6 +147,66 @@ def _apikeys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rules(args: argparse.Namespace) -> int:
+    """check: validate rules and SLA config; test: run the rule cases; explain: one decision."""
+    from datetime import datetime
+
+    from app.reference.loader import ReferenceDataError, load_catalog
+    from app.routing import TicketFacts, check_rules, load_ruleset, run_cases
+    from app.sla import check_sla
+    from app.timefmt import assume_local
+
+    rules_dir = args.dir or get_settings().rules_dir
+    try:
+        catalog = load_catalog(rules_dir)
+    except ReferenceDataError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    sla_errors, sla_warnings = check_sla(rules_dir, catalog)
+    policies = None
+    if not sla_errors:
+        from app.sla import load_sla
+
+        policies = load_sla(rules_dir, catalog).policy_ids
+    if args.action == "check":
+        errors, warnings = check_rules(rules_dir, catalog, sla_policies=policies)
+        for problem in [*errors, *sla_errors]:
+            print(f"error: {problem}")
+        for problem in [*warnings, *sla_warnings]:
+            print(f"warning: {problem}")
+        total = len(errors) + len(sla_errors)
+        print(f"{rules_dir}: {total} error(s), {len(warnings) + len(sla_warnings)} warning(s)")
+        return 1 if total else 0
+    ruleset = load_ruleset(rules_dir, catalog, sla_policies=policies)
+    if args.action == "test":
+        report = run_cases(rules_dir, ruleset, catalog)
+        for result in report:
+            if not result.passed or args.verbose:
+                print(result)
+        for rule_id in report.uncovered:
+            print(f"warning: no case expects rule {rule_id}")
+        print(f"{len(report) - len(report.failed)} passed, {len(report.failed)} failed")
+        return 0 if report.ok else 1
+    area = catalog.resolve_area(args.area).code if args.area else None
+    at = assume_local(datetime.fromisoformat(args.at)) if args.at else datetime.now().astimezone()
+    facts = TicketFacts(
+        topic=args.topic,
+        area=area,
+        channel=args.channel,
+        priority=args.priority,
+        description=args.description or "",
+        received_at=at,
+        confidential=args.confidential,
+    )
+    explanation = ruleset.explain(facts, frozenset(args.exclude or ()))
+    for step in explanation.trace:
+        mark = "MATCH" if step.matched else "no   "
+        print(f"{mark} {step.rule_id:28} {step.file}:{step.line}  {step.reason or ''}")
+    d = explanation.decision
+    print(f"-> {d.unit} (rule {d.rule_id or 'fallback'}, ruleset {d.ruleset_version})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="Hotline 1022 ticketing backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -165,6 +226,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync = sub.add_parser("sync", help="load routing_rules/ reference data into the database")
     sync.set_defaults(func=_sync)
+
+    rules = sub.add_parser("rules", help="check, test and explain routing rules").add_subparsers(
+        dest="action", required=True
+    )
+    for name, text in [
+        ("check", "validate rules and sla.yaml; exit 1 on errors"),
+        ("test", "run the rule cases in routing_rules/tests/"),
+        ("explain", "show which rule routes a ticket, and why"),
+    ]:
+        p = rules.add_parser(name, help=text)
+        p.add_argument("--dir", type=Path, help="rules directory (default: HOTLINE_RULES_DIR)")
+        p.set_defaults(func=_rules)
+    rules.choices["test"].add_argument("-v", "--verbose", action="store_true")
+    explain = rules.choices["explain"]
+    explain.add_argument("--topic")
+    explain.add_argument("--area", help="code or name")
+    explain.add_argument("--channel", default="phone")
+    explain.add_argument("--priority", default="normal")
+    explain.add_argument("--description")
+    explain.add_argument("--at", help="local time, e.g. 2026-11-26T23:10 (default: now)")
+    explain.add_argument("--confidential", action="store_true")
+    explain.add_argument("--exclude", action="append", help="unit that rejected it")
 
     users = sub.add_parser("users", help="manage users").add_subparsers(
         dest="action", required=True

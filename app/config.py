@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     refresh_token_days: int = 7
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    # How often each instance checks routing_rules/ for a new ruleset (0 disables polling).
+    rules_poll_seconds: float = 5.0
     # Demo users (one per role) are created on start in development only.
     demo_users: bool = True
 

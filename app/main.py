@@ -1,19 +1,35 @@
-"""create_app(): settings, engine, reference catalog and routers, wired once per process."""
+"""create_app(): settings, engine, reference catalog, SLA config and rules, wired once per process."""
 
+import asyncio
+import contextlib
+import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from app.api import admin, auth, health, reference, tickets
+from app.api import admin, auth, health, reference, routing, tickets
 from app.api.middleware import BodyLimitMiddleware
 from app.config import Settings, get_settings
-from app.db import make_engine, make_session_factory
+from app.db import make_engine, make_session_factory, utcnow
 from app.errors import install_error_handlers
 from app.reference.loader import load_catalog
-from app.tickets.service import triage_router
+from app.routing.live import LiveRuleset
+from app.sla import load_sla
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger("hotline")
+
+
+async def _poll_rules(live: LiveRuleset, interval: float) -> None:
+    """Pick up a new valid ruleset without a restart; every instance runs this."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            live.reload(utcnow(), force=False)
+        except Exception:  # a broken poll must not kill the instance
+            log.exception("checking routing rules failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -24,20 +40,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(
             settings.database_url, pool_size=settings.db_pool_size, echo=settings.db_echo
         )
+        catalog = load_catalog(settings.rules_dir)
+        sla = load_sla(settings.rules_dir, catalog)
+        live = LiveRuleset(settings.rules_dir, catalog, utcnow(), sla_policies=sla.policy_ids)
         app.state.settings = settings
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
-        app.state.catalog = load_catalog(settings.rules_dir)
-        app.state.router = triage_router(app.state.catalog)
+        app.state.catalog = catalog
+        app.state.sla = sla
+        app.state.rules = live
+        app.state.router = live.route
+        poller = None
+        if settings.rules_poll_seconds > 0:
+            poller = asyncio.create_task(_poll_rules(live, settings.rules_poll_seconds))
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGHUP, lambda: live.reload(utcnow()))
         try:
             yield
         finally:
+            if poller is not None:
+                poller.cancel()
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(signal.SIGHUP)
             await engine.dispose()
 
     app = FastAPI(
         title="Hotline 1022",
         version="0.1.0",
-        description="Ticketing backend for city citizen hotlines. Errors are application/problem+json.",
+        description=(
+            "Ticketing backend for city citizen hotlines. Errors are application/problem+json."
+        ),
         lifespan=lifespan,
     )
     install_error_handlers(app)
@@ -45,8 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth.router)
     api.include_router(tickets.router)
-    api.include_router(admin.router)
+    api.include_router(routing.router)
     api.include_router(reference.router)
+    api.include_router(admin.router)
     app.include_router(api)
     app.include_router(health.router)
     return app

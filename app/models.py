@@ -1,7 +1,14 @@
 """Every table, imported in one place for Alembic and the tests."""
 
 from app.reference.models import AreaRow, TopicRow, UnitAreaRow, UnitRow
-from app.tickets.models import Assignment, AssignmentPause, IdempotencyKey, Ticket, TicketEvent
+from app.tickets.models import (
+    Assignment,
+    AssignmentPause,
+    CoHandler,
+    IdempotencyKey,
+    Ticket,
+    TicketEvent,
+)
 from app.users.models import ApiKey, LoginThrottle, User, UserUnit
 
 __all__ = [
@@ -9,6 +16,7 @@ __all__ = [
     "AreaRow",
     "Assignment",
     "AssignmentPause",
+    "CoHandler",
     "IdempotencyKey",
     "LoginThrottle",
     "Ticket",

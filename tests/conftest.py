@@ -30,6 +30,7 @@ from app.users.demo import ensure_demo_users
 from app.users.models import User
 
 TICKET_TABLES = [
+    "co_handler",
     "ticket_event",
     "assignment_pause",
     "idempotency_key",

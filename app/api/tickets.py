@@ -190,6 +190,10 @@ ACTION_BODIES: dict[str, tuple[type[ActionIn], str]] = {
     "resolve": (ResolveIn, "The unit resolved it; `resolution` says how."),
     "reject": (ReasonIn, "Not this unit's jurisdiction; the ticket is routed again without it."),
     "transfer": (TransferIn, "Hand the ticket to another unit."),
+    "reroute": (
+        OptionalReasonIn,
+        "Send the ticket back to routing (units that rejected it excluded).",
+    ),
     "close": (ActionIn, "Close a resolved ticket."),
     "reopen": (ReasonIn, "Reopen a resolved or closed ticket; a new assignment starts."),
     "cancel": (OptionalReasonIn, "Cancel a ticket filed in error."),

@@ -36,6 +36,8 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
     # A rejection sends the ticket back to routing: assigned to the next unit, or new.
     "reject": (frozenset({S.ASSIGNED}) | WORKING, None),
     "transfer": (OPEN, S.ASSIGNED),
+    # Back to routing, e.g. after the rules changed: assigned to what routing picks, or new.
+    "reroute": (OPEN, None),
     "close": (frozenset({S.RESOLVED}), S.CLOSED),
     "reopen": (frozenset({S.RESOLVED, S.CLOSED}), S.ASSIGNED),
     "cancel": (OPEN, S.CANCELLED),

@@ -41,6 +41,8 @@ class Ticket(SQLModel, table=True):
     latitude: float | None = None
     longitude: float | None = None
     attachments: list[str] = Field(default_factory=list, sa_type=JSONType)
+    # Set by routing rules (e.g. "khan-cap", "goi-lai"), for filtering and reports.
+    tags: list[str] = Field(default_factory=list, sa_type=JSONType)
     received_at: datetime = _utc()
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
@@ -81,6 +83,16 @@ class Assignment(SQLModel, table=True):
     sla_policy: str | None = Field(default=None, max_length=80)
     acknowledge_due_at: datetime | None = _utc(default=None)
     resolve_due_at: datetime | None = _utc(default=None)
+
+
+class CoHandler(SQLModel, table=True):
+    """A unit informed of an assignment (not its owner): its agents may read and comment."""
+
+    __tablename__ = "co_handler"
+
+    assignment_id: int = Field(foreign_key="assignment.id", primary_key=True)
+    unit_code: str = Field(foreign_key="unit.code", primary_key=True, max_length=80, index=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
 
 
 class AssignmentPause(SQLModel, table=True):

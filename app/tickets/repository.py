@@ -10,7 +10,14 @@ from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.tickets.models import Assignment, AssignmentPause, IdempotencyKey, Ticket, TicketEvent
+from app.tickets.models import (
+    Assignment,
+    AssignmentPause,
+    CoHandler,
+    IdempotencyKey,
+    Ticket,
+    TicketEvent,
+)
 
 
 @dataclass
@@ -65,6 +72,14 @@ async def insert_events(session: AsyncSession, *, rows: list[dict[str, Any]]) ->
     await _core(session, _INSERT_EVENT, rows)
 
 
+async def insert_co_handlers(
+    session: AsyncSession, *, ticket_id: int, assignment_id: int, units: Sequence[str]
+) -> None:
+    """Record the units informed of an assignment."""
+    rows = [{"ticket_id": ticket_id, "assignment_id": assignment_id, "unit_code": u} for u in units]
+    await _core(session, insert(CoHandler), rows)
+
+
 async def get_ticket(
     session: AsyncSession, *, ticket_id: int, for_update: bool = False
 ) -> Ticket | None:
@@ -117,9 +132,11 @@ async def list_tickets(
             matches.append(Ticket.id == flt.ticket_id)
         conditions.append(or_(*matches))
     if flt.visible_to_units is not None:
+        units = flt.visible_to_units
         conditions.append(
-            Ticket.id.in_(
-                select(Assignment.ticket_id).where(Assignment.unit_code.in_(flt.visible_to_units))
+            or_(
+                Ticket.id.in_(select(Assignment.ticket_id).where(Assignment.unit_code.in_(units))),
+                Ticket.id.in_(select(CoHandler.ticket_id).where(CoHandler.unit_code.in_(units))),
             )
         )
     if after is not None:
@@ -212,10 +229,11 @@ async def bind_idempotency_key(
     await _core(session, _BIND_KEY, {"a": actor, "k": key, "t": ticket_id})
 
 
-async def units_assigned(session: AsyncSession, *, ticket_id: int) -> set[str]:
-    """Every unit the ticket has ever been assigned to."""
-    stmt = select(Assignment.unit_code).where(Assignment.ticket_id == ticket_id)
-    return set((await session.scalars(stmt)).all())
+async def units_involved(session: AsyncSession, *, ticket_id: int) -> set[str]:
+    """Every unit the ticket has ever been assigned to or co-handled by."""
+    owners = select(Assignment.unit_code).where(Assignment.ticket_id == ticket_id)
+    informed = select(CoHandler.unit_code).where(CoHandler.ticket_id == ticket_id)
+    return set((await session.scalars(owners.union(informed))).all())
 
 
 async def rejected_units(session: AsyncSession, *, ticket_id: int) -> set[str]:

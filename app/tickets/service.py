@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
-from app.routing.schema import TicketFacts
+from app.routing.schema import Decision, TicketFacts
 from app.text import fold
 from app.tickets import repository as repo
 from app.tickets.lifecycle import OPEN, Status, allowed_actions, check_transition
@@ -47,26 +47,8 @@ from app.users.service import Forbidden
 REFERENCE = re.compile(r"^([A-Za-z]+)-(\d{4})-(\d+)$")
 
 
-@dataclass(frozen=True)
-class RouteResult:
-    unit: str | None
-    rule_id: str | None = None
-    ruleset_version: str | None = None
-    priority: str | None = None
-
-
 # Decides the unit for a ticket, excluding units that already rejected it.
-Router = Callable[[TicketFacts, frozenset[str]], RouteResult]
-
-
-def triage_router(catalog: Catalog) -> Router:
-    """Until a ruleset is loaded every ticket goes to the triage unit (the 1022 switchboard)."""
-
-    def route(_facts: TicketFacts, exclude: frozenset[str]) -> RouteResult:
-        unit = catalog.triage_unit if catalog.triage_unit not in exclude else None
-        return RouteResult(unit=unit)
-
-    return route
+Router = Callable[[TicketFacts, frozenset[str]], Decision]
 
 
 @dataclass
@@ -110,7 +92,7 @@ class TicketService:
             ticket = None
         if ticket is not None and self.principal.scoped_to_units:
             # Agents see only their units' tickets; anything else does not exist for them.
-            units = await repo.units_assigned(self.session, ticket_id=ticket.id)
+            units = await repo.units_involved(self.session, ticket_id=ticket.id)
             if not units & self.principal.units:
                 ticket = None
         if ticket is None:
@@ -323,6 +305,7 @@ class TicketService:
             latitude=data.latitude,
             longitude=data.longitude,
             attachments=[str(u) for u in data.attachments],
+            tags=list(decision.tags),
             received_at=received_at,
             created_at=self.now,
             updated_at=self.now,
@@ -344,10 +327,18 @@ class TicketService:
                 assigned_at=received_at,
                 rule_id=decision.rule_id,
                 ruleset_version=decision.ruleset_version,
+                sla_policy=decision.sla_policy,
             )
             assignment.id = await repo.insert_assignment(
                 self.session, values=assignment.model_dump(exclude={"id"})
             )
+            if decision.co_handlers:
+                await repo.insert_co_handlers(
+                    self.session,
+                    ticket_id=ticket.id,
+                    assignment_id=assignment.id,
+                    units=decision.co_handlers,
+                )
             events.append(
                 self._event_row(
                     ticket.id, "assigned", received_at, assignment.id, _assigned_details(decision)
@@ -381,24 +372,20 @@ class TicketService:
         return ticket
 
     async def _route(
-        self, ticket: Ticket, at: datetime, exclude: frozenset[str]
+        self, ticket: Ticket, at: datetime, exclude: frozenset[str], reason: str | None = None
     ) -> Assignment | None:
         """Give the ticket to the unit routing picks (or leave it new when none is left)."""
         decision = self.router(facts_of(ticket), exclude)
         if decision.priority and decision.priority != ticket.priority:
             ticket.priority = decision.priority
+        if decision.tags:
+            ticket.tags = sorted({*ticket.tags, *decision.tags})
         if decision.unit is None:
             ticket.status = Status.NEW
             ticket.current_unit_code = None
             self._event(ticket, "unrouted", at, None, {"excluded": sorted(exclude)})
             return None
-        return await self._assign(
-            ticket,
-            decision.unit,
-            at,
-            rule_id=decision.rule_id,
-            ruleset_version=decision.ruleset_version,
-        )
+        return await self._assign(ticket, decision.unit, at, decision=decision, reason=reason)
 
     async def _assign(
         self,
@@ -406,29 +393,31 @@ class TicketService:
         unit_code: str,
         at: datetime,
         *,
-        rule_id: str | None = None,
-        ruleset_version: str | None = None,
+        decision: Decision | None = None,
         reason: str | None = None,
     ) -> Assignment:
+        """A new assignment (and clock) for the unit; `decision` when routing chose it."""
         assignment = Assignment(
             ticket_id=ticket.id,
             unit_code=unit_code,
             assigned_at=at,
-            rule_id=rule_id,
-            ruleset_version=ruleset_version,
+            rule_id=decision.rule_id if decision else None,
+            ruleset_version=decision.ruleset_version if decision else None,
+            sla_policy=decision.sla_policy if decision else None,
         )
         self.session.add(assignment)
         await self.session.flush()
+        if decision and decision.co_handlers:
+            await repo.insert_co_handlers(
+                self.session,
+                ticket_id=ticket.id,
+                assignment_id=assignment.id,
+                units=decision.co_handlers,
+            )
         ticket.status = Status.ASSIGNED
         ticket.current_unit_code = unit_code
-        details: dict[str, Any] = {
-            "unit": unit_code,
-            "rule_id": rule_id,
-            "ruleset_version": ruleset_version,
-        }
-        if reason:
-            details["reason"] = reason
-        self._event(ticket, "assigned", at, assignment.id, details)
+        details = _assigned_details(decision) if decision else {"unit": unit_code}
+        self._event(ticket, "assigned", at, assignment.id, {**details, "reason": reason})
         return assignment
 
     def _event_row(
@@ -492,8 +481,27 @@ class TicketService:
         at = max(self.now, ticket.last_event_at)
         self._touch(ticket, at)
         self._event(ticket, "updated", at, None, {"changes": changes})
+        if {"topic_code", "area_code"} & changes.keys():
+            await self._reroute_if_unacknowledged(ticket, at)
         await self.session.flush()
         return ticket
+
+    async def _reroute_if_unacknowledged(self, ticket: Ticket, at: datetime) -> None:
+        """A corrected topic or area may change the unit, until a unit has taken the ticket."""
+        if ticket.status not in (Status.NEW, Status.ASSIGNED):
+            return
+        current = (await repo.open_assignments(self.session, ticket_ids=[ticket.id])).get(ticket.id)
+        if current is not None and current.acknowledged_at is not None:
+            return
+        exclude = frozenset(await repo.rejected_units(self.session, ticket_id=ticket.id))
+        decision = self.router(facts_of(ticket), exclude)
+        if current is not None and decision.unit == current.unit_code:
+            return
+        await self._end(current, at, "rerouted")
+        self._event(
+            ticket, "rerouted", at, current.id if current else None, {"reason": "corrected"}
+        )
+        await self._route(ticket, at, exclude, reason="corrected")
 
     def _touch(self, ticket: Ticket, at: datetime) -> None:
         ticket.version += 1
@@ -608,6 +616,20 @@ class TicketService:
         )
         await self._assign(ticket, body.unit, at, reason=body.reason)
 
+    async def _do_reroute(
+        self,
+        ticket: Ticket,
+        a: Assignment | None,
+        body: OptionalReasonIn,
+        at: datetime,
+        target: Status | None,
+    ) -> None:
+        """Send the ticket back to routing (e.g. after the rules changed or it was misfiled)."""
+        await self._end(a, at, "rerouted")
+        self._event(ticket, "rerouted", at, a.id if a else None, {"reason": body.reason})
+        exclude = frozenset(await repo.rejected_units(self.session, ticket_id=ticket.id))
+        await self._route(ticket, at, exclude, reason=body.reason)
+
     async def _do_close(
         self, ticket: Ticket, a: Assignment | None, body: ActionIn, at: datetime, target: Status
     ) -> None:
@@ -677,11 +699,14 @@ def facts_of(ticket: Ticket) -> TicketFacts:
     )
 
 
-def _assigned_details(decision: RouteResult) -> dict[str, Any]:
+def _assigned_details(decision: Decision) -> dict[str, Any]:
     return {
         "unit": decision.unit,
         "rule_id": decision.rule_id,
         "ruleset_version": decision.ruleset_version,
+        "sla_policy": decision.sla_policy,
+        "co_handlers": list(decision.co_handlers) or None,
+        "tags": list(decision.tags) or None,
     }
 
 
@@ -731,4 +756,4 @@ def _hash(payload: dict[str, Any]) -> str:
     ).hexdigest()
 
 
-__all__ = ["OPEN", "RouteResult", "TicketService", "decode_cursor", "etag", "triage_router"]
+__all__ = ["OPEN", "Router", "TicketService", "decode_cursor", "etag"]

@@ -20,7 +20,10 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.OPERATOR: frozenset(
         _READ
         | {"tickets:create", "tickets:update", "routing:explain"}
-        | {f"act:{a}" for a in ("transfer", "close", "reopen", "cancel", "duplicate", "notes")}
+        | {
+            f"act:{a}"
+            for a in ("transfer", "reroute", "close", "reopen", "cancel", "duplicate", "notes")
+        }
     ),
     Role.UNIT_AGENT: frozenset(
         _READ | {"reports:read"} | {f"act:{a}" for a in UNIT_WORK | {"notes"}}
@@ -28,7 +31,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.SUPERVISOR: frozenset(
         _READ
         | {"reports:read", "routing:explain"}
-        | {f"act:{a}" for a in ("transfer", "reopen", "notes")}
+        | {f"act:{a}" for a in ("transfer", "reroute", "reopen", "notes")}
     ),
     Role.ADMIN: frozenset(
         _READ

@@ -156,43 +156,81 @@ async def test_admin_input_is_validated(client, auth):
 
 
 async def test_agents_see_only_their_units_tickets(client, auth):
-    mine = await create_ticket(client)
-    moved = await create_ticket(client)
-    await client.post(f"/tickets/{moved['id']}/transfer", json={"unit": "ubnd-phuong-cau-giay"})
-    caugiay = auth("agent.caugiay")
+    caugiay_ticket = await create_ticket(client)  # routed to Cầu Giấy's committee
+    badinh_ticket = await create_ticket(client, area="phuong-ba-dinh")
+    caugiay, badinh = auth("agent.caugiay"), auth("agent.badinh")
     listed = [t["id"] for t in (await client.get("/tickets", headers=caugiay)).json()["items"]]
-    assert listed == [moved["id"]]
-    assert (await client.get(f"/tickets/{mine['id']}", headers=caugiay)).status_code == 404
-    # The switchboard handed `moved` on but keeps seeing it (a past assignment) without working it.
-    tongdai = auth("agent.tongdai")
-    assert {t["id"] for t in (await client.get("/tickets", headers=tongdai)).json()["items"]} == {
-        mine["id"],
-        moved["id"],
-    }
-    refused = await client.post(f"/tickets/{moved['id']}/acknowledge", headers=tongdai)
-    assert refused.status_code == 403 and "ubnd-phuong-cau-giay" in refused.json()["detail"]
+    assert listed == [caugiay_ticket["id"]]
+    assert (await client.get(f"/tickets/{badinh_ticket['id']}", headers=caugiay)).status_code == 404
+    # Handed on to Ba Đình, the ticket stays visible to Cầu Giấy (a past assignment), who can
+    # no longer work it; Ba Đình now can.
+    await client.post(
+        f"/tickets/{caugiay_ticket['id']}/transfer", json={"unit": "ubnd-phuong-ba-dinh"}
+    )
+    listed = {t["id"] for t in (await client.get("/tickets", headers=caugiay)).json()["items"]}
+    assert listed == {caugiay_ticket["id"]}
+    refused = await client.post(f"/tickets/{caugiay_ticket['id']}/acknowledge", headers=caugiay)
+    assert refused.status_code == 403 and "ubnd-phuong-ba-dinh" in refused.json()["detail"]
+    ok = await client.post(f"/tickets/{caugiay_ticket['id']}/acknowledge", headers=badinh)
+    assert ok.status_code == 200
+
+
+async def test_co_handling_units_can_read_and_comment_but_not_work(client, auth):
+    # Waste in Ba Đình: the ward committee owns it, URENCO is informed (co-handler).
+    ticket = await create_ticket(client, area="phuong-ba-dinh")
+    assert ticket["current_assignment"]["unit"]["code"] == "ubnd-phuong-ba-dinh"
+    made = await client.post(
+        "/admin/users",
+        json={
+            "username": "agent.urenco",
+            "password": "password123",
+            "role": "unit_agent",
+            "units": ["urenco"],
+        },
+        headers=auth("admin"),
+    )
+    assert made.status_code == 201
+    tokens = (
+        await client.post(
+            "/auth/token",
+            data={"username": "agent.urenco", "password": "password123"},
+            headers={"Authorization": ""},
+        )
+    ).json()
+    urenco = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert (await client.get(f"/tickets/{ticket['id']}", headers=urenco)).status_code == 200
+    assert [t["id"] for t in (await client.get("/tickets", headers=urenco)).json()["items"]] == [
+        ticket["id"]
+    ]
+    note = await client.post(
+        f"/tickets/{ticket['id']}/notes", json={"text": "Đã cử xe"}, headers=urenco
+    )
+    assert note.status_code == 200
+    assert (
+        await client.post(f"/tickets/{ticket['id']}/acknowledge", headers=urenco)
+    ).status_code == 403
 
 
 async def test_agents_cannot_transfer_but_can_reject(client, auth):
     ticket = await create_ticket(client)
-    agent = auth("agent.tongdai")
+    agent = auth("agent.caugiay")
     transfer = await client.post(
         f"/tickets/{ticket['id']}/transfer", json={"unit": "urenco"}, headers=agent
     )
     assert transfer.status_code == 403
     reject = await client.post(
-        f"/tickets/{ticket['id']}/reject", json={"reason": "Sai"}, headers=agent
+        f"/tickets/{ticket['id']}/reject", json={"reason": "Sai địa bàn"}, headers=agent
     )
     assert reject.status_code == 200
+    assert reject.json()["current_assignment"]["unit"]["code"] == "tong-dai-1022"
 
 
 async def test_confidential_caller_is_masked_for_agents_only(client, auth):
     ticket = await create_ticket(
         client, caller={"name": "Người tố cáo", "phone": "0912 000 111", "confidential": True}
     )
-    agent_view = (
-        await client.get(f"/tickets/{ticket['id']}", headers=auth("agent.tongdai"))
-    ).json()
+    agent = auth("agent.caugiay")
+    agent_view = (await client.get(f"/tickets/{ticket['id']}", headers=agent)).json()
     assert agent_view["caller"] == {
         "name": None,
         "phone": None,
@@ -206,11 +244,9 @@ async def test_confidential_caller_is_masked_for_agents_only(client, auth):
         assert view["caller"]["phone"] == "+84912000111" and view["caller"]["masked"] is False
     # Agents cannot find a confidential caller by phone; operators can.
     by_phone = {"caller_phone": "0912000111"}
-    assert (await client.get("/tickets", params=by_phone, headers=auth("agent.tongdai"))).json()[
-        "items"
-    ] == []
+    assert (await client.get("/tickets", params=by_phone, headers=agent)).json()["items"] == []
     assert len((await client.get("/tickets", params=by_phone)).json()["items"]) == 1
-    listed = (await client.get("/tickets", headers=auth("agent.tongdai"))).json()["items"]
+    listed = (await client.get("/tickets", headers=agent)).json()["items"]
     assert listed[0]["caller"]["masked"] is True
 
 

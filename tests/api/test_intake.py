@@ -20,8 +20,10 @@ async def test_create_returns_ticket_with_location_reference_and_assignment(clie
     assert ticket["caller"]["phone"] == "+84912345678"
     assert ticket["area"] == {"code": "phuong-cau-giay", "name": "Phường Cầu Giấy"}
     assert ticket["topic"]["code"] == "moi-truong.rac-thai"
-    # Until routing rules exist every ticket goes to the switchboard.
-    assert ticket["current_assignment"]["unit"]["code"] == "tong-dai-1022"
+    # Routed by the rules: waste in a ward goes to that ward's People's Committee.
+    current = ticket["current_assignment"]
+    assert current["unit"]["code"] == "ubnd-phuong-cau-giay"
+    assert current["rule_id"] == "moi-truong" and len(current["ruleset_version"]) == 16
     assert ticket["received_at"].endswith("+07:00")
     assert "acknowledge" in ticket["allowed_actions"]
     events = (await client.get(f"/tickets/{ticket['id']}/events")).json()["items"]

@@ -9,37 +9,15 @@ from tests.conftest import create_ticket
 # Written out by hand from the product rules (not derived from app code) so that a wrong
 # transition table in the app fails here.
 ALLOWED = {
-    "new": {"transfer", "cancel", "duplicate", "notes"},
-    "assigned": {
-        "acknowledge",
-        "start",
-        "resolve",
-        "reject",
-        "transfer",
-        "cancel",
-        "duplicate",
-        "notes",
-    },
-    "acknowledged": {
-        "start",
-        "request-info",
-        "resolve",
-        "reject",
-        "transfer",
-        "cancel",
-        "duplicate",
-        "notes",
-    },
-    "in_progress": {
-        "request-info",
-        "resolve",
-        "reject",
-        "transfer",
-        "cancel",
-        "duplicate",
-        "notes",
-    },
-    "waiting_citizen": {"info-received", "resolve", "transfer", "cancel", "duplicate", "notes"},
+    "new": {"transfer", "reroute", "cancel", "duplicate", "notes"},
+    "assigned": {"acknowledge", "start", "resolve", "reject"}
+    | {"transfer", "reroute", "cancel", "duplicate", "notes"},
+    "acknowledged": {"start", "request-info", "resolve", "reject"}
+    | {"transfer", "reroute", "cancel", "duplicate", "notes"},
+    "in_progress": {"request-info", "resolve", "reject"}
+    | {"transfer", "reroute", "cancel", "duplicate", "notes"},
+    "waiting_citizen": {"info-received", "resolve"}
+    | {"transfer", "reroute", "cancel", "duplicate", "notes"},
     "resolved": {"close", "reopen", "notes"},
     "closed": {"reopen", "notes"},
     "cancelled": {"notes"},
@@ -50,7 +28,7 @@ ACTIONS = sorted(set().union(*ALLOWED.values()))
 BODIES = {
     "resolve": {"resolution": "Đã thu gom rác"},
     "reject": {"reason": "Không thuộc thẩm quyền"},
-    "transfer": {"unit": "ubnd-phuong-cau-giay"},
+    "transfer": {"unit": "ubnd-phuong-ba-dinh"},
     "reopen": {"reason": "Rác lại ùn ứ"},
     "notes": {"text": "Đã gọi lại cho người dân"},
 }
@@ -78,7 +56,11 @@ async def act(client, auth, ticket, action, body=None, **kw):
 
 # How to bring a fresh (assigned) ticket to each status.
 PATHS = {
-    "new": [("reject", {"reason": "Tổng đài chuyển"})],
+    # The ward rejects, then the switchboard (the fallback) rejects too: no unit is left.
+    "new": [
+        ("reject", {"reason": "Không thuộc thẩm quyền"}),
+        ("reject", {"reason": "Tổng đài chuyển"}),
+    ],
     "assigned": [],
     "acknowledged": [("acknowledge", None)],
     "in_progress": [("start", None)],
@@ -153,14 +135,16 @@ async def test_transfer_ends_the_assignment_and_starts_one_for_the_target(client
     ticket = await create_ticket(client)
     moved = await client.post(
         f"/tickets/{ticket['id']}/transfer",
-        json={"unit": "ubnd-phuong-cau-giay", "reason": "Địa bàn phường"},
+        json={"unit": "ubnd-phuong-ba-dinh", "reason": "Địa bàn phường Ba Đình"},
     )
     assert moved.status_code == 200
     body = moved.json()
     assert body["status"] == "assigned"
-    assert body["current_assignment"]["unit"]["code"] == "ubnd-phuong-cau-giay"
+    assert body["current_assignment"]["unit"]["code"] == "ubnd-phuong-ba-dinh"
     first, second = body["assignments"]
     assert first["outcome"] == "transferred" and first["ended_at"] == second["assigned_at"]
+    # A transfer is a person's choice, not a rule's.
+    assert second["rule_id"] is None
 
 
 async def test_transfer_to_unknown_or_same_unit(client):
@@ -170,22 +154,36 @@ async def test_transfer_to_unknown_or_same_unit(client):
     )
     assert unknown.status_code == 422
     assert "ubnd-phuong-cau-giay" in unknown.json()["errors"][0]["suggestions"]
-    same = await client.post(f"/tickets/{ticket['id']}/transfer", json={"unit": "tong-dai-1022"})
+    same = await client.post(
+        f"/tickets/{ticket['id']}/transfer", json={"unit": "ubnd-phuong-cau-giay"}
+    )
     assert same.status_code == 409
 
 
 async def test_reject_reroutes_without_the_rejecting_units(client, auth):
     ticket = await create_ticket(client)
-    moved = (await act(client, auth, ticket, "transfer", {"unit": "ubnd-phuong-cau-giay"})).json()
-    rejected = (await act(client, auth, moved, "reject", BODIES["reject"])).json()
-    # Back to routing: the ward committee is excluded, so the switchboard gets it again.
+    rejected = (await act(client, auth, ticket, "reject", BODIES["reject"])).json()
+    # Back to routing without the ward committee: the next rule that fits is the fallback.
     assert rejected["status"] == "assigned"
     assert rejected["current_assignment"]["unit"]["code"] == "tong-dai-1022"
+    assert rejected["current_assignment"]["rule_id"] is None
     # The switchboard rejecting too leaves no unit: the ticket waits as `new`.
     again = (await act(client, auth, rejected, "reject", BODIES["reject"])).json()
     assert again["status"] == "new" and again["current_assignment"] is None
-    outcomes = [a["outcome"] for a in again["assignments"]]
-    assert outcomes == ["transferred", "rejected", "rejected"]
+    assert [a["outcome"] for a in again["assignments"]] == ["rejected", "rejected"]
+    # Sent back to routing later, the units that rejected stay excluded.
+    back = await client.post(f"/tickets/{ticket['id']}/reroute", json={"reason": "Thử lại"})
+    assert back.json()["status"] == "new"
+
+
+async def test_reroute_sends_an_assigned_ticket_back_to_routing(client):
+    ticket = await create_ticket(client)
+    moved = (await client.post(f"/tickets/{ticket['id']}/transfer", json={"unit": "urenco"})).json()
+    assert moved["current_assignment"]["unit"]["code"] == "urenco"
+    back = (await client.post(f"/tickets/{ticket['id']}/reroute", json={})).json()
+    assert back["current_assignment"]["unit"]["code"] == "ubnd-phuong-cau-giay"
+    assert back["current_assignment"]["rule_id"] == "moi-truong"
+    assert [a["outcome"] for a in back["assignments"]] == ["transferred", "rerouted", None]
 
 
 async def test_pause_and_resume_write_events(client, auth):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.tickets.service import RouteResult
+from app.routing.schema import Decision
 from tests.conftest import ticket_body
 
 
@@ -82,7 +82,7 @@ async def test_unexpected_error_is_500_without_internals_and_writes_nothing(clie
 
 async def test_router_result_without_unit_leaves_ticket_new(client, app):
     original = app.state.router
-    app.state.router = lambda _t, _e: RouteResult(unit=None)
+    app.state.router = lambda _t, _e: Decision(unit=None, rule_id=None, ruleset_version="test")
     try:
         response = await client.post("/tickets", json=ticket_body())
     finally:

@@ -39,7 +39,7 @@ async def test_filters_combine(client, auth):
     a = await create_ticket(client, priority="urgent", channel="zalo")
     b = await create_ticket(client, topic="nuoc-sach.mat-nuoc", area="Xã Bát Tràng")
     c = await create_ticket(client, caller={"phone": "0987 654 321"})
-    await client.post(f"/tickets/{c['id']}/acknowledge", headers=auth("agent.tongdai"))
+    await client.post(f"/tickets/{c['id']}/acknowledge", headers=auth("agent.caugiay"))
     assert await ids(client, priority="urgent") == [a["id"]]
     assert await ids(client, channel="zalo") == [a["id"]]
     assert await ids(client, status="acknowledged") == [c["id"]]
@@ -50,7 +50,7 @@ async def test_filters_combine(client, auth):
     }
     assert await ids(client, caller_phone="+84 987 654 321") == [c["id"]]
     assert await ids(client, area="xa-bat-trang") == [b["id"]]
-    assert await ids(client, unit="tong-dai-1022", priority="urgent") == [a["id"]]
+    assert await ids(client, unit="ubnd-phuong-cau-giay", priority="urgent") == [a["id"]]
 
 
 async def test_area_filter_includes_sub_areas_and_names(client):

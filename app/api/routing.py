@@ -1,0 +1,97 @@
+"""/api/v1/routing: explain a decision, show the running ruleset; /admin/rules/reload."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from app.api.deps import NowDep, TicketServiceDep, require, require_json
+from app.errors import AppError
+from app.routing.schema import TicketFacts
+from app.tickets.schemas import TicketCreate
+from app.timefmt import InstantOut
+from app.users.principal import Principal
+
+router = APIRouter(tags=["routing"], dependencies=[Depends(require_json)])
+
+
+class ExplainIn(TicketCreate):
+    """A ticket as it would be created; nothing is stored."""
+
+    exclude_units: list[str] = Field(
+        default_factory=list, description="Units that already rejected it (re-routing)"
+    )
+
+
+class RulesOut(BaseModel):
+    version: str
+    loaded_at: InstantOut
+    timezone: str
+    fallback: str
+    files: list[str]
+    warnings: list[str]
+    rules: list[dict[str, Any]]
+
+
+class ReloadOut(BaseModel):
+    changed: bool
+    version: str
+    warnings: list[str]
+
+
+class RulesInvalid(AppError):
+    status, title, slug = 422, "Invalid ruleset", "invalid-ruleset"
+
+
+@router.post("/routing/explain")
+async def explain_routing(
+    body: ExplainIn,
+    request: Request,
+    service: TicketServiceDep,
+    now: NowDep,
+    _: Annotated[Principal, require("routing:explain", "explain routing")],
+) -> dict[str, Any]:
+    """Which unit a ticket would go to and why: every rule tried, and the first condition that
+    failed for each. Area names resolve as at intake."""
+    received_at: datetime = service.check_instant(body.received_at or now, ["received_at"], None)
+    facts = TicketFacts(
+        topic=service.check_topic(body.topic, ["topic"]),
+        area=service.resolve_area(body.area, ["area"]),
+        channel=body.channel.value,
+        priority=body.priority.value,
+        description=body.description,
+        received_at=received_at,
+        confidential=body.caller.confidential,
+    )
+    explanation = request.app.state.rules.current.explain(facts, frozenset(body.exclude_units))
+    return explanation.as_dict()
+
+
+@router.get("/routing/rules", response_model=RulesOut)
+async def running_rules(
+    request: Request, _: Annotated[Principal, require("reference:read", "read the rules")]
+) -> RulesOut:
+    """The ruleset this instance is running: version, load time, warnings and rules in order."""
+    live = request.app.state.rules
+    return RulesOut(**live.current.describe(), loaded_at=live.loaded_at)
+
+
+@router.post("/admin/rules/reload", response_model=ReloadOut)
+async def reload_rules(
+    request: Request,
+    now: NowDep,
+    _: Annotated[Principal, require("rules:reload", "reload the rules")],
+) -> ReloadOut:
+    """Load routing_rules/ again. An invalid ruleset is refused (422, with file, line and rule
+    id of each error) and the running one keeps serving."""
+    result = request.app.state.rules.reload(now)
+    if result.errors:
+        raise RulesInvalid(
+            f"The rule files have {len(result.errors)} error(s); still serving {result.version}.",
+            errors=[str(e) for e in result.errors],
+            running_version=result.version,
+        )
+    return ReloadOut(
+        changed=result.changed, version=result.version, warnings=[str(w) for w in result.warnings]
+    )
