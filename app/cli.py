@@ -207,6 +207,27 @@ def _rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sla(args: argparse.Namespace) -> int:
+    from app.db import make_engine, make_session_factory, utcnow
+    from app.reference.loader import load_catalog
+    from app.tickets.sla import run_scan
+
+    settings = get_settings()
+
+    async def scan() -> str:
+        engine = make_engine(settings.database_url, pool_size=2)
+        try:
+            report = await run_scan(
+                make_session_factory(engine), catalog=load_catalog(settings.rules_dir), now=utcnow()
+            )
+        finally:
+            await engine.dispose()
+        return f"SLA scan: {report}"
+
+    print(asyncio.run(scan()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="Hotline 1022 ticketing backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -248,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--at", help="local time, e.g. 2026-11-26T23:10 (default: now)")
     explain.add_argument("--confidential", action="store_true")
     explain.add_argument("--exclude", action="append", help="unit that rejected it")
+
+    sla = sub.add_parser("sla", help="SLA tools").add_subparsers(dest="action", required=True)
+    sla.add_parser("scan", help="write due SLA warning and breach events now").set_defaults(
+        func=_sla
+    )
 
     users = sub.add_parser("users", help="manage users").add_subparsers(
         dest="action", required=True

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     # How often each instance checks routing_rules/ for a new ruleset (0 disables polling).
     rules_poll_seconds: float = 5.0
+    # How often each instance scans for SLA warnings and breaches (0 disables the scan).
+    sla_scan_seconds: float = 60.0
     # Demo users (one per role) are created on start in development only.
     demo_users: bool = True
 

@@ -17,6 +17,7 @@ from app.errors import install_error_handlers
 from app.reference.loader import load_catalog
 from app.routing.live import LiveRuleset
 from app.sla import load_sla
+from app.tickets.sla import SlaKeeper, run_scan
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("hotline")
@@ -30,6 +31,20 @@ async def _poll_rules(live: LiveRuleset, interval: float) -> None:
             live.reload(utcnow(), force=False)
         except Exception:  # a broken poll must not kill the instance
             log.exception("checking routing rules failed")
+
+
+async def _scan_sla(app: FastAPI, interval: float) -> None:
+    """Write SLA warning/breach events as they fall due; exactly once across instances."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            report = await run_scan(
+                app.state.session_factory, catalog=app.state.catalog, now=utcnow()
+            )
+            if report.warnings or report.breaches:
+                log.info("SLA scan: %s", report)
+        except Exception:  # keep scanning after a transient database error
+            log.exception("SLA scan failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,19 +63,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = make_session_factory(engine)
         app.state.catalog = catalog
         app.state.sla = sla
+        app.state.sla_keeper = SlaKeeper(sla, catalog)
         app.state.rules = live
         app.state.router = live.route
-        poller = None
+        tasks = []
         if settings.rules_poll_seconds > 0:
-            poller = asyncio.create_task(_poll_rules(live, settings.rules_poll_seconds))
+            tasks.append(asyncio.create_task(_poll_rules(live, settings.rules_poll_seconds)))
+        if settings.sla_scan_seconds > 0:
+            tasks.append(asyncio.create_task(_scan_sla(app, settings.sla_scan_seconds)))
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, lambda: live.reload(utcnow()))
         try:
             yield
         finally:
-            if poller is not None:
-                poller.cancel()
+            for task in tasks:
+                task.cancel()
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGHUP)
             await engine.dispose()

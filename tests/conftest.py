@@ -77,7 +77,8 @@ async def _load_users(settings: Settings) -> dict[str, int]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    s = Settings(env="test", database_url=database_url)
+    # No background tasks in tests: they call the scan and reloads themselves, at pinned times.
+    s = Settings(env="test", database_url=database_url, rules_poll_seconds=0, sla_scan_seconds=0)
     upgrade(database_url)
     asyncio.run(sync_reference(s))
     return s

@@ -116,6 +116,7 @@ async def ticket_service(
         router=request.app.state.router,
         now=now,
         principal=user,
+        sla=request.app.state.sla_keeper,
         reference_prefix=settings.reference_prefix,
         clock_skew=timedelta(seconds=settings.clock_skew_seconds),
     )

@@ -1,7 +1,7 @@
 """/api/v1/tickets: intake, search, corrections, history and lifecycle actions."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
@@ -89,7 +89,17 @@ async def search_tickets(
         str | None,
         Query(description="Words in description, address or reference; accents optional"),
     ] = None,
-    sort: Annotated[str, Query(pattern="^-?received_at$")] = "-received_at",
+    sla_state: Annotated[
+        list[Literal["on_track", "warning", "breached", "paused"]] | None,
+        Query(description="The current assignment's SLA state"),
+    ] = None,
+    sort: Annotated[
+        str,
+        Query(
+            pattern="^(-?received_at|due)$",
+            description="-received_at (newest first), received_at, or due (next due first)",
+        ),
+    ] = "-received_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query()] = None,
 ) -> TicketPage:
@@ -133,13 +143,12 @@ async def search_tickets(
         ticket_id=ticket_id,
         visible_to_units=sorted(user.units) if user.scoped_to_units else None,
         hide_confidential_callers=not user.sees_confidential_callers,
+        sla_states=sla_state or (),
+        now=service.now,
     )
-    descending = sort.startswith("-")
     after = decode_cursor(cursor) if cursor else None
-    rows = await list_tickets(
-        service.session, flt=flt, descending=descending, after=after, limit=limit + 1
-    )
-    return await service.page(rows, limit, descending)
+    rows = await list_tickets(service.session, flt=flt, sort=sort, after=after, limit=limit + 1)
+    return await service.page(rows, limit, by_due=sort == "due")
 
 
 @router.get("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)

@@ -19,6 +19,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_received_at_id", "received_at", "id"),
         Index("ix_ticket_status_received_at", "status", "received_at"),
         Index("ix_ticket_current_unit_received_at", "current_unit_code", "received_at"),
+        Index("ix_ticket_sla_due_at_id", "sla_due_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -50,6 +51,10 @@ class Ticket(SQLModel, table=True):
     last_event_at: datetime = _utc()
     current_unit_code: str | None = Field(default=None, foreign_key="unit.code", max_length=80)
     duplicate_of_id: int | None = Field(default=None, foreign_key="ticket.id")
+    # The current assignment's next open due and warning instants (None: none, or paused), kept
+    # here so that `sla_state` filters and `sort=due` need no join.
+    sla_due_at: datetime | None = _utc(default=None)
+    sla_warn_at: datetime | None = _utc(default=None)
     created_by: str = Field(max_length=120)
     # Bumped on every change; exposed as the ETag for If-Match.
     version: int = 1
@@ -68,6 +73,25 @@ class Assignment(SQLModel, table=True):
             sqlite_where=text("ended_at IS NULL"),
             postgresql_where=text("ended_at IS NULL"),
         ),
+        # The SLA scan's work lists: only targets still open and not yet flagged are indexed,
+        # so the scan stays fast however many assignments there are.
+        *(
+            Index(
+                f"ix_assignment_{target}_{kind}_pending",
+                f"{target}_{column}",
+                sqlite_where=text(where),
+                postgresql_where=text(where),
+            )
+            for target, open_ in (
+                ("acknowledge", "acknowledged_at IS NULL AND ended_at IS NULL"),
+                ("resolve", "ended_at IS NULL"),
+            )
+            for kind, column, flag in (
+                ("breach", "due_at", "breached_at"),
+                ("warning", "warn_at", "warned_at"),
+            )
+            for where in (f"{target}_{flag} IS NULL AND {open_}",)
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -83,6 +107,13 @@ class Assignment(SQLModel, table=True):
     sla_policy: str | None = Field(default=None, max_length=80)
     acknowledge_due_at: datetime | None = _utc(default=None)
     resolve_due_at: datetime | None = _utc(default=None)
+    acknowledge_warn_at: datetime | None = _utc(default=None)
+    resolve_warn_at: datetime | None = _utc(default=None)
+    # When the scan (or a late completion) wrote each event: set once, never cleared.
+    acknowledge_warned_at: datetime | None = _utc(default=None)
+    acknowledge_breached_at: datetime | None = _utc(default=None)
+    resolve_warned_at: datetime | None = _utc(default=None)
+    resolve_breached_at: datetime | None = _utc(default=None)
 
 
 class CoHandler(SQLModel, table=True):

@@ -2,14 +2,15 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import UTCDateTime
 from app.tickets.models import (
     Assignment,
     AssignmentPause,
@@ -37,6 +38,27 @@ class TicketFilter:
     visible_to_units: Sequence[str] | None = None
     # A confidential caller cannot be found by phone by those who may not see them.
     hide_confidential_callers: bool = False
+    # on_track, warning, breached, paused: judged on the ticket's mirrored next due at `now`.
+    sla_states: Sequence[str] = ()
+    now: datetime | None = None
+
+
+# Tickets with no running clock sort after every due time.
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+_DUE_KEY = type_coerce(
+    func.coalesce(Ticket.sla_due_at, bindparam("no_due", NO_DUE, type_=UTCDateTime())),
+    UTCDateTime(),
+)
+
+
+def _sla_condition(state: str, now: datetime) -> Any:
+    if state == "breached":
+        return Ticket.sla_due_at < now
+    if state == "warning":
+        return and_(Ticket.sla_warn_at <= now, Ticket.sla_due_at >= now)
+    if state == "on_track":
+        return Ticket.sla_warn_at > now
+    return Ticket.status == "waiting_citizen"  # paused
 
 
 # Intake is the hot path: constant statements (compiled once, cached) with the row passed as
@@ -94,11 +116,14 @@ async def list_tickets(
     session: AsyncSession,
     *,
     flt: TicketFilter,
-    descending: bool,
+    sort: str,
     after: tuple[datetime, int] | None,
     limit: int,
 ) -> list[Ticket]:
-    """A page of tickets in (received_at, id) order, starting after the cursor position."""
+    """A page of tickets in (sort key, id) order, starting after the cursor position.
+
+    sort: "-received_at" (newest first), "received_at", or "due" (earliest next due first).
+    """
     stmt = select(Ticket)
     conditions = []
     if flt.statuses:
@@ -139,26 +164,19 @@ async def list_tickets(
                 Ticket.id.in_(select(CoHandler.ticket_id).where(CoHandler.unit_code.in_(units))),
             )
         )
+    if flt.sla_states and flt.now is not None:
+        conditions.append(or_(*(_sla_condition(s, flt.now) for s in flt.sla_states)))
+    key = _DUE_KEY if sort == "due" else Ticket.received_at
+    descending = sort.startswith("-")
     if after is not None:
         at, last_id = after
         if descending:
-            conditions.append(
-                or_(Ticket.received_at < at, and_(Ticket.received_at == at, Ticket.id < last_id))
-            )
+            conditions.append(or_(key < at, and_(key == at, Ticket.id < last_id)))
         else:
-            conditions.append(
-                or_(Ticket.received_at > at, and_(Ticket.received_at == at, Ticket.id > last_id))
-            )
+            conditions.append(or_(key > at, and_(key == at, Ticket.id > last_id)))
     if conditions:
         stmt = stmt.where(*conditions)
-    order = (
-        (Ticket.received_at.desc(), Ticket.id.desc())
-        if descending
-        else (
-            Ticket.received_at.asc(),
-            Ticket.id.asc(),
-        )
-    )
+    order = (key.desc(), Ticket.id.desc()) if descending else (key.asc(), Ticket.id.asc())
     stmt = stmt.order_by(*order).limit(limit)
     return list((await session.scalars(stmt)).all())
 

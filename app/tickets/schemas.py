@@ -174,6 +174,27 @@ class CallerOut(BaseModel):
     )
 
 
+class SlaTargetRead(BaseModel):
+    state: str = Field(description="on_track, warning, breached, paused, met, missed or ended")
+    mode: str = Field(description="working (business calendar) or calendar time")
+    target_seconds: int
+    elapsed_seconds: int
+    remaining_seconds: int = Field(description="Negative once overdue")
+    due_at: InstantOut | None = Field(description="None while the clock is paused")
+    warn_at: InstantOut | None
+    done_at: InstantOut | None
+    earliest_due_at: InstantOut | None = Field(description="While paused: the due if resumed now")
+
+
+class SlaRead(BaseModel):
+    policy: str
+    calendar: str
+    state: str = Field(description="The headline state: the most urgent open target's")
+    paused: bool
+    acknowledge: SlaTargetRead
+    resolve: SlaTargetRead
+
+
 class AssignmentRead(BaseModel):
     id: int
     unit: Ref
@@ -187,6 +208,7 @@ class AssignmentRead(BaseModel):
     sla_policy: str | None
     acknowledge_due_at: InstantOut | None
     resolve_due_at: InstantOut | None
+    sla: SlaRead | None = None
 
 
 class TicketRead(BaseModel):

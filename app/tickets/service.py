@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
 from app.routing.schema import Decision, TicketFacts
+from app.sla import Pause
 from app.text import fold
 from app.tickets import repository as repo
 from app.tickets.lifecycle import OPEN, Status, allowed_actions, check_transition
 from app.tickets.models import Assignment, AssignmentPause, Ticket, TicketEvent
+from app.tickets.repository import NO_DUE
 from app.tickets.schemas import (
     ActionIn,
     AssignmentRead,
@@ -33,12 +35,15 @@ from app.tickets.schemas import (
     Ref,
     RequestInfoIn,
     ResolveIn,
+    SlaRead,
+    SlaTargetRead,
     TicketCreate,
     TicketPage,
     TicketRead,
     TicketUpdate,
     TransferIn,
 )
+from app.tickets.sla import SlaKeeper, breach_events, late_targets, next_marks, pauses_of
 from app.timefmt import LOCAL_TZ
 from app.users.permissions import UNIT_WORK
 from app.users.principal import Principal
@@ -58,6 +63,7 @@ class TicketService:
     router: Router
     now: datetime
     principal: Principal
+    sla: SlaKeeper
     reference_prefix: str = "HN"
     clock_skew: timedelta = timedelta(seconds=60)
     # Set by create(): the response is built from what was written, not read back.
@@ -112,7 +118,32 @@ class TicketService:
         item = table[kind].get(code)
         return Ref(code=code, name=item.name if item else code)
 
-    def _assignment_read(self, a: Assignment) -> AssignmentRead:
+    def _sla_read(self, a: Assignment, pauses: list[Pause]) -> SlaRead:
+        st = self.sla.status(a, pauses, self.now)
+
+        def target(t: Any) -> SlaTargetRead:
+            return SlaTargetRead(
+                state=t.state,
+                mode=t.mode,
+                target_seconds=t.target_seconds,
+                elapsed_seconds=t.elapsed_seconds,
+                remaining_seconds=t.remaining_seconds,
+                due_at=t.due_at,
+                warn_at=t.warn_at,
+                done_at=t.done_at,
+                earliest_due_at=t.earliest_due_at,
+            )
+
+        return SlaRead(
+            policy=st.policy,
+            calendar=st.calendar,
+            state=st.state,
+            paused=st.paused,
+            acknowledge=target(st.acknowledge),
+            resolve=target(st.resolve),
+        )
+
+    def _assignment_read(self, a: Assignment, pauses: dict[int, list[Pause]]) -> AssignmentRead:
         return AssignmentRead(
             id=a.id,
             unit=self._ref("unit", a.unit_code),
@@ -126,6 +157,7 @@ class TicketService:
             sla_policy=a.sla_policy,
             acknowledge_due_at=a.acknowledge_due_at,
             resolve_due_at=a.resolve_due_at,
+            sla=self._sla_read(a, pauses.get(a.id, [])) if a.sla_policy else None,
         )
 
     def _caller(self, ticket: Ticket) -> CallerOut:
@@ -145,7 +177,9 @@ class TicketService:
         current: Assignment | None,
         assignments: list[Assignment] | None = None,
         duplicate_of: str | None = None,
+        pauses: dict[int, list[Pause]] | None = None,
     ) -> TicketRead:
+        pauses = pauses or {}
         return TicketRead(
             id=ticket.id,
             reference=self.reference(ticket),
@@ -165,9 +199,9 @@ class TicketService:
             updated_at=ticket.updated_at,
             version=ticket.version,
             duplicate_of=duplicate_of,
-            current_assignment=self._assignment_read(current) if current else None,
+            current_assignment=self._assignment_read(current, pauses) if current else None,
             allowed_actions=allowed_actions(ticket.status),
-            assignments=[self._assignment_read(a) for a in assignments]
+            assignments=[self._assignment_read(a, pauses) for a in assignments]
             if assignments is not None
             else None,
         )
@@ -180,15 +214,18 @@ class TicketService:
         if ticket.duplicate_of_id:
             original = await repo.get_ticket(self.session, ticket_id=ticket.duplicate_of_id)
             duplicate_of = self.reference(original) if original else None
-        return self.to_read(ticket, current, assignments, duplicate_of)
+        pauses = await pauses_of(self.session, assignment_ids=[a.id for a in assignments])
+        return self.to_read(ticket, current, assignments, duplicate_of, pauses)
 
-    async def page(self, tickets: list[Ticket], limit: int, descending: bool) -> TicketPage:
-        current = await repo.open_assignments(self.session, ticket_ids=[t.id for t in tickets])
+    async def page(self, tickets: list[Ticket], limit: int, by_due: bool = False) -> TicketPage:
         has_more = len(tickets) > limit
         tickets = tickets[:limit]
-        cursor = encode_cursor(tickets[-1]) if has_more else None
+        current = await repo.open_assignments(self.session, ticket_ids=[t.id for t in tickets])
+        pauses = await pauses_of(self.session, assignment_ids=[a.id for a in current.values()])
+        cursor = encode_cursor(tickets[-1], by_due) if has_more else None
         return TicketPage(
-            items=[self.to_read(t, current.get(t.id)) for t in tickets], next_cursor=cursor
+            items=[self.to_read(t, current.get(t.id), pauses=pauses) for t in tickets],
+            next_cursor=cursor,
         )
 
     async def events(self, ticket: Ticket) -> list[EventRead]:
@@ -314,21 +351,18 @@ class TicketService:
             created_by=self.actor,
             version=1,
         )
+        assignment = None
+        if decision.unit:
+            # The first clock starts when the call came in, not when it was typed in.
+            assignment = self._new_assignment(ticket, decision.unit, received_at, decision)
+            ticket.sla_due_at, ticket.sla_warn_at = next_marks(assignment)
         values = ticket.model_dump(exclude={"id", "duplicate_of_id"})
         ticket.id = await repo.insert_ticket(self.session, values=values)
         events = [
             self._event_row(ticket.id, "created", received_at, None, {"channel": ticket.channel})
         ]
-        assignment = None
-        if decision.unit:
-            assignment = Assignment(
-                ticket_id=ticket.id,
-                unit_code=decision.unit,
-                assigned_at=received_at,
-                rule_id=decision.rule_id,
-                ruleset_version=decision.ruleset_version,
-                sla_policy=decision.sla_policy,
-            )
+        if assignment is not None:
+            assignment.ticket_id = ticket.id
             assignment.id = await repo.insert_assignment(
                 self.session, values=assignment.model_dump(exclude={"id"})
             )
@@ -387,6 +421,22 @@ class TicketService:
             return None
         return await self._assign(ticket, decision.unit, at, decision=decision, reason=reason)
 
+    def _new_assignment(
+        self, ticket: Ticket, unit_code: str, at: datetime, decision: Decision | None
+    ) -> Assignment:
+        """An assignment with its SLA policy and due times planned from `at`."""
+        assignment = Assignment(
+            ticket_id=ticket.id or 0,
+            unit_code=unit_code,
+            assigned_at=at,
+            rule_id=decision.rule_id if decision else None,
+            ruleset_version=decision.ruleset_version if decision else None,
+            sla_policy=decision.sla_policy if decision else None,
+        )
+        policy = self.sla.policy_for(assignment, ticket.topic_code, ticket.priority, ticket.channel)
+        self.sla.plan(assignment, (), policy)
+        return assignment
+
     async def _assign(
         self,
         ticket: Ticket,
@@ -397,14 +447,7 @@ class TicketService:
         reason: str | None = None,
     ) -> Assignment:
         """A new assignment (and clock) for the unit; `decision` when routing chose it."""
-        assignment = Assignment(
-            ticket_id=ticket.id,
-            unit_code=unit_code,
-            assigned_at=at,
-            rule_id=decision.rule_id if decision else None,
-            ruleset_version=decision.ruleset_version if decision else None,
-            sla_policy=decision.sla_policy if decision else None,
-        )
+        assignment = self._new_assignment(ticket, unit_code, at, decision)
         self.session.add(assignment)
         await self.session.flush()
         if decision and decision.co_handlers:
@@ -416,6 +459,7 @@ class TicketService:
             )
         ticket.status = Status.ASSIGNED
         ticket.current_unit_code = unit_code
+        ticket.sla_due_at, ticket.sla_warn_at = next_marks(assignment)
         details = _assigned_details(decision) if decision else {"unit": unit_code}
         self._event(ticket, "assigned", at, assignment.id, {**details, "reason": reason})
         return assignment
@@ -526,11 +570,39 @@ class TicketService:
             )
         handler = getattr(self, "_do_" + action.replace("-", "_"))
         await handler(ticket, current, body, at, target)
+        await self._settle_sla(ticket, current)
         if body.note and action != "notes":
             self._event(ticket, "note", at, current.id if current else None, {"text": body.note})
         self._touch(ticket, at)
         await self.session.flush()
         return ticket
+
+    async def _settle_sla(self, ticket: Ticket, before: Assignment | None) -> None:
+        """After an action: re-plan due times around pauses, record targets completed late,
+        and mirror the current assignment's next due on the ticket."""
+        await self.session.flush()
+        now_open = (await repo.open_assignments(self.session, ticket_ids=[ticket.id])).get(
+            ticket.id
+        )
+        touched = {a.id: a for a in (before, now_open) if a is not None}
+        pauses = await pauses_of(self.session, assignment_ids=touched)
+        for a in touched.values():
+            self.sla.plan(a, pauses[a.id])
+            for target, due in late_targets(a):
+                setattr(a, f"{target}_breached_at", self.now)
+                unit = self.catalog.units.get(a.unit_code)
+                rows = breach_events(
+                    ticket_id=ticket.id,
+                    assignment_id=a.id,
+                    unit=a.unit_code,
+                    target=target,
+                    due_at=due,
+                    escalate_to=unit.escalation if unit else None,
+                    now=self.now,
+                    actor="sla",
+                )
+                self.session.add_all(TicketEvent(**row) for row in rows)
+        ticket.sla_due_at, ticket.sla_warn_at = next_marks(now_open)
 
     async def _end_pause(self, assignment: Assignment | None, at: datetime) -> None:
         if assignment is None:
@@ -726,8 +798,10 @@ def check_etag(ticket: Ticket, if_match: str | None) -> None:
         )
 
 
-def encode_cursor(ticket: Ticket) -> str:
-    raw = json.dumps([ticket.received_at.isoformat(), ticket.id]).encode()
+def encode_cursor(ticket: Ticket, by_due: bool = False) -> str:
+    """The position after `ticket` in the page order: (sort value, id)."""
+    key = (ticket.sla_due_at or NO_DUE) if by_due else ticket.received_at
+    raw = json.dumps([key.isoformat(), ticket.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -735,7 +809,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, ticket_id = json.loads(raw)
-        return datetime.fromisoformat(at), int(ticket_id)
+        value = datetime.fromisoformat(at)
+        if value.tzinfo is None:
+            raise ValueError("cursor without offset")
+        return value, int(ticket_id)
     except (ValueError, TypeError) as exc:
         raise ValidationFailed(
             [

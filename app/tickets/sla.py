@@ -1,0 +1,280 @@
+"""SLA for stored assignments: plan due times, report status, and scan for warnings/breaches.
+
+The clock math and policies are pure (app/sla); this module applies them to rows.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db import transaction
+from app.reference.catalog import Catalog
+from app.sla import (
+    RESPONSE_OUTCOMES,
+    Pause,
+    Policy,
+    SlaConfig,
+    SlaStatus,
+    due_times,
+    sla_status,
+    warning_times,
+)
+from app.tickets.models import Assignment, AssignmentPause, TicketEvent
+
+TARGETS = ("acknowledge", "resolve")
+
+
+@dataclass
+class SlaKeeper:
+    config: SlaConfig
+    catalog: Catalog
+
+    def policy_for(self, a: Assignment, topic: str | None, priority: str, channel: str) -> Policy:
+        """The policy a new assignment runs on (a rule may have requested one)."""
+        unit = self.catalog.units.get(a.unit_code)
+        return self.config.policy_for(
+            a.unit_code,
+            unit.kind if unit else None,
+            topic,
+            priority,
+            channel,
+            requested=a.sla_policy,
+        )
+
+    def _stored_policy(self, a: Assignment) -> Policy:
+        try:
+            return self.config.get(a.sla_policy or "")
+        except KeyError:  # a policy since removed from sla.yaml: the default applies
+            return self.config.policy_for(a.unit_code, None, None, None, None)
+
+    def plan(self, a: Assignment, pauses: Sequence[Pause], policy: Policy | None = None) -> None:
+        """Store the policy, due and warning instants on the assignment (None while paused)."""
+        policy = policy or self._stored_policy(a)
+        calendar = self.config.calendar_for(policy, a.unit_code)
+        a.sla_policy = policy.id
+        kw = {"acknowledged_at": a.acknowledged_at}
+        a.acknowledge_due_at, a.resolve_due_at = due_times(
+            a.assigned_at, pauses, policy, calendar, **kw
+        )
+        a.acknowledge_warn_at, a.resolve_warn_at = warning_times(
+            a.assigned_at, pauses, policy, calendar, **kw
+        )
+
+    def status(self, a: Assignment, pauses: Sequence[Pause], now: datetime) -> SlaStatus:
+        policy = self._stored_policy(a)
+        return sla_status(
+            assigned_at=a.assigned_at,
+            policy=policy,
+            calendar=self.config.calendar_for(policy, a.unit_code),
+            now=now,
+            acknowledged_at=a.acknowledged_at,
+            resolved_at=a.resolved_at,
+            ended_at=a.ended_at,
+            outcome=a.outcome,
+            pauses=pauses,
+        )
+
+
+def next_marks(a: Assignment | None) -> tuple[datetime | None, datetime | None]:
+    """(due, warning) of the earliest open target, mirrored on the ticket; None when paused."""
+    if a is None or a.ended_at is not None:
+        return None, None
+    pairs = [(a.resolve_due_at, a.resolve_warn_at)]
+    if a.acknowledged_at is None:
+        pairs.insert(0, (a.acknowledge_due_at, a.acknowledge_warn_at))
+    if any(due is None for due, _ in pairs):
+        return None, None
+    return min(pairs, key=lambda p: p[0])  # type: ignore[arg-type, return-value]
+
+
+def late_targets(a: Assignment) -> list[tuple[str, datetime]]:
+    """Targets just completed after their due and not yet flagged: (target, due)."""
+    late = []
+    response = a.acknowledged_at or (a.ended_at if a.outcome in RESPONSE_OUTCOMES else None)
+    ack_due = a.acknowledge_due_at
+    if response and ack_due and response > ack_due and a.acknowledge_breached_at is None:
+        late.append(("acknowledge", ack_due))
+    done = a.ended_at if a.outcome in RESPONSE_OUTCOMES else None
+    if done and a.resolve_due_at and done > a.resolve_due_at and a.resolve_breached_at is None:
+        late.append(("resolve", a.resolve_due_at))
+    return late
+
+
+async def pauses_of(
+    session: AsyncSession, *, assignment_ids: Iterable[int]
+) -> dict[int, list[Pause]]:
+    """Pauses per assignment, oldest first."""
+    ids = list(assignment_ids)
+    if not ids:
+        return {}
+    stmt = (
+        select(AssignmentPause)
+        .where(AssignmentPause.assignment_id.in_(ids))
+        .order_by(AssignmentPause.started_at)
+    )
+    out: dict[int, list[Pause]] = {i: [] for i in ids}
+    for p in (await session.scalars(stmt)).all():
+        out[p.assignment_id].append((p.started_at, p.ended_at))
+    return out
+
+
+def breach_events(
+    *,
+    ticket_id: int,
+    assignment_id: int,
+    unit: str,
+    target: str,
+    due_at: datetime,
+    escalate_to: str | None,
+    now: datetime,
+    actor: str,
+) -> list[dict[str, Any]]:
+    """sla_breached (at the due instant) and the escalation it records."""
+    rows = [
+        _event(
+            ticket_id,
+            assignment_id,
+            "sla_breached",
+            due_at,
+            now,
+            actor,
+            {"target": target, "unit": unit, "due_at": due_at.isoformat()},
+        ),
+    ]
+    if escalate_to:
+        rows.append(
+            _event(
+                ticket_id,
+                assignment_id,
+                "escalated",
+                due_at,
+                now,
+                actor,
+                {"target": target, "from_unit": unit, "to_unit": escalate_to},
+            )
+        )
+    return rows
+
+
+def _event(
+    ticket_id: int,
+    assignment_id: int,
+    kind: str,
+    at: datetime,
+    now: datetime,
+    actor: str,
+    details: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket_id,
+        "assignment_id": assignment_id,
+        "kind": kind,
+        "occurred_at": at,
+        "recorded_at": now,
+        "actor": actor,
+        "details": details,
+    }
+
+
+# -- the scan ------------------------------------------------------------------------------
+
+
+@dataclass
+class ScanReport:
+    warnings: int = 0
+    breaches: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.warnings} warning(s), {self.breaches} breach(es)"
+
+
+def _claim(target: str, kind: str, now: datetime, batch: int, dialect: str) -> Any:
+    """UPDATE … RETURNING that flags up to `batch` due targets, each exactly once.
+
+    The flag column is set only where it is still NULL, re-checked under the row lock, so of
+    several scanners racing for a row one wins; on PostgreSQL SKIP LOCKED also keeps them from
+    queueing behind each other.
+    """
+    instant = getattr(Assignment, f"{target}_{'due_at' if kind == 'breach' else 'warn_at'}")
+    flag = getattr(Assignment, f"{target}_{'breached_at' if kind == 'breach' else 'warned_at'}")
+    open_ = [Assignment.ended_at.is_(None)]
+    if target == "acknowledge":
+        open_.append(Assignment.acknowledged_at.is_(None))
+    pending = and_(flag.is_(None), *open_, instant <= now)
+    candidates = select(Assignment.id).where(pending).order_by(instant).limit(batch)
+    if dialect == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    return (
+        update(Assignment)
+        .where(Assignment.id.in_(candidates.scalar_subquery()), pending)
+        .values({flag: now})
+        .returning(Assignment.id, Assignment.ticket_id, Assignment.unit_code, instant)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def scan_batch(
+    session: AsyncSession, *, catalog: Catalog, now: datetime, batch: int = 500
+) -> ScanReport:
+    """Flag and record every warning and breach due by `now` (up to `batch` per kind)."""
+    report = ScanReport()
+    connection = await session.connection()
+    dialect = connection.dialect.name
+    events: list[dict[str, Any]] = []
+    for target in TARGETS:
+        for kind in ("warning", "breach"):
+            rows = (await connection.execute(_claim(target, kind, now, batch, dialect))).all()
+            for assignment_id, ticket_id, unit, instant in rows:
+                if kind == "warning":
+                    report.warnings += 1
+                    events.append(
+                        _event(
+                            ticket_id,
+                            assignment_id,
+                            "sla_warning",
+                            instant,
+                            now,
+                            "sla-scan",
+                            {"target": target, "unit": unit, "warn_at": instant.isoformat()},
+                        )
+                    )
+                else:
+                    report.breaches += 1
+                    parent = catalog.units.get(unit)
+                    events.extend(
+                        breach_events(
+                            ticket_id=ticket_id,
+                            assignment_id=assignment_id,
+                            unit=unit,
+                            target=target,
+                            due_at=instant,
+                            escalate_to=parent.escalation if parent else None,
+                            now=now,
+                            actor="sla-scan",
+                        )
+                    )
+    if events:
+        await connection.execute(insert(TicketEvent), events)
+    return report
+
+
+async def run_scan(
+    factory: async_sessionmaker[AsyncSession],
+    *,
+    catalog: Catalog,
+    now: datetime,
+    batch: int = 500,
+) -> ScanReport:
+    """Scan until nothing is left, one transaction per batch. Safe to run in every instance."""
+    total = ScanReport()
+    while True:
+        async with transaction(factory) as session:
+            report = await scan_batch(session, catalog=catalog, now=now, batch=batch)
+        total.warnings += report.warnings
+        total.breaches += report.breaches
+        if report.warnings < batch and report.breaches < batch:
+            return total
