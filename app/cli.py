@@ -28,6 +28,9 @@ def _serve(args: argparse.Namespace) -> int:
         loop="uvloop",
         http="httptools",
         access_log=args.access_log,
+        # Longer than load balancers' idle timeouts (often 60 s), so that the balancer, not the
+        # app, closes idle connections: otherwise requests race a closing socket and fail.
+        timeout_keep_alive=75,
         log_level="info",
     )
     return 0

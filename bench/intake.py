@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/intake.py --url http://127.0.0.1:8000 --clients 32 --requests 6000
 
+Signs in as the demo operator (or sends --api-key, as a telephony integration would).
+
 Each request is a realistic ticket (an area given by name, diacritics or not; a topic; a
 Vietnamese phone number; an Idempotency-Key), so the figure covers validation, area lookup,
 idempotency and the ticket, assignment and event rows. Prints throughput and latency
@@ -70,9 +72,20 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=6000)
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--username", default="operator")
+    parser.add_argument("--password", default="operator1022")
+    parser.add_argument("--api-key", help="X-API-Key to send instead of signing in")
     args = parser.parse_args()
     limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
     async with httpx.AsyncClient(base_url=args.url, limits=limits, timeout=30) as client:
+        if args.api_key:
+            client.headers["X-API-Key"] = args.api_key
+        else:
+            token = await client.post(
+                "/api/v1/auth/token", data={"username": args.username, "password": args.password}
+            )
+            token.raise_for_status()
+            client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
         await asyncio.gather(
             *(
                 client_loop(client, args.warmup // args.clients, i, [], [])

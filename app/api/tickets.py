@@ -57,16 +57,19 @@ async def create_ticket(
     response: Response,
     request: Request,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> TicketRead:
+) -> Response:
     """Create a ticket; it is routed at once. Retries with the same Idempotency-Key are safe."""
     ticket, replayed = await service.create(data, idempotency_key)
-    response.headers["Location"] = f"{request.url.path}/{ticket.id}"
-    response.headers["ETag"] = etag(ticket)
+    headers = {"Location": f"{request.url.path}/{ticket.id}", "ETag": etag(ticket)}
     if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-        return await service.read(ticket)
-    current = service.created_assignment
-    return service.to_read(ticket, current, [current] if current else [])
+        headers["Idempotent-Replayed"] = "true"
+        read = await service.read(ticket)
+    else:
+        current = service.created_assignment
+        read = service.to_read(ticket, current, [current] if current else [])
+    # Already a validated TicketRead: serialise it once instead of letting FastAPI re-validate
+    # it against the response model (a measurable share of intake, the hot path).
+    return Response(read.model_dump_json(), 201, headers, media_type="application/json")
 
 
 @router.get("", response_model=TicketPage)

@@ -144,6 +144,16 @@ class TicketService:
         )
 
     def _assignment_read(self, a: Assignment, pauses: dict[int, list[Pause]]) -> AssignmentRead:
+        # The current assignment also appears in the full list: build it once per response.
+        cached = self._read_cache.get(a.id)
+        if cached is not None:
+            return cached
+        self._read_cache[a.id] = read = self._build_assignment_read(a, pauses)
+        return read
+
+    def _build_assignment_read(
+        self, a: Assignment, pauses: dict[int, list[Pause]]
+    ) -> AssignmentRead:
         return AssignmentRead(
             id=a.id,
             unit=self._ref("unit", a.unit_code),
@@ -180,6 +190,7 @@ class TicketService:
         pauses: dict[int, list[Pause]] | None = None,
     ) -> TicketRead:
         pauses = pauses or {}
+        self._read_cache: dict[int | None, AssignmentRead] = {}
         return TicketRead(
             id=ticket.id,
             reference=self.reference(ticket),

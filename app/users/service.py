@@ -95,16 +95,20 @@ def issue_tokens(user: User, policy: AuthPolicy, now: datetime) -> dict[str, obj
 
 
 async def principal_for_user(session: AsyncSession, *, user_id: int) -> Principal | None:
-    """The active user behind a token, with units; None once disabled or deleted."""
-    user = await session.get(User, user_id)
-    if user is None or not user.active:
-        return None
-    units = (
-        await session.scalars(select(UserUnit.unit_code).where(UserUnit.user_id == user_id))
-    ).all()
-    return Principal(
-        username=user.username, role=user.role, units=frozenset(units), user_id=user.id
+    """The active user behind a token, with units; None once disabled or deleted.
+
+    One round trip on the session's connection: this runs on every request.
+    """
+    stmt = (
+        select(User.username, User.role, UserUnit.unit_code)
+        .outerjoin(UserUnit, UserUnit.user_id == User.id)
+        .where(User.id == user_id, User.active.is_(True))
     )
+    rows = (await (await session.connection()).execute(stmt)).all()
+    if not rows:
+        return None
+    units = frozenset(unit for _, _, unit in rows if unit is not None)
+    return Principal(username=rows[0][0], role=rows[0][1], units=units, user_id=user_id)
 
 
 async def principal_for_api_key(
