@@ -192,7 +192,7 @@ class ScanReport:
         return f"{self.warnings} warning(s), {self.breaches} breach(es)"
 
 
-def _claim(target: str, kind: str, now: datetime, batch: int, dialect: str) -> Any:
+def claim_statement(target: str, kind: str, now: datetime, batch: int, dialect: str) -> Any:
     """UPDATE … RETURNING that flags up to `batch` due targets, each exactly once.
 
     The flag column is set only where it is still NULL, re-checked under the row lock, so of
@@ -227,7 +227,9 @@ async def scan_batch(
     events: list[dict[str, Any]] = []
     for target in TARGETS:
         for kind in ("warning", "breach"):
-            rows = (await connection.execute(_claim(target, kind, now, batch, dialect))).all()
+            rows = (
+                await connection.execute(claim_statement(target, kind, now, batch, dialect))
+            ).all()
             for assignment_id, ticket_id, unit, instant in rows:
                 if kind == "warning":
                     report.warnings += 1
