@@ -1,6 +1,8 @@
 """Read areas, topics and units from routing_rules/ into a Catalog, with file:line errors."""
 
+import difflib
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,28 @@ def read_yaml(path: Path) -> Any:
 def line_of(node: Any) -> int | None:
     lc = getattr(node, "lc", None)
     return lc.line + 1 if lc is not None else None
+
+
+def key_line(node: Any, key: Any) -> int | None:
+    """1-based line of `key` in a mapping, else of the mapping itself."""
+    try:
+        return node.lc.key(key)[0] + 1
+    except (AttributeError, KeyError, TypeError):
+        return line_of(node)
+
+
+def item_line(node: Any, index: int, default: int | None) -> int | None:
+    """1-based line of item `index` in a sequence, else `default`."""
+    try:
+        return node.lc.item(index)[0] + 1
+    except (AttributeError, KeyError, TypeError, IndexError):
+        return default
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """' (did you mean a, b?)' for close spellings, '' when nothing is close."""
+    close = difflib.get_close_matches(word, list(options), n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
 def _text(value: Any) -> str:

@@ -6,7 +6,6 @@ hash of the rule files and of the reference files (areas, topics, units) they ar
 against, so that it changes whenever a decision could.
 """
 
-import difflib
 import hashlib
 import re
 from collections.abc import Collection
@@ -15,7 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog, split_prefix
-from app.reference.loader import ReferenceDataError, line_of, read_yaml
+from app.reference.loader import (
+    ReferenceDataError,
+    did_you_mean,
+    item_line,
+    key_line,
+    line_of,
+    read_yaml,
+)
 from app.routing.schema import (
     CHANNELS,
     CONDITION_ORDER,
@@ -72,25 +78,6 @@ def ruleset_version(rules_dir: Path) -> str:
 # -- line numbers -----------------------------------------------------------------------------
 
 
-def _key_line(node: Any, key: str) -> int | None:
-    try:
-        return node.lc.key(key)[0] + 1
-    except (AttributeError, KeyError, TypeError):
-        return line_of(node)
-
-
-def _item_line(node: Any, index: int, default: int | None) -> int | None:
-    try:
-        return node.lc.item(index)[0] + 1
-    except (AttributeError, KeyError, TypeError, IndexError):
-        return default
-
-
-def _suggest(word: str, options: Collection[str]) -> str:
-    close = difflib.get_close_matches(word, list(options), n=3, cutoff=0.6)
-    return f" (did you mean {', '.join(close)}?)" if close else ""
-
-
 class _RuleReader:
     """Validates one rule after another, collecting problems instead of stopping at the first."""
 
@@ -138,18 +125,20 @@ class _RuleReader:
         for key in doc:
             if key not in allowed:
                 hint = (
-                    " (only rules.yaml may set it)" if key in TOP_KEYS else _suggest(key, allowed)
+                    " (only rules.yaml may set it)"
+                    if key in TOP_KEYS
+                    else did_you_mean(key, allowed)
                 )
-                self.error(_key_line(doc, key), f"unknown key '{key}'{hint}")
+                self.error(key_line(doc, key), f"unknown key '{key}'{hint}")
         rules_node = doc.get("rules")
         if rules_node is None:
             rules_node = []
         if not isinstance(rules_node, list):
-            self.error(_key_line(doc, "rules"), "'rules' must be a list")
+            self.error(key_line(doc, "rules"), "'rules' must be a list")
             return doc, []
         rules = []
         for index, node in enumerate(rules_node):
-            rule = self.read_rule(node, _item_line(rules_node, index, line_of(rules_node)))
+            rule = self.read_rule(node, item_line(rules_node, index, line_of(rules_node)))
             if rule is not None:
                 rules.append(rule)
         return doc, rules
@@ -161,13 +150,13 @@ class _RuleReader:
         if fallback is None:
             self.error(None, "'fallback' (the triage unit) is required")
         elif fallback not in self.catalog.units:
-            self.error(_key_line(doc, "fallback"), f"fallback: unknown unit '{fallback}'")
+            self.error(key_line(doc, "fallback"), f"fallback: unknown unit '{fallback}'")
             fallback = None
         tz = doc.get("timezone", DEFAULT_TIMEZONE)
         try:
             ZoneInfo(str(tz))
         except (ZoneInfoNotFoundError, ValueError):
-            self.error(_key_line(doc, "timezone"), f"unknown time zone '{tz}'")
+            self.error(key_line(doc, "timezone"), f"unknown time zone '{tz}'")
             tz = DEFAULT_TIMEZONE
         return fallback, str(tz)
 
@@ -182,7 +171,7 @@ class _RuleReader:
         rule_id = node.get("id")
         if not isinstance(rule_id, str) or not _ID.match(rule_id):
             self.error(
-                _key_line(node, "id") if "id" in node else line,
+                key_line(node, "id") if "id" in node else line,
                 "a rule needs an 'id' of lower-case letters, digits, '.', '_' or '-'"
                 + (f", got {rule_id!r}" if rule_id is not None else ""),
             )
@@ -192,17 +181,17 @@ class _RuleReader:
         for key in node:
             if key not in RULE_KEYS:
                 self.error(
-                    _key_line(node, key), f"unknown key '{key}'{_suggest(str(key), RULE_KEYS)}"
+                    key_line(node, key), f"unknown key '{key}'{did_you_mean(str(key), RULE_KEYS)}"
                 )
         description = node.get("description")
         if description is not None and not isinstance(description, str):
-            self.error(_key_line(node, "description"), "'description' must be text")
-        when = self.read_when(node.get("when"), _key_line(node, "when") if "when" in node else line)
+            self.error(key_line(node, "description"), "'description' must be text")
+        when = self.read_when(node.get("when"), key_line(node, "when") if "when" in node else line)
         if "assign" not in node:
             self.error(line, "a rule needs 'assign'")
             assign: Target | None = None
         else:
-            assign = self.read_target(node["assign"], _key_line(node, "assign"), "assign")
+            assign = self.read_target(node["assign"], key_line(node, "assign"), "assign")
         priority, sla_policy = self.read_set(node)
         co_handlers = self.read_co_handlers(node)
         tags = self.read_tags(node)
@@ -232,13 +221,13 @@ class _RuleReader:
         for key in node:
             if key not in CONDITION_ORDER:
                 self.error(
-                    _key_line(node, key),
-                    f"unknown condition '{key}'{_suggest(str(key), CONDITION_ORDER)}",
+                    key_line(node, key),
+                    f"unknown condition '{key}'{did_you_mean(str(key), CONDITION_ORDER)}",
                 )
         parsed: dict[str, Any] = {}
         for key in CONDITION_ORDER:
             if key in node:
-                parsed[key] = getattr(self, f"_when_{key}")(node[key], _key_line(node, key))
+                parsed[key] = getattr(self, f"_when_{key}")(node[key], key_line(node, key))
         if any(v is None for v in parsed.values()):
             return None
         return When(**parsed)
@@ -320,7 +309,7 @@ class _RuleReader:
         bad = [t for t in texts if t not in allowed]
         for t in bad:
             self.error(
-                line, f"unknown {what} '{t}'{_suggest(t, allowed)}; one of {', '.join(allowed)}"
+                line, f"unknown {what} '{t}'{did_you_mean(t, allowed)}; one of {', '.join(allowed)}"
             )
         return None if bad else tuple(dict.fromkeys(texts))
 
@@ -411,31 +400,32 @@ class _RuleReader:
         value = node.get("set")
         if value is None:
             return None, None
-        line = _key_line(node, "set")
+        line = key_line(node, "set")
         if not isinstance(value, dict):
             self.error(line, "'set' must be a mapping with 'priority' and/or 'sla_policy'")
             return None, None
         for key in value:
             if key not in SET_KEYS:
                 self.error(
-                    _key_line(value, key), f"set: unknown key '{key}'{_suggest(str(key), SET_KEYS)}"
+                    key_line(value, key),
+                    f"set: unknown key '{key}'{did_you_mean(str(key), SET_KEYS)}",
                 )
         priority = value.get("priority")
         if priority is not None and priority not in PRIORITIES:
             self.error(
-                _key_line(value, "priority"),
+                key_line(value, "priority"),
                 f"set: unknown priority {priority!r}; one of {', '.join(PRIORITIES)}",
             )
             priority = None
         policy = value.get("sla_policy")
         if policy is not None:
             if not isinstance(policy, str) or not policy.strip():
-                self.error(_key_line(value, "sla_policy"), "set: 'sla_policy' must be text")
+                self.error(key_line(value, "sla_policy"), "set: 'sla_policy' must be text")
                 policy = None
             elif self.sla_policies is not None and policy not in self.sla_policies:
                 self.error(
-                    _key_line(value, "sla_policy"),
-                    f"set: unknown SLA policy '{policy}'{_suggest(policy, self.sla_policies)}",
+                    key_line(value, "sla_policy"),
+                    f"set: unknown SLA policy '{policy}'{did_you_mean(policy, self.sla_policies)}",
                 )
                 policy = None
         return priority, policy
@@ -444,11 +434,11 @@ class _RuleReader:
         value = node.get("co_handlers")
         if value is None:
             return ()
-        line = _key_line(node, "co_handlers")
+        line = key_line(node, "co_handlers")
         items = value if isinstance(value, list) else [value]
         out = []
         for index, item in enumerate(items):
-            target = self.read_target(item, _item_line(value, index, line), "co_handlers")
+            target = self.read_target(item, item_line(value, index, line), "co_handlers")
             if target is not None and target not in out:
                 out.append(target)
         return tuple(out)
@@ -457,7 +447,7 @@ class _RuleReader:
         value = node.get("tags")
         if value is None:
             return ()
-        line = _key_line(node, "tags")
+        line = key_line(node, "tags")
         texts = self._texts(value, line, "tags") or []
         for tag in texts:
             if not _TAG.match(tag):
@@ -485,7 +475,7 @@ class _RuleReader:
         for what, kind in dict.fromkeys(kinds):
             table = self.serving.table(kind)
             missing = sorted(a for a in applies if a not in table)
-            line = _key_line(node, what)
+            line = key_line(node, what)
             if missing:
                 shown = ", ".join(missing[:5]) + (
                     f" and {len(missing) - 5} more" if len(missing) > 5 else ""

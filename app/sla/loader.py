@@ -11,7 +11,7 @@ import contextlib
 import difflib
 import hashlib
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -21,7 +21,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from app.reference.catalog import Catalog
-from app.reference.loader import ReferenceDataError, line_of, read_yaml
+from app.reference.loader import (
+    ReferenceDataError,
+    did_you_mean,
+    item_line,
+    key_line,
+    line_of,
+    read_yaml,
+)
 from app.routing.schema import CHANNELS, PRIORITIES, WEEKDAYS
 from app.sla.calendar import DEFAULT_TZ, Calendar, Period, parse_duration, parse_periods
 from app.sla.policy import (
@@ -95,25 +102,6 @@ class SlaConfigError(Exception):
 # -- line numbers -----------------------------------------------------------------------------
 
 
-def _key_line(node: Any, key: Any) -> int | None:
-    try:
-        return node.lc.key(key)[0] + 1
-    except (AttributeError, KeyError, TypeError):
-        return line_of(node)
-
-
-def _item_line(node: Any, index: int, default: int | None) -> int | None:
-    try:
-        return node.lc.item(index)[0] + 1
-    except (AttributeError, KeyError, TypeError, IndexError):
-        return default
-
-
-def _suggest(word: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(options), n=3, cutoff=0.6)
-    return f" (did you mean {', '.join(close)}?)" if close else ""
-
-
 # -- the reader -------------------------------------------------------------------------------
 
 
@@ -139,8 +127,8 @@ class _Reader:
         for key in node:
             if key not in allowed:
                 self.error(
-                    _key_line(node, key),
-                    f"unknown key '{key}' in {what}{_suggest(str(key), allowed)}; "
+                    key_line(node, key),
+                    f"unknown key '{key}' in {what}{did_you_mean(str(key), allowed)}; "
                     f"allowed: {', '.join(allowed)}",
                 )
 
@@ -157,7 +145,7 @@ class _Reader:
         for code, body in node.items():
             code = str(code)
             self.calendar_id = code
-            calendar = self.read_calendar(code, body, _key_line(node, code))
+            calendar = self.read_calendar(code, body, key_line(node, code))
             if calendar is not None:
                 calendars[code] = calendar
         self.calendar_id = None
@@ -176,17 +164,17 @@ class _Reader:
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
-            self.error(_key_line(node, "timezone"), f"unknown time zone {tz!r}")
+            self.error(key_line(node, "timezone"), f"unknown time zone {tz!r}")
             tz = DEFAULT_TZ
         always = node.get("always_open", False)
         if not isinstance(always, bool):
-            self.error(_key_line(node, "always_open"), "'always_open' must be true or false")
+            self.error(key_line(node, "always_open"), "'always_open' must be true or false")
             always = False
         if always:
             for key in ("weekly", "holidays", "extra_days_off", "extra_working_days"):
                 if key in node:
                     self.error(
-                        _key_line(node, key),
+                        key_line(node, key),
                         f"'{key}' makes no sense on an always-open (24x7) calendar",
                     )
             weekly: dict[int, tuple[Period, ...]] = {}
@@ -197,13 +185,13 @@ class _Reader:
             weekly = self.read_weekly(node.get("weekly"), line)
             if weekly and not any(weekly.values()):
                 # Without weekly working time a due could never be found.
-                self.error(_key_line(node, "weekly"), "no working time in 'weekly'")
+                self.error(key_line(node, "weekly"), "no working time in 'weekly'")
             country = self.read_country(node)
             off = frozenset(self.read_days(node, "extra_days_off"))
             extra = self.read_days(node, "extra_working_days")
             if clash := sorted(off & extra.keys()):
                 self.error(
-                    _key_line(node, "extra_working_days"),
+                    key_line(node, "extra_working_days"),
                     "both an extra day off and an extra working day: "
                     + ", ".join(d.isoformat() for d in clash),
                 )
@@ -234,11 +222,11 @@ class _Reader:
             return {}
         weekly: dict[int, tuple[Period, ...]] = {}
         for key, value in node.items():
-            key_line = _key_line(node, key)
+            at = key_line(node, key)
             days = _weekdays(str(key))
             if days is None:
                 self.error(
-                    key_line,
+                    at,
                     f"bad weekday '{key}': use {', '.join(WEEKDAYS)} or a range like mon-fri",
                 )
                 continue
@@ -246,23 +234,23 @@ class _Reader:
                 value = ""
             if not isinstance(value, str):
                 self.error(
-                    key_line, f'periods must be text like "08:00-12:00, 13:30-17:00", got {value!r}'
+                    at, f'periods must be text like "08:00-12:00, 13:30-17:00", got {value!r}'
                 )
                 continue
             try:
                 periods = parse_periods(value)
             except ValueError as exc:
-                self.error(key_line, str(exc))
+                self.error(at, str(exc))
                 continue
             for day in days:
                 if day in weekly:
-                    self.error(key_line, f"{WEEKDAYS[day]} is given twice in 'weekly'")
+                    self.error(at, f"{WEEKDAYS[day]} is given twice in 'weekly'")
                 weekly[day] = periods
         return weekly
 
     def read_country(self, node: dict) -> str | None:
         value = node.get("holidays", "VN")
-        line = _key_line(node, "holidays")
+        line = key_line(node, "holidays")
         if value is None or value is False or (isinstance(value, str) and value.lower() == "none"):
             return None
         if not isinstance(value, str) or value.upper() not in holidays.list_supported_countries():
@@ -277,7 +265,7 @@ class _Reader:
     def read_days(self, node: dict, key: str) -> dict[date, tuple[Period, ...]]:
         """`extra_days_off` / `extra_working_days`: dates, or {date, note[, periods]} mappings."""
         value = node.get(key)
-        line = _key_line(node, key)
+        line = key_line(node, key)
         if value is None:
             return {}
         if not isinstance(value, list):
@@ -287,11 +275,11 @@ class _Reader:
         allowed = ("date", "note", "periods") if working else ("date", "note")
         out: dict[date, tuple[Period, ...]] = {}
         for index, item in enumerate(value):
-            item_line = _item_line(value, index, line)
+            at = item_line(value, index, line)
             periods: tuple[Period, ...] = ()
             day = item
             if isinstance(item, dict):
-                item_line = line_of(item) or item_line
+                at = line_of(item) or at
                 self.unknown_keys(item, allowed, f"'{key}'")
                 day = item.get("date")
                 raw = item.get("periods")
@@ -299,17 +287,17 @@ class _Reader:
                     try:
                         periods = parse_periods(str(raw))
                     except ValueError as exc:
-                        self.error(item_line, str(exc))
+                        self.error(at, str(exc))
                     if not periods:
-                        self.error(item_line, "'periods' of an extra working day cannot be empty")
+                        self.error(at, "'periods' of an extra working day cannot be empty")
             if isinstance(day, str):
                 with contextlib.suppress(ValueError):
                     day = date.fromisoformat(day.strip())
             if isinstance(day, datetime) or not isinstance(day, date):
-                self.error(item_line, f"'{key}': expected a date like 2026-01-02, got {day!r}")
+                self.error(at, f"'{key}': expected a date like 2026-01-02, got {day!r}")
                 continue
             if day in out:
-                self.error(item_line, f"'{key}': {day.isoformat()} is listed twice")
+                self.error(at, f"'{key}': {day.isoformat()} is listed twice")
             out[day] = periods
         return out
 
@@ -324,7 +312,7 @@ class _Reader:
         policy_id = node.get("id")
         if not isinstance(policy_id, str) or not _ID.match(policy_id):
             self.error(
-                _key_line(node, "id") if "id" in node else line,
+                key_line(node, "id") if "id" in node else line,
                 "a policy needs an 'id' of lower-case letters, digits, '.', '_' or '-'"
                 + (f", got {policy_id!r}" if policy_id is not None else ""),
             )
@@ -334,20 +322,20 @@ class _Reader:
         self.unknown_keys(node, POLICY_KEYS, "a policy")
         description = node.get("description")
         if description is not None and not isinstance(description, str):
-            self.error(_key_line(node, "description"), "'description' must be text")
-        when = self.read_when(node.get("when"), _key_line(node, "when") if "when" in node else line)
+            self.error(key_line(node, "description"), "'description' must be text")
+        when = self.read_when(node.get("when"), key_line(node, "when") if "when" in node else line)
         targets: dict[str, Target | None] = {}
         for name in TARGETS:
             if name not in node:
                 self.error(line, f"a policy needs '{name}' (a duration like 30m, 8h or 5d)")
                 targets[name] = None
             else:
-                targets[name] = self.read_target(node[name], _key_line(node, name), name)
+                targets[name] = self.read_target(node[name], key_line(node, name), name)
         calendar = node.get("calendar")
         if calendar is not None and (not isinstance(calendar, str) or calendar not in calendars):
             self.error(
-                _key_line(node, "calendar"),
-                f"unknown calendar {calendar!r}{_suggest(str(calendar), calendars)}; "
+                key_line(node, "calendar"),
+                f"unknown calendar {calendar!r}{did_you_mean(str(calendar), calendars)}; "
                 f"defined: {', '.join(calendars) or 'none'}",
             )
         warning_at = node.get("warning_at", DEFAULT_WARNING_AT)
@@ -357,7 +345,7 @@ class _Reader:
             or not 0 < warning_at < 1
         ):
             self.error(
-                _key_line(node, "warning_at"),
+                key_line(node, "warning_at"),
                 f"'warning_at' is the share of the target elapsed, strictly between 0 and 1 "
                 f"(e.g. 0.8), got {warning_at!r}",
             )
@@ -386,8 +374,8 @@ class _Reader:
         for key in node:
             if key not in CONDITIONS:
                 self.error(
-                    _key_line(node, key),
-                    f"unknown condition '{key}'{_suggest(str(key), CONDITIONS)}; "
+                    key_line(node, key),
+                    f"unknown condition '{key}'{did_you_mean(str(key), CONDITIONS)}; "
                     f"one of {', '.join(CONDITIONS)}",
                 )
         catalog = self.catalog
@@ -403,8 +391,8 @@ class _Reader:
         for key in CONDITIONS:
             if key not in node:
                 continue
-            key_line = _key_line(node, key)
-            texts = self._texts(node[key], key_line, key)
+            at = key_line(node, key)
+            texts = self._texts(node[key], at, key)
             if texts is None:
                 ok = False
                 continue
@@ -414,7 +402,7 @@ class _Reader:
                     close = suggest(text) if suggest else _close(text, allowed)
                     hint = f" (did you mean {', '.join(close)}?)" if close else ""
                     listed = "" if len(allowed) > 12 else f"; one of {', '.join(allowed)}"
-                    self.error(key_line, f"unknown {key.replace('_', ' ')} '{text}'{hint}{listed}")
+                    self.error(at, f"unknown {key.replace('_', ' ')} '{text}'{hint}{listed}")
                     ok = False
             parsed[key] = frozenset(texts)
         return Conditions(**parsed) if ok else None
@@ -595,7 +583,7 @@ def _check_unit_calendars(
             reader.error(
                 line,
                 f"unit {unit.code} uses calendar '{code}', which sla.yaml does not define"
-                f"{_suggest(code, calendars)}",
+                f"{did_you_mean(code, calendars)}",
             )
 
 
@@ -641,15 +629,15 @@ def read_sla(
         reader.error(line_of(doc), "the file must be a mapping with 'calendars' and 'policies'")
         return None, reader.errors, reader.warnings
     reader.unknown_keys(doc, TOP_KEYS, "sla.yaml")
-    calendars = reader.read_calendars(doc.get("calendars"), _key_line(doc, "calendars"))
+    calendars = reader.read_calendars(doc.get("calendars"), key_line(doc, "calendars"))
     default_calendar = doc.get("default_calendar")
     if default_calendar is not None and default_calendar not in calendars:
         reader.error(
-            _key_line(doc, "default_calendar"),
+            key_line(doc, "default_calendar"),
             f"default_calendar: unknown calendar {default_calendar!r}",
         )
     policies_node = doc.get("policies")
-    policies_line = _key_line(doc, "policies") if "policies" in doc else None
+    policies_line = key_line(doc, "policies") if "policies" in doc else None
     policies: list[Policy] = []
     if not isinstance(policies_node, list) or not policies_node:
         reader.error(
@@ -662,7 +650,7 @@ def read_sla(
     seen: dict[str, Policy] = {}
     for index, node in enumerate(policies_node):
         policy = reader.read_policy(
-            node, _item_line(policies_node, index, policies_line), calendar_names
+            node, item_line(policies_node, index, policies_line), calendar_names
         )
         if policy is None:
             continue
@@ -675,7 +663,7 @@ def read_sla(
     if len(policies) == len(policies_node) and policies:
         # Order-dependent checks only make sense when every policy parsed.
         _check_order(reader, policies, calendars)
-    calendars_line = _key_line(doc, "calendars") if "calendars" in doc else None
+    calendars_line = key_line(doc, "calendars") if "calendars" in doc else None
     _check_unit_calendars(reader, policies, calendar_names, default_calendar, calendars_line)
     reader.policy_id = reader.calendar_id = None
     if reader.errors:
