@@ -231,6 +231,49 @@ def _sla(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    """demo generate: a realistic months-long history through the ticket service."""
+    from app.db import make_engine, make_session_factory, utcnow
+    from app.reference.loader import load_catalog
+    from app.reports.demo import generate
+    from app.routing.live import LiveRuleset
+    from app.setup import prepare
+    from app.sla import load_sla
+
+    settings = get_settings()
+    prepare(settings)  # idempotent: migrate and load the reference data first
+    catalog = load_catalog(settings.rules_dir)
+    sla = load_sla(settings.rules_dir, catalog)
+    now = utcnow()
+    rules = LiveRuleset(settings.rules_dir, catalog, now, sla_policies=sla.policy_ids)
+
+    def progress(done: int) -> None:
+        if done % 100 == 0 or done == args.tickets:
+            print(f"  {done}/{args.tickets} tickets", file=sys.stderr)
+
+    async def run() -> str:
+        engine = make_engine(settings.database_url, pool_size=2)
+        try:
+            report = await generate(
+                make_session_factory(engine),
+                catalog=catalog,
+                sla=sla,
+                router=rules.route,
+                tickets=args.tickets,
+                months=args.months,
+                seed=args.seed,
+                now=now,
+                reference_prefix=settings.reference_prefix,
+                progress=progress,
+            )
+        finally:
+            await engine.dispose()
+        return f"demo history: {report}"
+
+    print(asyncio.run(run()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="Hotline 1022 ticketing backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -277,6 +320,15 @@ def build_parser() -> argparse.ArgumentParser:
     sla.add_parser("scan", help="write due SLA warning and breach events now").set_defaults(
         func=_sla
     )
+
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
+    generate = demo.add_parser(
+        "generate", help="create a realistic months-long history through the ticket service"
+    )
+    generate.add_argument("--tickets", type=int, default=1000, help="how many (default 1000)")
+    generate.add_argument("--months", type=float, default=6, help="history length (default 6)")
+    generate.add_argument("--seed", type=int, default=1022, help="random seed (reproducible)")
+    generate.set_defaults(func=_demo)
 
     users = sub.add_parser("users", help="manage users").add_subparsers(
         dest="action", required=True

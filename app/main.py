@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from app.api import admin, auth, health, reference, routing, tickets
+from app.api import admin, auth, health, reference, reports, routing, tickets
 from app.api.middleware import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory, utcnow
@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(routing.router)
     api.include_router(reference.router)
     api.include_router(admin.router)
+    api.include_router(reports.router)
     app.include_router(api)
     app.include_router(health.router)
     return app

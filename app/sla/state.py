@@ -228,6 +228,72 @@ def warning_times(
     return _instants(assigned_at, pauses, policy, calendar, acknowledged_at, share=True)
 
 
+def done_times(
+    *,
+    acknowledged_at: datetime | None = None,
+    resolved_at: datetime | None = None,
+    ended_at: datetime | None = None,
+    outcome: str | None = None,
+) -> DueTimes:
+    """When the unit responded to each target, (acknowledge, resolve); None while not done.
+
+    Stored on the assignment (`acknowledge_done_at`, `resolve_done_at`) so that reports judge
+    on time / late with plain comparisons against the stored due times.
+    """
+    return DueTimes(
+        *_done_times(
+            None if acknowledged_at is None else _utc(acknowledged_at, "acknowledged_at"),
+            None if resolved_at is None else _utc(resolved_at, "resolved_at"),
+            None if ended_at is None else _utc(ended_at, "ended_at"),
+            outcome,
+        )
+    )
+
+
+class ResponseSeconds(NamedTuple):
+    """Seconds on each target's clock from the start to the unit's response (None: not done)."""
+
+    acknowledge: int | None
+    resolve: int | None
+
+
+def response_seconds(
+    *,
+    assigned_at: datetime,
+    policy: Policy,
+    calendar: Calendar,
+    acknowledged_at: datetime | None = None,
+    resolved_at: datetime | None = None,
+    ended_at: datetime | None = None,
+    outcome: str | None = None,
+    pauses: Iterable[Pause] = (),
+) -> ResponseSeconds:
+    """How long the unit took to respond to each target, as the SLA clock counts it.
+
+    The time from `assigned_at` to the target's done instant (see `sla_status`: a rejection or
+    transfer completes both), in working seconds of the policy's calendar, or plain seconds
+    for a target in calendar mode; paused intervals are left out. It equals the
+    `elapsed_seconds` that `sla_status` reports for a done target. Stored on the assignment
+    when a target completes, for the SLA report's medians and percentiles.
+    """
+    start = _utc(assigned_at, "assigned_at")
+    ack_done, resolve_done = _done_times(
+        None if acknowledged_at is None else _utc(acknowledged_at, "acknowledged_at"),
+        None if resolved_at is None else _utc(resolved_at, "resolved_at"),
+        None if ended_at is None else _utc(ended_at, "ended_at"),
+        outcome,
+    )
+    pauses = list(pauses)
+    out: list[int | None] = []
+    for name, done in (("acknowledge", ack_done), ("resolve", resolve_done)):
+        if done is None:
+            out.append(None)
+            continue
+        clock = policy.target(name).clock(calendar)
+        out.append(working_between(start, done, clock, _clip(pauses, done)))
+    return ResponseSeconds(*out)
+
+
 # -- state at `now` ---------------------------------------------------------------------------
 
 

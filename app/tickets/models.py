@@ -65,6 +65,27 @@ class Assignment(SQLModel, table=True):
 
     __tablename__ = "assignment"
     __table_args__ = (
+        # Reports select assignments by the period they were assigned in.
+        Index("ix_assignment_assigned_at", "assigned_at"),
+        # Percentiles of response times, per unit and overall: read in order (index-only on
+        # PostgreSQL), so that percentile_cont gets presorted input. Partial: an assignment
+        # enters them only once the unit has responded, never on the intake path.
+        *(
+            Index(
+                f"ix_assignment_{name}",
+                *lead,
+                column,
+                postgresql_include=["assigned_at"],
+                sqlite_where=text(f"{column} IS NOT NULL"),
+                postgresql_where=text(f"{column} IS NOT NULL"),
+            )
+            for target in ("acknowledge", "resolve")
+            for column in (f"{target}_working_seconds",)
+            for name, lead in (
+                (f"unit_{target}_seconds", ("unit_code",)),
+                (f"{target}_seconds", ()),
+            )
+        ),
         # At most one open assignment per ticket, enforced by the database.
         Index(
             "uq_assignment_open_per_ticket",
@@ -114,6 +135,13 @@ class Assignment(SQLModel, table=True):
     acknowledge_breached_at: datetime | None = _utc(default=None)
     resolve_warned_at: datetime | None = _utc(default=None)
     resolve_breached_at: datetime | None = _utc(default=None)
+    # Stamped when each target is done (app.sla.done_times / response_seconds): when the unit
+    # responded, and the seconds it took on the SLA clock (working time, or plain time for a
+    # calendar-mode target; pauses left out). The SLA report judges and ranks these in SQL.
+    acknowledge_done_at: datetime | None = _utc(default=None)
+    resolve_done_at: datetime | None = _utc(default=None)
+    acknowledge_working_seconds: int | None = None
+    resolve_working_seconds: int | None = None
 
 
 class CoHandler(SQLModel, table=True):
@@ -141,7 +169,16 @@ class TicketEvent(SQLModel, table=True):
     """Append-only history of a ticket."""
 
     __tablename__ = "ticket_event"
-    __table_args__ = (Index("ix_ticket_event_ticket_id_id", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_ticket_event_ticket_id_id", "ticket_id", "id"),
+        # The resolutions that were reopened (few): the SLA report's `reopened` counts them.
+        Index(
+            "ix_ticket_event_reopened_assignment",
+            "assignment_id",
+            sqlite_where=text("kind = 'reopened'"),
+            postgresql_where=text("kind = 'reopened'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")

@@ -19,7 +19,9 @@ from app.sla import (
     Policy,
     SlaConfig,
     SlaStatus,
+    done_times,
     due_times,
+    response_seconds,
     sla_status,
     warning_times,
 )
@@ -52,7 +54,8 @@ class SlaKeeper:
             return self.config.policy_for(a.unit_code, None, None, None, None)
 
     def plan(self, a: Assignment, pauses: Sequence[Pause], policy: Policy | None = None) -> None:
-        """Store the policy, due and warning instants on the assignment (None while paused)."""
+        """Store the policy, due and warning instants on the assignment (None while paused),
+        and for each target the unit has responded to: when, and in how much working time."""
         policy = policy or self._stored_policy(a)
         calendar = self.config.calendar_for(policy, a.unit_code)
         a.sla_policy = policy.id
@@ -62,6 +65,17 @@ class SlaKeeper:
         )
         a.acknowledge_warn_at, a.resolve_warn_at = warning_times(
             a.assigned_at, pauses, policy, calendar, **kw
+        )
+        # When and how fast the unit responded, once it has (for the SLA report).
+        facts = {
+            "acknowledged_at": a.acknowledged_at,
+            "resolved_at": a.resolved_at,
+            "ended_at": a.ended_at,
+            "outcome": a.outcome,
+        }
+        a.acknowledge_done_at, a.resolve_done_at = done_times(**facts)
+        a.acknowledge_working_seconds, a.resolve_working_seconds = response_seconds(
+            assigned_at=a.assigned_at, policy=policy, calendar=calendar, pauses=pauses, **facts
         )
 
     def status(self, a: Assignment, pauses: Sequence[Pause], now: datetime) -> SlaStatus:

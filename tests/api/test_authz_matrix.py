@@ -94,6 +94,9 @@ MATRIX = {
     ("GET", "/api/v1/admin/api-keys"): expect(200, allowed=(ADMIN,)),
     ("POST", "/api/v1/admin/api-keys"): expect(201, allowed=(ADMIN,)),
     ("POST", "/api/v1/admin/api-keys/{key_id}/revoke"): expect(200, allowed=(ADMIN,)),
+    # Reports: supervisors and admins see every unit, agents their own units' rows.
+    ("GET", "/api/v1/reports/sla"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
+    ("GET", "/api/v1/reports/sla/breaches"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
     ("GET", "/healthz"): expect(200, allowed=EVERYONE, public=True),
     ("GET", "/readyz"): expect(200, allowed=EVERYONE, public=True),
 }

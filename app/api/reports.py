@@ -1,0 +1,243 @@
+"""/api/v1/reports: SLA reports for supervisors (JSON, or CSV with `Accept: text/csv`).
+
+Definitions of every number: docs/reports.md (also in each field's description below).
+"""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from app.api.deps import CatalogDep, NowDep, SessionDep, SettingsDep, require
+from app.reports.repository import GROUP_KEYS, BreachQuery
+from app.reports.schemas import METRIC_DOCS, BreachItem, BreachPage, SlaReport
+from app.reports.service import (
+    ReportFilters,
+    ReportService,
+    breaches_csv,
+    report_csv,
+    split_values,
+)
+from app.users.principal import Principal
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+Reader = Annotated[Principal, require("reports:read", "read reports")]
+CSV_MEDIA = "text/csv"
+
+
+def _responses(csv_columns: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "description": "JSON by default; CSV (UTF-8 with BOM) with `Accept: text/csv` or "
+            f"`format=csv`. CSV columns: {csv_columns}",
+            "content": {CSV_MEDIA: {"schema": {"type": "string"}}},
+        },
+        403: {"description": "Not allowed (e.g. a unit agent asking for another unit)"},
+        422: {
+            "description": "Invalid parameters; `errors` lists each with suggestions",
+            "content": {"application/problem+json": {}},
+        },
+    }
+
+
+async def report_service(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    user: Reader,
+    settings: SettingsDep,
+    catalog: CatalogDep,
+) -> ReportService:
+    return ReportService(
+        session=session,
+        catalog=catalog,
+        sla=request.app.state.sla,
+        now=now,
+        principal=user,
+        reference_prefix=settings.reference_prefix,
+        timezone=settings.timezone,
+    )
+
+
+ServiceDep = Annotated[ReportService, Depends(report_service)]
+
+DateFrom = Annotated[
+    str | None,
+    Query(
+        alias="from",
+        description="First local date (YYYY-MM-DD, Asia/Ho_Chi_Minh), inclusive, by the "
+        "assignment's assigned_at. Default: 29 days before `to`",
+        examples=["2026-03-01"],
+    ),
+]
+DateTo = Annotated[
+    str | None,
+    Query(
+        alias="to",
+        description="Last local date (YYYY-MM-DD), inclusive. Default: today",
+        examples=["2026-03-31"],
+    ),
+]
+
+
+def _filters(
+    unit: Annotated[
+        list[str] | None, Query(description="Unit code(s); repeat or separate with commas")
+    ] = None,
+    unit_kind: Annotated[
+        list[str] | None, Query(description="Unit kind(s): ubnd, so, cong-ty, cong-an, ...")
+    ] = None,
+    area: Annotated[
+        list[str] | None,
+        Query(description="Area code or name (accents optional); includes the areas under it"),
+    ] = None,
+    topic: Annotated[
+        list[str] | None, Query(description="Topic code(s); includes subtopics")
+    ] = None,
+    priority: Annotated[list[str] | None, Query(description="low, normal, high, urgent")] = None,
+    channel: Annotated[
+        list[str] | None,
+        Query(description="phone, sms, zalo, web, email, app, walk_in, open311"),
+    ] = None,
+) -> ReportFilters:
+    return ReportFilters(
+        units=unit or (),
+        unit_kinds=unit_kind or (),
+        areas=area or (),
+        topics=topic or (),
+        priorities=priority or (),
+        channels=channel or (),
+    )
+
+
+FiltersDep = Annotated[ReportFilters, Depends(_filters)]
+
+
+def _wants_csv(request: Request, fmt: str | None) -> bool:
+    if fmt is not None:
+        return fmt == "csv"
+    accept = request.headers.get("accept", "").lower()
+    return CSV_MEDIA in accept and "application/json" not in accept.split(CSV_MEDIA)[0]
+
+
+def _csv_response(body: str, filename: str) -> Response:
+    return Response(
+        content=body.encode("utf-8"),
+        media_type=f"{CSV_MEDIA}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+Format = Annotated[
+    Literal["json", "csv"] | None,
+    Query(alias="format", description="Overrides the Accept header: json or csv"),
+]
+
+
+@router.get(
+    "/sla",
+    response_model=SlaReport,
+    responses=_responses(
+        "the group's key columns (unit_code, unit_name, unit_kind, area_code, area_name, "
+        "topic_code, topic_name, priority, channel, day, week, month: those asked for), then "
+        + ", ".join(METRIC_DOCS)
+        + "; the last line is the totals row, its first column TOTAL"
+    ),
+)
+async def sla_report(
+    request: Request,
+    service: ServiceDep,
+    filters: FiltersDep,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    group_by: Annotated[
+        list[str] | None,
+        Query(
+            description="One or more of: "
+            + ", ".join(GROUP_KEYS)
+            + " (comma-separated or repeated; default unit). Rows are sorted by these keys.",
+            examples=["unit", "unit,month", "area,topic"],
+        ),
+    ] = None,
+    area_level: Annotated[
+        str | None,
+        Query(
+            description="With group_by=area: the depth areas roll up to, 1 = the city, or a "
+            "level name (city, ward, commune). Default: the ticket's own area"
+        ),
+    ] = None,
+    topic_level: Annotated[
+        str | None,
+        Query(
+            description="With group_by=topic: the depth topics roll up to, 1 = topic groups "
+            "(moi-truong, giao-thong...). Default: the ticket's own topic"
+        ),
+    ] = None,
+    fmt: Format = None,
+) -> Any:
+    """SLA performance per group of assignments assigned in a period, plus a totals row.
+
+    A row counts **assignments** (one unit's piece of work on one ticket) by their local
+    `assigned_at` date. Per target (acknowledge, resolve): on time (done ≤ due), late (done
+    after the due, or ended without a response after it), open and overdue (not done, due <
+    now), the on-time rate = on time ÷ (on time + late + open-overdue), and the median and p90
+    working minutes the unit took (SLA clock, pauses left out). Also: still open now, resolved,
+    rejected, transferred, reopened. Unit agents see only their units' assignments; no caller
+    data is ever included. Full definitions: docs/reports.md.
+    """
+    period = service.period(date_from, date_to)
+    grouping = service.grouping(group_by, area_level, topic_level)
+    scope = service.scope(*period, filters)
+    report = await service.sla_report(period, scope, grouping)
+    if _wants_csv(request, fmt):
+        name = f"sla-{'-'.join(grouping.keys)}-{period[0]}-{period[1]}.csv"
+        return _csv_response(report_csv(report), name)
+    return report
+
+
+@router.get(
+    "/sla/breaches",
+    response_model=BreachPage,
+    responses=_responses(", ".join(BreachItem.model_fields)),
+)
+async def sla_breaches(
+    request: Request,
+    service: ServiceDep,
+    filters: FiltersDep,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    target: Annotated[
+        list[Literal["acknowledge", "resolve"]] | None,
+        Query(description="Only this target (default both)"),
+    ] = None,
+    state: Annotated[
+        list[Literal["late", "open_overdue"]] | None,
+        Query(description="late (done after the due) or open_overdue (default both)"),
+    ] = None,
+    sort: Annotated[
+        Literal["due", "-overdue"],
+        Query(description="due: oldest due first (default); -overdue: most overdue first"),
+    ] = "due",
+    limit: Annotated[int, Query(ge=1, le=10000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    fmt: Format = None,
+) -> Any:
+    """Every target missed or open and overdue, one row per assignment and target.
+
+    Same period (by assigned_at) and filters as the report. `overdue_minutes` is wall-clock
+    time past the due; `overdue_working_minutes` the same on the SLA clock. Paginated with
+    limit/offset (`total` counts every row). Unit agents see only their units' assignments.
+    """
+    period = service.period(date_from, date_to)
+    scope = service.scope(*period, filters)
+    query = BreachQuery(
+        targets=tuple(dict.fromkeys(split_values(target))) or ("acknowledge", "resolve"),
+        states=tuple(dict.fromkeys(split_values(state))) or ("late", "open_overdue"),
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    page = await service.breaches(scope, query)
+    if _wants_csv(request, fmt):
+        return _csv_response(breaches_csv(page), f"sla-breaches-{period[0]}-{period[1]}.csv")
+    return page
