@@ -43,7 +43,14 @@ from app.tickets.schemas import (
     TicketUpdate,
     TransferIn,
 )
-from app.tickets.sla import SlaKeeper, breach_events, late_targets, next_marks, pauses_of
+from app.tickets.sla import (
+    SlaKeeper,
+    breach_events,
+    event_row,
+    late_targets,
+    next_marks,
+    pauses_of,
+)
 from app.timefmt import LOCAL_TZ
 from app.users.permissions import UNIT_WORK
 from app.users.principal import Principal
@@ -483,15 +490,7 @@ class TicketService:
         assignment_id: int | None,
         details: dict[str, Any],
     ) -> dict[str, Any]:
-        return {
-            "ticket_id": ticket_id,
-            "assignment_id": assignment_id,
-            "kind": kind,
-            "occurred_at": at,
-            "recorded_at": self.now,
-            "actor": self.actor,
-            "details": {k: v for k, v in details.items() if v is not None},
-        }
+        return event_row(ticket_id, assignment_id, kind, at, self.now, self.actor, details)
 
     def _event(
         self,

@@ -149,7 +149,7 @@ def breach_events(
 ) -> list[dict[str, Any]]:
     """sla_breached (at the due instant) and the escalation it records."""
     rows = [
-        _event(
+        event_row(
             ticket_id,
             assignment_id,
             "sla_breached",
@@ -161,7 +161,7 @@ def breach_events(
     ]
     if escalate_to:
         rows.append(
-            _event(
+            event_row(
                 ticket_id,
                 assignment_id,
                 "escalated",
@@ -174,15 +174,16 @@ def breach_events(
     return rows
 
 
-def _event(
+def event_row(
     ticket_id: int,
-    assignment_id: int,
+    assignment_id: int | None,
     kind: str,
     at: datetime,
     now: datetime,
     actor: str,
     details: dict[str, Any],
 ) -> dict[str, Any]:
+    """A ticket_event row; details without the keys whose value is None."""
     return {
         "ticket_id": ticket_id,
         "assignment_id": assignment_id,
@@ -190,7 +191,7 @@ def _event(
         "occurred_at": at,
         "recorded_at": now,
         "actor": actor,
-        "details": details,
+        "details": {k: v for k, v in details.items() if v is not None},
     }
 
 
@@ -248,7 +249,7 @@ async def scan_batch(
                 if kind == "warning":
                     report.warnings += 1
                     events.append(
-                        _event(
+                        event_row(
                             ticket_id,
                             assignment_id,
                             "sla_warning",
