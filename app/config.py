@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     db_echo: bool = False
     # Tolerated client clock skew for received_at / occurred_at "in the future".
     clock_skew_seconds: int = 60
+    # How long an Idempotency-Key is remembered; purged by the periodic maintenance loop.
     idempotency_ttl_hours: int = 24
     # Signs access and refresh tokens. Must be set (32+ characters) in production.
     secret_key: str = DEFAULT_SECRET

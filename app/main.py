@@ -6,17 +6,19 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 
 from app.api import admin, auth, health, reference, reports, routing, tickets
 from app.api.middleware import BodyLimitMiddleware
 from app.config import Settings, get_settings
-from app.db import make_engine, make_session_factory, utcnow
+from app.db import make_engine, make_session_factory, transaction, utcnow
 from app.errors import install_error_handlers
 from app.reference.loader import load_catalog
 from app.routing.live import LiveRuleset
 from app.sla import load_sla
+from app.tickets.repository import purge_idempotency_keys
 from app.tickets.sla import SlaKeeper, run_scan
 
 API_PREFIX = "/api/v1"
@@ -33,18 +35,20 @@ async def _poll_rules(live: LiveRuleset, interval: float) -> None:
             log.exception("checking routing rules failed")
 
 
-async def _scan_sla(app: FastAPI, interval: float) -> None:
-    """Write SLA warning/breach events as they fall due; exactly once across instances."""
+async def _maintain(app: FastAPI, interval: float, idempotency_ttl: timedelta) -> None:
+    """Periodic work, safe in every instance at once: the SLA scan writes each warning and
+    breach exactly once; expired idempotency keys are forgotten."""
     while True:
         await asyncio.sleep(interval)
         try:
-            report = await run_scan(
-                app.state.session_factory, catalog=app.state.catalog, now=utcnow()
-            )
+            now = utcnow()
+            report = await run_scan(app.state.session_factory, catalog=app.state.catalog, now=now)
             if report.warnings or report.breaches:
                 log.info("SLA scan: %s", report)
-        except Exception:  # keep scanning after a transient database error
-            log.exception("SLA scan failed")
+            async with transaction(app.state.session_factory) as session:
+                await purge_idempotency_keys(session, before=now - idempotency_ttl)
+        except Exception:  # keep going after a transient database error
+            log.exception("periodic maintenance failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -70,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.rules_poll_seconds > 0:
             tasks.append(asyncio.create_task(_poll_rules(live, settings.rules_poll_seconds)))
         if settings.sla_scan_seconds > 0:
-            tasks.append(asyncio.create_task(_scan_sla(app, settings.sla_scan_seconds)))
+            ttl = timedelta(hours=settings.idempotency_ttl_hours)
+            tasks.append(asyncio.create_task(_maintain(app, settings.sla_scan_seconds, ttl)))
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, lambda: live.reload(utcnow()))

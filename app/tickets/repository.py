@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, type_coerce, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -238,6 +238,14 @@ async def get_idempotency_key(
 ) -> IdempotencyKey | None:
     """A stored idempotency key."""
     return await session.get(IdempotencyKey, (actor, key), populate_existing=True)
+
+
+async def purge_idempotency_keys(session: AsyncSession, *, before: datetime) -> int:
+    """Forget keys older than `before`: a retry after that creates a new ticket."""
+    result = await _core(
+        session, delete(IdempotencyKey).where(IdempotencyKey.created_at < before), {}
+    )
+    return result.rowcount
 
 
 async def bind_idempotency_key(

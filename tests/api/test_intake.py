@@ -238,3 +238,23 @@ async def test_twenty_concurrent_requests_with_one_key_create_one_ticket(client)
     assert set(statuses) == {201}, [r.text for r in responses if r.status_code != 201]
     assert len({r.json()["id"] for r in responses}) == 1
     assert len((await client.get("/tickets")).json()["items"]) == 1
+
+
+async def test_expired_idempotency_keys_are_forgotten(client, app):
+    from app.db import transaction
+    from app.tickets.repository import purge_idempotency_keys
+
+    headers = {"Idempotency-Key": "old-call"}
+    first = await client.post("/tickets", json=ticket_body(), headers=headers)
+    async with transaction(app.state.session_factory) as session:
+        assert (
+            await purge_idempotency_keys(session, before=datetime.now(UTC) - timedelta(hours=24))
+            == 0
+        )
+    async with transaction(app.state.session_factory) as session:
+        assert (
+            await purge_idempotency_keys(session, before=datetime.now(UTC) + timedelta(seconds=1))
+            == 1
+        )
+    again = await client.post("/tickets", json=ticket_body(), headers=headers)
+    assert again.status_code == 201 and again.json()["id"] != first.json()["id"]
