@@ -1,6 +1,7 @@
 """Read areas, topics and units from routing_rules/ into a Catalog, with file:line errors."""
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -66,6 +67,49 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
     """' (did you mean a, b?)' for close spellings, '' when nothing is close."""
     close = difflib.get_close_matches(word, list(options), n=3, cutoff=0.6)
     return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+class YamlChecks:
+    """Checks shared by the rule and SLA readers; a subclass defines `error`."""
+
+    def error(self, line: int | None, message: str) -> None:
+        raise NotImplementedError
+
+    def read_id(self, node: dict, line: int | None, what: str) -> str | None:
+        """The node's `id`, or None after reporting a missing or malformed one."""
+        value = node.get("id")
+        if isinstance(value, str) and ID.match(value):
+            return value
+        self.error(
+            key_line(node, "id") if "id" in node else line,
+            f"a {what} needs an 'id' of lower-case letters, digits, '.', '_' or '-'"
+            + (f", got {value!r}" if value is not None else ""),
+        )
+        return None
+
+    def read_description(self, node: dict) -> Any:
+        """The optional `description` (reported unless it is text)."""
+        description = node.get("description")
+        if description is not None and not isinstance(description, str):
+            self.error(key_line(node, "description"), "'description' must be text")
+        return description
+
+    def texts(self, value: Any, line: int | None, what: str) -> list[str] | None:
+        """One text or a non-empty list of texts, stripped; None after reporting a problem."""
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            self.error(line, f"'{what}' is an empty list, which would match nothing")
+            return None
+        out = []
+        for item in items:
+            if not isinstance(item, str) or not item.strip():
+                self.error(line, f"'{what}' entries must be non-empty text, got {item!r}")
+                return None
+            out.append(item.strip())
+        return out
 
 
 def _text(value: Any) -> str:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog, split_prefix
 from app.reference.loader import (
     ReferenceDataError,
+    YamlChecks,
     did_you_mean,
     item_line,
     key_line,
@@ -44,7 +45,6 @@ from app.routing.schema import (
 from app.routing.serving import ServingIndex
 from app.text import fold
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _TAG = re.compile(r"^[a-z0-9][a-z0-9._:-]*$")
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -78,7 +78,7 @@ def ruleset_version(rules_dir: Path) -> str:
 # -- line numbers -----------------------------------------------------------------------------
 
 
-class _RuleReader:
+class _RuleReader(YamlChecks):
     """Validates one rule after another, collecting problems instead of stopping at the first."""
 
     def __init__(
@@ -168,24 +168,14 @@ class _RuleReader:
             self.error(line, "a rule must be a mapping with 'id', 'when' and 'assign'")
             return None
         line = line_of(node) or line
-        rule_id = node.get("id")
-        if not isinstance(rule_id, str) or not _ID.match(rule_id):
-            self.error(
-                key_line(node, "id") if "id" in node else line,
-                "a rule needs an 'id' of lower-case letters, digits, '.', '_' or '-'"
-                + (f", got {rule_id!r}" if rule_id is not None else ""),
-            )
-            rule_id = None
-        self._rule_id = rule_id
+        rule_id = self._rule_id = self.read_id(node, line, "rule")
         before = len(self.errors)
         for key in node:
             if key not in RULE_KEYS:
                 self.error(
                     key_line(node, key), f"unknown key '{key}'{did_you_mean(str(key), RULE_KEYS)}"
                 )
-        description = node.get("description")
-        if description is not None and not isinstance(description, str):
-            self.error(key_line(node, "description"), "'description' must be text")
+        description = self.read_description(node)
         when = self.read_when(node.get("when"), key_line(node, "when") if "when" in node else line)
         if "assign" not in node:
             self.error(line, "a rule needs 'assign'")
@@ -232,21 +222,8 @@ class _RuleReader:
             return None
         return When(**parsed)
 
-    def _texts(self, value: Any, line: int | None, what: str) -> list[str] | None:
-        items = value if isinstance(value, list) else [value]
-        if not items:
-            self.error(line, f"'{what}' is an empty list, which would match nothing")
-            return None
-        out = []
-        for item in items:
-            if not isinstance(item, str) or not item.strip():
-                self.error(line, f"'{what}' entries must be non-empty text, got {item!r}")
-                return None
-            out.append(item.strip())
-        return out
-
     def _when_topic(self, value: Any, line: int | None) -> tuple[str, ...] | None:
-        texts = self._texts(value, line, "topic")
+        texts = self.texts(value, line, "topic")
         if texts is None:
             return None
         ok = True
@@ -259,7 +236,7 @@ class _RuleReader:
         return tuple(dict.fromkeys(texts)) if ok else None
 
     def _when_area(self, value: Any, line: int | None) -> tuple[AreaRef, ...] | None:
-        texts = self._texts(value, line, "area")
+        texts = self.texts(value, line, "area")
         if texts is None:
             return None
         refs = []
@@ -303,7 +280,7 @@ class _RuleReader:
     def _enum(
         self, value: Any, line: int | None, what: str, allowed: tuple[str, ...]
     ) -> tuple[str, ...] | None:
-        texts = self._texts(value, line, what)
+        texts = self.texts(value, line, what)
         if texts is None:
             return None
         bad = [t for t in texts if t not in allowed]
@@ -320,7 +297,7 @@ class _RuleReader:
         return value
 
     def _when_weekdays(self, value: Any, line: int | None) -> tuple[int, ...] | None:
-        texts = self._texts(value, line, "weekdays")
+        texts = self.texts(value, line, "weekdays")
         if texts is None:
             return None
         days: set[int] = set()
@@ -342,7 +319,7 @@ class _RuleReader:
         return tuple(sorted(days))
 
     def _when_hours(self, value: Any, line: int | None) -> tuple[HoursWindow, ...] | None:
-        texts = self._texts(value, line, "hours")
+        texts = self.texts(value, line, "hours")
         if texts is None:
             return None
         windows = []
@@ -355,7 +332,7 @@ class _RuleReader:
         return tuple(windows)
 
     def _when_keywords(self, value: Any, line: int | None) -> tuple[str, ...] | None:
-        texts = self._texts(value, line, "keywords")
+        texts = self.texts(value, line, "keywords")
         if texts is None:
             return None
         for text in texts:
@@ -448,7 +425,7 @@ class _RuleReader:
         if value is None:
             return ()
         line = key_line(node, "tags")
-        texts = self._texts(value, line, "tags") or []
+        texts = self.texts(value, line, "tags") or []
         for tag in texts:
             if not _TAG.match(tag):
                 self.error(

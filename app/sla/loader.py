@@ -22,7 +22,9 @@ import holidays
 
 from app.reference.catalog import Catalog
 from app.reference.loader import (
+    ID,
     ReferenceDataError,
+    YamlChecks,
     did_you_mean,
     item_line,
     key_line,
@@ -66,8 +68,6 @@ MODES: tuple[str, ...] = ("working", "calendar")
 # Longest target accepted: beyond a year a due is surely a typo ("50d" meant "5d"?).
 MAX_TARGET_SECONDS = 366 * 86400
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-
 
 @dataclass(frozen=True, slots=True)
 class SlaProblem:
@@ -105,7 +105,7 @@ class SlaConfigError(Exception):
 # -- the reader -------------------------------------------------------------------------------
 
 
-class _Reader:
+class _Reader(YamlChecks):
     """Validates sla.yaml piece by piece, collecting problems instead of stopping at the first."""
 
     def __init__(self, path: Path, catalog: Catalog) -> None:
@@ -152,7 +152,7 @@ class _Reader:
         return calendars
 
     def read_calendar(self, code: str, node: Any, line: int | None) -> Calendar | None:
-        if not _ID.match(code):
+        if not ID.match(code):
             self.error(line, "a calendar id is lower-case letters, digits, '.', '_' or '-'")
             return None
         if not isinstance(node, dict):
@@ -309,20 +309,10 @@ class _Reader:
             self.error(line, "a policy must be a mapping with 'id', 'acknowledge' and 'resolve'")
             return None
         line = line_of(node) or line
-        policy_id = node.get("id")
-        if not isinstance(policy_id, str) or not _ID.match(policy_id):
-            self.error(
-                key_line(node, "id") if "id" in node else line,
-                "a policy needs an 'id' of lower-case letters, digits, '.', '_' or '-'"
-                + (f", got {policy_id!r}" if policy_id is not None else ""),
-            )
-            policy_id = None
-        self.policy_id = policy_id
+        policy_id = self.policy_id = self.read_id(node, line, "policy")
         before = len(self.errors)
         self.unknown_keys(node, POLICY_KEYS, "a policy")
-        description = node.get("description")
-        if description is not None and not isinstance(description, str):
-            self.error(key_line(node, "description"), "'description' must be text")
+        description = self.read_description(node)
         when = self.read_when(node.get("when"), key_line(node, "when") if "when" in node else line)
         targets: dict[str, Target | None] = {}
         for name in TARGETS:
@@ -392,7 +382,7 @@ class _Reader:
             if key not in node:
                 continue
             at = key_line(node, key)
-            texts = self._texts(node[key], at, key)
+            texts = self.texts(node[key], at, key)
             if texts is None:
                 ok = False
                 continue
@@ -406,19 +396,6 @@ class _Reader:
                     ok = False
             parsed[key] = frozenset(texts)
         return Conditions(**parsed) if ok else None
-
-    def _texts(self, value: Any, line: int | None, what: str) -> list[str] | None:
-        items = value if isinstance(value, list) else [value]
-        if not items:
-            self.error(line, f"'{what}' is an empty list, which would match nothing")
-            return None
-        out = []
-        for item in items:
-            if not isinstance(item, str) or not item.strip():
-                self.error(line, f"'{what}' entries must be non-empty text, got {item!r}")
-                return None
-            out.append(item.strip())
-        return out
 
     def read_target(self, value: Any, line: int | None, name: str) -> Target | None:
         mode = "working"
