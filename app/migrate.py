@@ -2,20 +2,16 @@
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect
-from sqlalchemy.engine import Connection
 
 from app.config import REPO_ROOT
 
 
-def alembic_config(database_url: str | None = None, connection: Connection | None = None) -> Config:
+def alembic_config(database_url: str | None = None) -> Config:
     cfg = Config(str(REPO_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
     cfg.attributes["quiet"] = True
     if database_url:
         cfg.attributes["database_url"] = database_url
-    if connection is not None:
-        cfg.attributes["connection"] = connection
     return cfg
 
 
@@ -25,12 +21,3 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
-
-
-def upgrade_on(connection: Connection, revision: str = "head") -> None:
-    """Upgrade through an open (sync-facing) connection, e.g. inside `run_sync`."""
-    command.upgrade(alembic_config(connection=connection), revision)
-
-
-def has_tables(connection: Connection) -> bool:
-    return inspect(connection).has_table("ticket")

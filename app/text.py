@@ -21,8 +21,3 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", stripped.casefold()).strip()
-
-
-def slug(text: str) -> str:
-    """ASCII slug of a name: 'Phường Ba Đình' -> 'phuong-ba-dinh'."""
-    return fold(text).replace(" ", "-")

@@ -1,7 +1,7 @@
 """Alembic environment: async engines, both databases, batch mode for SQLite's ALTER limits.
 
 The URL comes from `config.attributes["database_url"]` when called from code (CLI, tests),
-otherwise from HOTLINE_DATABASE_URL. A caller may also hand over an open connection.
+otherwise from HOTLINE_DATABASE_URL.
 """
 
 import asyncio
@@ -68,7 +68,5 @@ if context.is_offline_mode():
     )
     with context.begin_transaction():
         context.run_migrations()
-elif (connection := config.attributes.get("connection")) is not None:
-    _run(connection)
 else:
     asyncio.run(_run_async())

@@ -50,9 +50,6 @@ class SlaState(StrEnum):
     ENDED = "ended"
 
 
-OPEN_STATES = frozenset({SlaState.ON_TRACK, SlaState.WARNING, SlaState.BREACHED, SlaState.PAUSED})
-
-
 class DueTimes(NamedTuple):
     """One instant per target; unpacks as (acknowledge, resolve)."""
 
@@ -83,10 +80,6 @@ class TargetStatus:
     warn_at: datetime | None
     done_at: datetime | None = None
     earliest_due_at: datetime | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
 
 
 @dataclass(frozen=True, slots=True)
