@@ -5,13 +5,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
-from app.api.deps import CatalogDep, TicketServiceDep, require, require_json
-from app.errors import ValidationFailed, field_error
-from app.phone import InvalidPhone, to_e164
-from app.reference.catalog import AreaAmbiguous, AreaNotFound
-from app.text import fold
+from app.api.deps import TicketServiceDep, require, require_json
 from app.tickets.lifecycle import Status
-from app.tickets.repository import TicketFilter, list_tickets
 from app.tickets.schemas import (
     ActionIn,
     Channel,
@@ -25,11 +20,12 @@ from app.tickets.schemas import (
     ResolveIn,
     TicketCreate,
     TicketPage,
+    TicketQuery,
     TicketRead,
     TicketUpdate,
     TransferIn,
 )
-from app.tickets.service import decode_cursor, etag
+from app.tickets.service import etag
 from app.users.principal import Principal
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(require_json)])
@@ -75,8 +71,7 @@ async def create_ticket(
 @router.get("", response_model=TicketPage)
 async def search_tickets(
     service: TicketServiceDep,
-    catalog: CatalogDep,
-    user: Annotated[Principal, require("tickets:read", "read tickets")],
+    _: Annotated[Principal, require("tickets:read", "read tickets")],
     status: Annotated[list[Status] | None, Query()] = None,
     unit: Annotated[list[str] | None, Query(description="Current unit code(s)")] = None,
     area: Annotated[
@@ -107,51 +102,23 @@ async def search_tickets(
     cursor: Annotated[str | None, Query()] = None,
 ) -> TicketPage:
     """Tickets matching every filter given, newest first by default, a page at a time."""
-    from app.timefmt import assume_local
-
-    areas: set[str] = set()
-    for text in _split(area):
-        try:
-            areas |= catalog.area_subtree(catalog.resolve_area(text).code)
-        except AreaAmbiguous as exc:
-            for candidate in exc.candidates:
-                areas |= catalog.area_subtree(candidate.code)
-        except AreaNotFound as exc:
-            hint = ", ".join(a.code for a in exc.suggestions)
-            raise ValidationFailed(
-                [field_error(["query", "area"], f"no area '{text}'; closest: {hint}")]
-            ) from exc
-    topics: set[str] = set()
-    for code in _split(topic):
-        service.check_topic(code, ["query", "topic"])
-        topics |= catalog.topic_subtree(code)
-    phone = None
-    if caller_phone:
-        try:
-            phone = to_e164(caller_phone)
-        except InvalidPhone as exc:
-            raise ValidationFailed([field_error(["query", "caller_phone"], str(exc))]) from exc
-    ticket_id = service.parse_reference(q) if q else None
-    flt = TicketFilter(
+    query = TicketQuery(
         statuses=[s.value for s in status or []],
         units=_split(unit),
-        areas=sorted(areas),
-        topics=sorted(topics),
+        areas=_split(area),
+        topics=_split(topic),
         priorities=[p.value for p in priority or []],
         channels=[c.value for c in channel or []],
-        received_from=assume_local(received_from) if received_from else None,
-        received_to=assume_local(received_to) if received_to else None,
-        caller_phone=phone,
-        text=None if ticket_id else (fold(q) if q and fold(q) else None),
-        ticket_id=ticket_id,
-        visible_to_units=sorted(user.units) if user.scoped_to_units else None,
-        hide_confidential_callers=not user.sees_confidential_callers,
-        sla_states=sla_state or (),
-        now=service.now,
+        received_from=received_from,
+        received_to=received_to,
+        caller_phone=caller_phone,
+        q=q,
+        sla_states=sla_state or [],
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
     )
-    after = decode_cursor(cursor) if cursor else None
-    rows = await list_tickets(service.session, flt=flt, sort=sort, after=after, limit=limit + 1)
-    return await service.page(rows, limit, by_due=sort == "due")
+    return await service.search(query)
 
 
 @router.get("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)

@@ -1,6 +1,8 @@
 """Request and response bodies for tickets: TicketCreate, TicketUpdate, TicketRead and actions."""
 
 import re
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -153,6 +155,26 @@ class DuplicateIn(ActionIn):
 
 class RequestInfoIn(ActionIn):
     question: Annotated[Text | None, Field(max_length=2000)] = None
+
+
+@dataclass
+class TicketQuery:
+    """The filters of GET /tickets as given; the service resolves names and subtrees."""
+
+    statuses: list[str] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)
+    areas: list[str] = field(default_factory=list)  # codes or names
+    topics: list[str] = field(default_factory=list)
+    priorities: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    caller_phone: str | None = None
+    q: str | None = None
+    sla_states: list[str] = field(default_factory=list)
+    sort: str = "-received_at"
+    limit: int = 50
+    cursor: str | None = None
 
 
 # -- responses ---------------------------------------------------------------------------------

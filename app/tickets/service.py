@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
+from app.phone import InvalidPhone, to_e164
 from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
 from app.routing.schema import Decision, TicketFacts
 from app.sla import Pause
 from app.text import fold
 from app.tickets import repository as repo
-from app.tickets.lifecycle import OPEN, Status, allowed_actions, check_transition
+from app.tickets.lifecycle import Status, allowed_actions, check_transition
 from app.tickets.models import Assignment, AssignmentPause, Ticket, TicketEvent
 from app.tickets.repository import NO_DUE
 from app.tickets.schemas import (
@@ -39,6 +40,7 @@ from app.tickets.schemas import (
     SlaTargetRead,
     TicketCreate,
     TicketPage,
+    TicketQuery,
     TicketRead,
     TicketUpdate,
     TransferIn,
@@ -51,7 +53,7 @@ from app.tickets.sla import (
     next_marks,
     pauses_of,
 )
-from app.timefmt import LOCAL_TZ
+from app.timefmt import LOCAL_TZ, assume_local
 from app.users.permissions import UNIT_WORK
 from app.users.principal import Principal
 from app.users.service import Forbidden
@@ -234,6 +236,65 @@ class TicketService:
             duplicate_of = self.reference(original) if original else None
         pauses = await pauses_of(self.session, assignment_ids=[a.id for a in assignments])
         return self.to_read(ticket, current, assignments, duplicate_of, pauses)
+
+    async def search(self, query: TicketQuery) -> TicketPage:
+        """A page of the tickets this caller may see that match every filter given."""
+        ticket_id = self.parse_reference(query.q) if query.q else None
+        folded = fold(query.q) if query.q and not ticket_id else ""
+        principal = self.principal
+        flt = repo.TicketFilter(
+            statuses=query.statuses,
+            units=query.units,
+            areas=sorted(self._areas_under(query.areas)),
+            topics=sorted(self._topics_under(query.topics)),
+            priorities=query.priorities,
+            channels=query.channels,
+            received_from=assume_local(query.received_from) if query.received_from else None,
+            received_to=assume_local(query.received_to) if query.received_to else None,
+            caller_phone=self._query_phone(query.caller_phone),
+            text=folded or None,
+            ticket_id=ticket_id,
+            visible_to_units=sorted(principal.units) if principal.scoped_to_units else None,
+            hide_confidential_callers=not principal.sees_confidential_callers,
+            sla_states=query.sla_states,
+            now=self.now,
+        )
+        after = decode_cursor(query.cursor) if query.cursor else None
+        rows = await repo.list_tickets(
+            self.session, flt=flt, sort=query.sort, after=after, limit=query.limit + 1
+        )
+        return await self.page(rows, query.limit, by_due=query.sort == "due")
+
+    def _areas_under(self, texts: list[str]) -> set[str]:
+        """Codes or names to every current area under them (a former district: all it became)."""
+        areas: set[str] = set()
+        for text in texts:
+            try:
+                areas |= self.catalog.area_subtree(self.catalog.resolve_area(text).code)
+            except AreaAmbiguous as exc:
+                for candidate in exc.candidates:
+                    areas |= self.catalog.area_subtree(candidate.code)
+            except AreaNotFound as exc:
+                hint = ", ".join(a.code for a in exc.suggestions)
+                raise ValidationFailed(
+                    [field_error(["query", "area"], f"no area '{text}'; closest: {hint}")]
+                ) from exc
+        return areas
+
+    def _topics_under(self, codes: list[str]) -> set[str]:
+        topics: set[str] = set()
+        for code in codes:
+            self.check_topic(code, ["query", "topic"])
+            topics |= self.catalog.topic_subtree(code)
+        return topics
+
+    def _query_phone(self, raw: str | None) -> str | None:
+        if not raw:
+            return None
+        try:
+            return to_e164(raw)
+        except InvalidPhone as exc:
+            raise ValidationFailed([field_error(["query", "caller_phone"], str(exc))]) from exc
 
     async def page(self, tickets: list[Ticket], limit: int, by_due: bool = False) -> TicketPage:
         has_more = len(tickets) > limit
@@ -843,4 +904,4 @@ def _hash(payload: dict[str, Any]) -> str:
     ).hexdigest()
 
 
-__all__ = ["OPEN", "Router", "TicketService", "decode_cursor", "etag"]
+__all__ = ["Router", "TicketService", "decode_cursor", "etag"]
