@@ -1,6 +1,5 @@
 """/api/v1/routing: explain a decision, show the running ruleset; /admin/rules/reload."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -8,7 +7,6 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import NowDep, TicketServiceDep, require, require_json
 from app.errors import AppError
-from app.routing.schema import TicketFacts
 from app.tickets.schemas import TicketCreate
 from app.timefmt import InstantOut
 from app.users.principal import Principal
@@ -49,21 +47,11 @@ async def explain_routing(
     body: ExplainIn,
     request: Request,
     service: TicketServiceDep,
-    now: NowDep,
     _: Annotated[Principal, require("routing:explain", "explain routing")],
 ) -> dict[str, Any]:
     """Which unit a ticket would go to and why: every rule tried, and the first condition that
     failed for each. Area names resolve as at intake."""
-    received_at: datetime = service.check_instant(body.received_at or now, ["received_at"], None)
-    facts = TicketFacts(
-        topic=service.check_topic(body.topic, ["topic"]),
-        area=service.resolve_area(body.area, ["area"]),
-        channel=body.channel.value,
-        priority=body.priority.value,
-        description=body.description,
-        received_at=received_at,
-        confidential=body.caller.confidential,
-    )
+    facts = service.intake_facts(body)
     explanation = request.app.state.rules.current.explain(facts, frozenset(body.exclude_units))
     return explanation.as_dict()
 

@@ -374,15 +374,27 @@ class TicketService:
 
     # -- intake --------------------------------------------------------------------------
 
+    def intake_facts(self, data: TicketCreate) -> TicketFacts:
+        """What routing sees of a ticket being filed: received_at checked, area resolved, topic
+        checked (each a 422 naming the field)."""
+        return TicketFacts(
+            topic=self.check_topic(data.topic, ["topic"]),
+            area=self.resolve_area(data.area, ["area"]),
+            channel=data.channel.value,
+            priority=data.priority.value,
+            description=data.description,
+            received_at=self.check_instant(data.received_at or self.now, ["received_at"], None),
+            confidential=data.caller.confidential,
+        )
+
     async def create(self, data: TicketCreate, idempotency_key: str | None) -> tuple[Ticket, bool]:
         """Create a ticket with its first assignment and events; (ticket, replayed).
 
         The hot path of the service: routing runs before the insert so that the ticket row is
         written once, and rows go in as plain inserts (ticket, assignment, events).
         """
-        received_at = self.check_instant(data.received_at or self.now, ["received_at"], None)
-        area_code = self.resolve_area(data.area, ["area"])
-        topic_code = self.check_topic(data.topic, ["topic"])
+        facts = self.intake_facts(data)
+        received_at, area_code, topic_code = facts.received_at, facts.area, facts.topic
         if idempotency_key is not None:
             request_hash = _hash(data.model_dump(mode="json"))
             claimed = await repo.claim_idempotency_key(
@@ -394,15 +406,6 @@ class TicketService:
             )
             if not claimed:
                 return await self._replay(idempotency_key, request_hash), True
-        facts = TicketFacts(
-            topic=topic_code,
-            area=area_code,
-            channel=data.channel.value,
-            priority=data.priority.value,
-            description=data.description,
-            received_at=received_at,
-            confidential=data.caller.confidential,
-        )
         decision = self.router(facts, frozenset())
         ticket = Ticket(
             channel=data.channel.value,
