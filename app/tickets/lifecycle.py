@@ -47,6 +47,9 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
 
 ACTIONS = tuple(TRANSITIONS)
 
+# Actions that change no assignment, so its SLA clock needs no re-planning afterwards.
+CLOCK_NEUTRAL = frozenset({"notes", "close"})
+
 
 def allowed_actions(status: str) -> list[str]:
     return [action for action, (sources, _) in TRANSITIONS.items() if status in sources]

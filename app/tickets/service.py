@@ -21,7 +21,7 @@ from app.routing.schema import Decision, TicketFacts
 from app.sla import Pause
 from app.text import fold
 from app.tickets import repository as repo
-from app.tickets.lifecycle import Status, allowed_actions, check_transition
+from app.tickets.lifecycle import CLOCK_NEUTRAL, Status, allowed_actions, check_transition
 from app.tickets.models import Assignment, AssignmentPause, Ticket, TicketEvent
 from app.tickets.repository import NO_DUE
 from app.tickets.schemas import (
@@ -644,7 +644,8 @@ class TicketService:
             )
         handler = getattr(self, "_do_" + action.replace("-", "_"))
         await handler(ticket, current, body, at, target)
-        await self._settle_sla(ticket, current)
+        if action not in CLOCK_NEUTRAL:
+            await self._settle_sla(ticket, current)
         if body.note and action != "notes":
             self._event(ticket, "note", at, current.id if current else None, {"text": body.note})
         self._touch(ticket, at)
