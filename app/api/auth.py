@@ -47,7 +47,8 @@ async def sign_in(
         # The failure count must survive the error response: commit it before raising.
         await session.commit()
         raise
-    return TokenOut(**issue_tokens(user, policy, now))
+    assert user.id is not None
+    return TokenOut(**issue_tokens(user.id, policy, now))
 
 
 @router.post("/refresh", response_model=TokenOut)
@@ -60,13 +61,10 @@ async def refresh(
         claims = security.read_token(body.refresh_token, settings.secret_key, "refresh", now)
     except security.InvalidToken as exc:
         raise Unauthorized(f"Invalid refresh token: {exc}.") from exc
-    principal = await principal_for_user(session, user_id=claims.user_id)
-    if principal is None:
+    # Checked again now: a user disabled since the token was issued gets no new one.
+    if await principal_for_user(session, user_id=claims.user_id) is None:
         raise Unauthorized("This account is disabled.")
-    from app.users.models import User
-
-    user = await session.get(User, claims.user_id)
-    return TokenOut(**issue_tokens(user, policy, now))
+    return TokenOut(**issue_tokens(claims.user_id, policy, now))
 
 
 @router.get("/me", response_model=MeOut)

@@ -80,14 +80,14 @@ async def authenticate(
     return user
 
 
-def issue_tokens(user: User, policy: AuthPolicy, now: datetime) -> dict[str, object]:
-    assert user.id is not None
+def issue_tokens(user_id: int, policy: AuthPolicy, now: datetime) -> dict[str, object]:
+    """A fresh access + refresh token pair for the user."""
     return {
         "access_token": security.issue_token(
-            user.id, "access", policy.secret_key, now, policy.access_lifetime
+            user_id, "access", policy.secret_key, now, policy.access_lifetime
         ),
         "refresh_token": security.issue_token(
-            user.id, "refresh", policy.secret_key, now, policy.refresh_lifetime
+            user_id, "refresh", policy.secret_key, now, policy.refresh_lifetime
         ),
         "token_type": "bearer",
         "expires_in": int(policy.access_lifetime.total_seconds()),
