@@ -76,9 +76,20 @@ async def _in_transaction(work):  # type: ignore[no-untyped-def]
         await engine.dispose()
 
 
+def _run_admin(work) -> int:  # type: ignore[no-untyped-def]
+    """Run an admin command in one transaction: print its result, or its error and exit 1."""
+    from app.errors import AppError
+
+    try:
+        print(asyncio.run(_in_transaction(work)))
+    except AppError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _users(args: argparse.Namespace) -> int:
     from app.db import utcnow
-    from app.errors import AppError
     from app.users import service
 
     async def work(session, catalog):  # type: ignore[no-untyped-def]
@@ -105,17 +116,11 @@ def _users(args: argparse.Namespace) -> int:
             for u, units in rows
         )
 
-    try:
-        print(asyncio.run(_in_transaction(work)))
-    except AppError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
-        return 1
-    return 0
+    return _run_admin(work)
 
 
 def _apikeys(args: argparse.Namespace) -> int:
     from app.db import utcnow
-    from app.errors import AppError
     from app.users import service
 
     async def work(session, catalog):  # type: ignore[no-untyped-def]
@@ -142,12 +147,7 @@ def _apikeys(args: argparse.Namespace) -> int:
             for k in keys
         )
 
-    try:
-        print(asyncio.run(_in_transaction(work)))
-    except AppError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
-        return 1
-    return 0
+    return _run_admin(work)
 
 
 def _rules(args: argparse.Namespace) -> int:
