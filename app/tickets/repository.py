@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import UTCDateTime
+from app.tickets.intake_pg import NEW_ASSIGNMENT, IntakeRows, intake_statement
 from app.tickets.models import (
     Assignment,
     AssignmentPause,
@@ -77,6 +78,58 @@ async def _core(session: AsyncSession, statement: Any, params: Any) -> Any:
     """Run a Core statement on the session's connection, skipping the ORM execution layer."""
     connection = await session.connection()
     return await connection.execute(statement, params)
+
+
+async def write_intake(session: AsyncSession, rows: IntakeRows) -> tuple[int, int | None] | None:
+    """Write a new ticket and its rows atomically: (ticket id, assignment id), or None when the
+    idempotency key was taken already (by an earlier or a concurrent request).
+
+    PostgreSQL: one statement (app.tickets.intake_pg) on the session's connection if it has one,
+    else on its own, committing at once. SQLite: the same rows in the request's transaction.
+    """
+    if session.bind.dialect.name == "postgresql":
+        statement = intake_statement(
+            with_key=rows.key is not None,
+            assigned=rows.assignment is not None,
+            events=len(rows.events),
+        )
+        arguments = statement.arguments(rows)
+        if session.in_transaction():
+            connection = await session.connection()
+            driver = (await connection.get_raw_connection()).driver_connection
+            row = await driver.fetchrow(statement.sql, *arguments)
+        else:
+            async with session.bind.connect() as connection:
+                driver = (await connection.get_raw_connection()).driver_connection
+                row = await driver.fetchrow(statement.sql, *arguments)
+        return (row[0], row[1]) if row is not None else None
+    key = rows.key
+    if key is not None and not await claim_idempotency_key(session, **key):
+        return None
+    ticket_id = await insert_ticket(session, values=rows.ticket)
+    assignment_id = None
+    if rows.assignment is not None:
+        assignment_id = await insert_assignment(
+            session, values={**rows.assignment, "ticket_id": ticket_id}
+        )
+        if rows.co_handlers:
+            await insert_co_handlers(
+                session, ticket_id=ticket_id, assignment_id=assignment_id, units=rows.co_handlers
+            )
+    events = [
+        {
+            **event,
+            "ticket_id": ticket_id,
+            "assignment_id": assignment_id
+            if event["assignment_id"] is NEW_ASSIGNMENT
+            else event["assignment_id"],
+        }
+        for event in rows.events
+    ]
+    await insert_events(session, rows=events)
+    if key is not None:
+        await _core(session, _BIND_KEY, {"a": key["actor"], "k": key["key"], "t": ticket_id})
+    return ticket_id, assignment_id
 
 
 async def insert_ticket(session: AsyncSession, *, values: dict[str, Any]) -> int:
@@ -220,7 +273,7 @@ def _claim_statement(dialect: str) -> Any:
 
 
 async def claim_idempotency_key(
-    session: AsyncSession, *, actor: str, key: str, request_hash: str, now: datetime
+    session: AsyncSession, *, actor: str, key: str, request_hash: str, created_at: datetime
 ) -> bool:
     """Insert the key unless it exists; False when another request holds it already.
 
@@ -229,7 +282,7 @@ async def claim_idempotency_key(
     """
     connection = await session.connection()
     statement = _claim_statement(connection.dialect.name)
-    row = {"actor": actor, "key": key, "request_hash": request_hash, "created_at": now}
+    row = {"actor": actor, "key": key, "request_hash": request_hash, "created_at": created_at}
     return (await connection.execute(statement, row)).rowcount == 1
 
 
@@ -246,13 +299,6 @@ async def purge_idempotency_keys(session: AsyncSession, *, before: datetime) -> 
         session, delete(IdempotencyKey).where(IdempotencyKey.created_at < before), {}
     )
     return result.rowcount
-
-
-async def bind_idempotency_key(
-    session: AsyncSession, *, actor: str, key: str, ticket_id: int
-) -> None:
-    """Point a claimed key at the ticket its request created."""
-    await _core(session, _BIND_KEY, {"a": actor, "k": key, "t": ticket_id})
 
 
 async def units_involved(session: AsyncSession, *, ticket_id: int) -> set[str]:

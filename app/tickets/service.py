@@ -21,6 +21,7 @@ from app.routing.schema import Decision, TicketFacts
 from app.sla import Pause
 from app.text import fold
 from app.tickets import repository as repo
+from app.tickets.intake_pg import NEW_ASSIGNMENT, IntakeRows
 from app.tickets.lifecycle import CLOCK_NEUTRAL, Status, allowed_actions, check_transition
 from app.tickets.models import Assignment, AssignmentPause, Ticket, TicketEvent
 from app.tickets.repository import NO_DUE
@@ -390,22 +391,11 @@ class TicketService:
     async def create(self, data: TicketCreate, idempotency_key: str | None) -> tuple[Ticket, bool]:
         """Create a ticket with its first assignment and events; (ticket, replayed).
 
-        The hot path of the service: routing runs before the insert so that the ticket row is
-        written once, and rows go in as plain inserts (ticket, assignment, events).
+        The hot path of the service: routing and SLA planning run before anything is written,
+        and the rows go in together (one statement on PostgreSQL, see app.tickets.intake_pg).
         """
         facts = self.intake_facts(data)
-        received_at, area_code, topic_code = facts.received_at, facts.area, facts.topic
-        if idempotency_key is not None:
-            request_hash = _hash(data.model_dump(mode="json"))
-            claimed = await repo.claim_idempotency_key(
-                self.session,
-                actor=self.actor,
-                key=idempotency_key,
-                request_hash=request_hash,
-                now=self.now,
-            )
-            if not claimed:
-                return await self._replay(idempotency_key, request_hash), True
+        received_at = facts.received_at
         decision = self.router(facts, frozenset())
         ticket = Ticket(
             channel=data.channel.value,
@@ -418,8 +408,8 @@ class TicketService:
             confidential=data.caller.confidential,
             description=data.description,
             search_text=_search_text(data.description, data.address),
-            topic_code=topic_code,
-            area_code=area_code,
+            topic_code=facts.topic,
+            area_code=facts.area,
             address=data.address,
             latitude=data.latitude,
             longitude=data.longitude,
@@ -433,40 +423,38 @@ class TicketService:
             created_by=self.actor,
             version=1,
         )
+        events = [self._event_row(0, "created", received_at, None, {"channel": ticket.channel})]
         assignment = None
         if decision.unit:
             # The first clock starts when the call came in, not when it was typed in.
             assignment = self._new_assignment(ticket, decision.unit, received_at, decision)
             ticket.sla_due_at, ticket.sla_warn_at = next_marks(assignment)
-        values = ticket.model_dump(exclude={"id", "duplicate_of_id"})
-        ticket.id = await repo.insert_ticket(self.session, values=values)
-        events = [
-            self._event_row(ticket.id, "created", received_at, None, {"channel": ticket.channel})
-        ]
-        if assignment is not None:
-            assignment.ticket_id = ticket.id
-            assignment.id = await repo.insert_assignment(
-                self.session, values=assignment.model_dump(exclude={"id"})
-            )
-            if decision.co_handlers:
-                await repo.insert_co_handlers(
-                    self.session,
-                    ticket_id=ticket.id,
-                    assignment_id=assignment.id,
-                    units=decision.co_handlers,
-                )
-            events.append(
-                self._event_row(
-                    ticket.id, "assigned", received_at, assignment.id, _assigned_details(decision)
-                )
-            )
+            details = _assigned_details(decision)
+            events.append(self._event_row(0, "assigned", received_at, NEW_ASSIGNMENT, details))
         else:
-            events.append(self._event_row(ticket.id, "unrouted", received_at, None, {}))
-        await repo.insert_events(self.session, rows=events)
+            events.append(self._event_row(0, "unrouted", received_at, None, {}))
+        key = None
         if idempotency_key is not None:
-            await repo.bind_idempotency_key(
-                self.session, actor=self.actor, key=idempotency_key, ticket_id=ticket.id
-            )
+            key = {
+                "actor": self.actor,
+                "key": idempotency_key,
+                "request_hash": _hash(data.model_dump(mode="json")),
+                "created_at": self.now,
+            }
+        rows = IntakeRows(
+            ticket=ticket.model_dump(exclude={"id"}),
+            assignment=assignment.model_dump(exclude={"id", "ticket_id"}) if assignment else None,
+            co_handlers=decision.co_handlers if assignment else (),
+            events=events,
+            key=key,
+        )
+        written = await repo.write_intake(self.session, rows)
+        if written is None:
+            assert key is not None
+            return await self._replay(key["key"], key["request_hash"]), True
+        ticket.id, assignment_id = written
+        if assignment is not None and assignment_id is not None:
+            assignment.id, assignment.ticket_id = assignment_id, ticket.id
         self.created_assignment = assignment
         return ticket, False
 

@@ -1,0 +1,94 @@
+"""Intake writes its rows together or not at all (one statement on PostgreSQL, one transaction
+on SQLite), and the statement is built from the table metadata without narrowing any column."""
+
+import re
+
+from sqlalchemy import func, select
+
+from app.routing.schema import Decision
+from app.tickets.intake_pg import intake_statement
+from app.tickets.models import Assignment, CoHandler, IdempotencyKey, Ticket, TicketEvent
+from tests.conftest import ticket_body
+
+
+async def _counts(app) -> dict[str, int]:
+    async with app.state.session_factory() as session:
+        return {
+            model.__tablename__: await session.scalar(select(func.count()).select_from(model))
+            for model in (Ticket, Assignment, CoHandler, TicketEvent, IdempotencyKey)
+        }
+
+
+def _routes_with(co_handlers: tuple[str, ...]):
+    def route(_facts, _exclude):
+        return Decision(
+            unit="ubnd-phuong-cau-giay",
+            rule_id="test",
+            ruleset_version="test",
+            co_handlers=co_handlers,
+        )
+
+    return route
+
+
+async def test_a_failing_row_leaves_nothing_behind_and_the_key_free(client, app):
+    original = app.state.router
+    headers = {"Idempotency-Key": "atomic-1"}
+    # The co-handler row is written last among the ticket's rows; an unknown unit breaks its
+    # foreign key after the key, ticket and assignment rows went in.
+    app.state.router = _routes_with(("no-such-unit",))
+    try:
+        failed = await client.post("/tickets", json=ticket_body(), headers=headers)
+    finally:
+        app.state.router = original
+    assert failed.status_code == 500
+    assert set((await _counts(app)).values()) == {0}
+
+    app.state.router = _routes_with(("cong-an-ha-noi",))
+    try:
+        retried = await client.post("/tickets", json=ticket_body(), headers=headers)
+    finally:
+        app.state.router = original
+    assert retried.status_code == 201
+    assert await _counts(app) == {
+        "ticket": 1,
+        "assignment": 1,
+        "co_handler": 1,
+        "ticket_event": 2,
+        "idempotency_key": 1,
+    }
+    ticket = retried.json()
+    async with app.state.session_factory() as session:
+        key = await session.get(IdempotencyKey, ("operator", "atomic-1"))
+        events = (await session.scalars(select(TicketEvent).order_by(TicketEvent.id))).all()
+    assert key is not None and key.ticket_id == ticket["id"]
+    assert [(e.kind, e.assignment_id) for e in events] == [
+        ("created", None),
+        ("assigned", ticket["current_assignment"]["id"]),
+    ]
+    assert events[1].details["co_handlers"] == ["cong-an-ha-noi"]
+
+
+def test_statement_names_every_column_and_casts_to_base_types():
+    for with_key in (False, True):
+        for assigned in (False, True):
+            sql = intake_statement(with_key=with_key, assigned=assigned, events=2).sql
+            insert = re.search(r"INSERT INTO ticket \(([^)]*)\)", sql)
+            assert insert is not None
+            assert set(insert.group(1).split(", ")) == {c.name for c in Ticket.__table__.columns}
+            # varchar(n) in a cast would cut an over-long value instead of refusing it.
+            assert "varchar" not in sql.lower()
+            assert ("INTO idempotency_key" in sql) == with_key
+            assert ("INTO assignment" in sql) == assigned
+
+
+async def test_unrouted_intake_writes_ticket_and_events_only(client, app):
+    original = app.state.router
+    app.state.router = lambda _f, _e: Decision(unit=None, rule_id=None, ruleset_version="t")
+    try:
+        created = await client.post("/tickets", json=ticket_body())
+    finally:
+        app.state.router = original
+    assert created.status_code == 201 and created.json()["current_assignment"] is None
+    counts = await _counts(app)
+    assert (counts["ticket"], counts["assignment"], counts["ticket_event"]) == (1, 0, 2)
