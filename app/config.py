@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     rules_poll_seconds: float = 5.0
     # How often each instance scans for SLA warnings and breaches (0 disables the scan).
     sla_scan_seconds: float = 60.0
+    # How long a caller's role and units are remembered between requests. Disabling a user or
+    # revoking a key still takes effect at once (PostgreSQL NOTIFY); this bounds how stale an
+    # API key's last_used_at may get. SQLite never caches. 0 disables the cache.
+    principal_cache_seconds: float = 30.0
     # Demo users (one per role) are created on start in development only.
     demo_users: bool = True
 

@@ -20,6 +20,8 @@ from app.routing.live import LiveRuleset
 from app.sla import load_sla
 from app.tickets.repository import purge_idempotency_keys
 from app.tickets.sla import SlaKeeper, run_scan
+from app.users.principal_cache import PrincipalCache
+from app.users.principal_cache import listen as listen_for_changes
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("hotline")
@@ -70,7 +72,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sla_keeper = SlaKeeper(sla, catalog)
         app.state.rules = live
         app.state.router = live.route
+        app.state.principals = principals = PrincipalCache(settings.principal_cache_seconds)
         tasks = []
+        if not settings.is_sqlite and settings.principal_cache_seconds > 0:
+            tasks.append(asyncio.create_task(listen_for_changes(settings.database_url, principals)))
         if settings.rules_poll_seconds > 0:
             tasks.append(asyncio.create_task(_poll_rules(live, settings.rules_poll_seconds)))
         if settings.sla_scan_seconds > 0:

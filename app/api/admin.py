@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from app.api.deps import CatalogDep, NowDep, SessionDep, require, require_json
+from app.api.deps import CatalogDep, NowDep, PrincipalsDep, SessionDep, require, require_json
 from app.timefmt import InstantOut
 from app.users import service as users
 from app.users.principal import Principal
@@ -93,9 +93,12 @@ async def create_user(
 
 
 @router.post("/users/{username}/disable", response_model=UserOut)
-async def disable_user(username: str, _: Users, session: SessionDep) -> UserOut:
+async def disable_user(
+    username: str, _: Users, session: SessionDep, principals: PrincipalsDep
+) -> UserOut:
     """Disable a user: their tokens stop working at once."""
     user = await users.set_active(session, username=username, active=False)
+    principals.forget(user_id=user.id)
     return UserOut(
         username=user.username, full_name=user.full_name, role=user.role, units=[], active=False
     )
@@ -134,6 +137,10 @@ async def create_api_key(
 
 
 @router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyOut)
-async def revoke_api_key(key_id: int, _: Keys, session: SessionDep, now: NowDep) -> ApiKeyOut:
+async def revoke_api_key(
+    key_id: int, _: Keys, session: SessionDep, now: NowDep, principals: PrincipalsDep
+) -> ApiKeyOut:
     """Revoke a key: requests with it fail at once."""
-    return ApiKeyOut(**_key_out(await users.revoke_api_key(session, key_id=key_id, now=now)))
+    key = await users.revoke_api_key(session, key_id=key_id, now=now)
+    principals.forget(api_key_id=key_id)
+    return ApiKeyOut(**_key_out(key))

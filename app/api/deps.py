@@ -15,6 +15,7 @@ from app.reference.catalog import Catalog
 from app.tickets.service import TicketService
 from app.users import security
 from app.users.principal import Principal
+from app.users.principal_cache import PrincipalCache
 from app.users.service import (
     AuthPolicy,
     Forbidden,
@@ -43,10 +44,15 @@ async def get_now() -> datetime:
     return utcnow()
 
 
+async def get_principals(request: Request) -> PrincipalCache:
+    return request.app.state.principals
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 NowDep = Annotated[datetime, Depends(get_now)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+PrincipalsDep = Annotated[PrincipalCache, Depends(get_principals)]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/token")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Integration API key")
@@ -63,6 +69,7 @@ def auth_policy(settings: Settings) -> AuthPolicy:
 
 
 async def current_user(
+    cache: PrincipalsDep,
     session: SessionDep,
     now: NowDep,
     settings: SettingsDep,
@@ -71,12 +78,17 @@ async def current_user(
 ) -> Principal:
     """The signed-in user (Bearer token) or integration (X-API-Key); 401 otherwise.
 
-    Looked up on every request so that a disabled user or a revoked key loses access at once.
+    Checked against the database, through a cache that forgets a disabled user or a revoked
+    key at once (app.users.principal_cache).
     """
     if api_key:
-        principal = await principal_for_api_key(session, key=api_key, now=now)
+        principal = cache.get(api_key)
         if principal is None:
-            raise Unauthorized("The API key is unknown or revoked.")
+            generation = cache.generation
+            principal = await principal_for_api_key(session, key=api_key, now=now)
+            if principal is None:
+                raise Unauthorized("The API key is unknown or revoked.")
+            cache.put(api_key, principal, generation)
         return principal
     if bearer is None:
         raise Unauthorized(
@@ -87,9 +99,13 @@ async def current_user(
         claims = security.read_token(bearer.credentials, settings.secret_key, "access", now)
     except security.InvalidToken as exc:
         raise Unauthorized(f"Invalid access token: {exc}.") from exc
-    principal = await principal_for_user(session, user_id=claims.user_id)
+    principal = cache.get(claims.user_id)
     if principal is None:
-        raise Unauthorized("This account is disabled.")
+        generation = cache.generation
+        principal = await principal_for_user(session, user_id=claims.user_id)
+        if principal is None:
+            raise Unauthorized("This account is disabled.")
+        cache.put(claims.user_id, principal, generation)
     return principal
 
 

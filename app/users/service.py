@@ -12,6 +12,7 @@ from app.users import security
 from app.users.models import ApiKey, LoginThrottle, User, UserUnit
 from app.users.permissions import Role
 from app.users.principal import Principal
+from app.users.principal_cache import announce
 
 
 class Unauthorized(AppError):
@@ -201,6 +202,7 @@ async def set_active(session: AsyncSession, *, username: str, active: bool) -> U
         raise NotFound(f"No user '{name}'.")
     user.active = active
     await session.flush()
+    await announce(session, user_id=user.id)
     return user
 
 
@@ -244,4 +246,5 @@ async def revoke_api_key(session: AsyncSession, *, key_id: int, now: datetime) -
     if key.revoked_at is None:
         key.revoked_at = now
         await session.flush()
+        await announce(session, api_key_id=key.id)
     return key
