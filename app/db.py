@@ -96,11 +96,20 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 
 @asynccontextmanager
 async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One transaction per unit of work: commit on success, roll back on any error."""
-    async with factory() as session:
-        try:
-            yield session
+    """One transaction per unit of work: commit on success, roll back on any error.
+
+    A session that never began one (a request answered from caches and raw statements) holds
+    no connection and no objects: it is dropped without the cost of a commit and a close.
+    """
+    session = factory()
+    try:
+        yield session
+        if session.in_transaction():
             await session.commit()
-        except BaseException:
+    except BaseException:
+        if session.in_transaction():
             await session.rollback()
-            raise
+        raise
+    finally:
+        if session.in_transaction() or session.identity_map:
+            await session.close()

@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -59,6 +60,10 @@ def _check_periods(periods: object, where: str) -> tuple[Period, ...]:
     return tuple(checked)
 
 
+# Days whose periods are kept (several years' worth; most lookups are for the coming weeks).
+_PERIODS_CACHED = 4096
+
+
 @dataclass(frozen=True)
 class Calendar:
     """A business calendar. Build once from config; cheap to query, caches holidays per year.
@@ -75,6 +80,10 @@ class Calendar:
     # An empty tuple means "the standard day's periods" (a make-up Saturday works like a Monday).
     extra_working_days: Mapping[date, tuple[Period, ...]] = field(default_factory=dict)
     _holidays: dict[int, holidays.HolidayBase] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    # periods_on() by day: every due time and SLA status walks the same few days again.
+    _periods: dict[date, tuple[Interval, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -113,7 +122,7 @@ class Calendar:
             return _WHOLE_DAY
         return next(self.weekly[d] for d in range(7) if self.weekly.get(d))
 
-    @property
+    @cached_property
     def working_day_seconds(self) -> int:
         """Length of the standard day: what "1d" means in working time (86400 for 24x7)."""
         return sum(
@@ -145,20 +154,27 @@ class Calendar:
                 return ()
         return self.weekly.get(day.weekday(), ())
 
-    def periods_on(self, day: date) -> list[Interval]:
+    def periods_on(self, day: date) -> tuple[Interval, ...]:
         """The working intervals of the local `day`, as aware UTC datetimes, in order.
 
         Vietnam is UTC+7, so a local day runs from 17:00 UTC the day before to 17:00 UTC.
         """
+        cached = self._periods.get(day)
+        if cached is not None:
+            return cached
         zone = self.zone
         next_day = day + timedelta(days=1)
-        return [
+        periods = tuple(
             (
                 datetime.combine(day, start, zone).astimezone(UTC),
                 datetime.combine(next_day if end == time(0) else day, end, zone).astimezone(UTC),
             )
             for start, end in self.local_periods(day)
-        ]
+        )
+        if len(self._periods) >= _PERIODS_CACHED:
+            self._periods.clear()  # a benign race at worst, as for holidays
+        self._periods[day] = periods
+        return periods
 
     def holiday_name(self, day: date) -> str | None:
         """Why `day` is a day off (holiday or configured day off), for explanations; else None."""

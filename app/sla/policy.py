@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 
 from app.reference.catalog import Catalog, Unit
 from app.sla.calendar import Calendar, Duration
@@ -88,6 +89,12 @@ class Conditions:
         return failed
 
 
+@lru_cache
+def _exact(share: float) -> Fraction:
+    """The decimal a share was written as (0.8 is 4/5, not the float nearest to it)."""
+    return Fraction(str(share))
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     id: str
@@ -110,7 +117,7 @@ class Policy:
 
         Exact decimal arithmetic (0.8 x 27000 is 21600, not 21601 from float rounding).
         """
-        return math.ceil(Fraction(str(self.warning_at)) * target_seconds)
+        return math.ceil(_exact(self.warning_at) * target_seconds)
 
     @property
     def where(self) -> str:

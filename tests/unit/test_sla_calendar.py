@@ -53,12 +53,12 @@ def test_make_up_saturday_works_the_standard_day():
 
 
 def test_periods_on_are_utc_and_local_day_spans_two_utc_dates():
-    assert OFFICE.periods_on(date(2025, 3, 17)) == [
+    assert OFFICE.periods_on(date(2025, 3, 17)) == (
         (utc(2025, 3, 17, 1), utc(2025, 3, 17, 5)),
         (utc(2025, 3, 17, 6, 30), utc(2025, 3, 17, 10)),
-    ]
+    )
     always = Calendar(code="24x7", always_open=True)
-    assert always.periods_on(date(2026, 2, 17)) == [(utc(2026, 2, 16, 17), utc(2026, 2, 17, 17))]
+    assert always.periods_on(date(2026, 2, 17)) == ((utc(2026, 2, 16, 17), utc(2026, 2, 17, 17)),)
     assert always.holiday_name(date(2026, 2, 17)) is None  # 24x7 ignores holidays
 
 
