@@ -21,7 +21,10 @@ class Settings(BaseSettings):
     reference_prefix: str = "HN"
     timezone: str = "Asia/Ho_Chi_Minh"
     max_body_bytes: int = 1024 * 1024
-    db_pool_size: int = 10
+    # Connections kept per process. Keep it at or above the requests one process serves at
+    # once: past it, each extra connection is opened and closed per request (a TLS handshake and
+    # a PostgreSQL backend each time): at 16 concurrent requests that cost ~12% of intake.
+    db_pool_size: int = 20
     db_echo: bool = False
     # Tolerated client clock skew for received_at / occurred_at "in the future".
     clock_skew_seconds: int = 60
