@@ -47,8 +47,9 @@ def _param_type(table: Table, name: str) -> str:
 class IntakeRows:
     """What intake writes; ids and the ticket and assignment keys are filled in on the way."""
 
-    ticket: dict[str, Any]  # every ticket column but id
-    assignment: dict[str, Any] | None  # every assignment column but id and ticket_id
+    # Column values by name; ids (and the assignment's ticket_id) are assigned on the way.
+    ticket: dict[str, Any]
+    assignment: dict[str, Any] | None
     co_handlers: Sequence[str]
     # ticket_event rows without ticket_id; assignment_id NEW_ASSIGNMENT for the new one.
     events: Sequence[dict[str, Any]]

@@ -106,11 +106,11 @@ async def write_intake(session: AsyncSession, rows: IntakeRows) -> tuple[int, in
     key = rows.key
     if key is not None and not await claim_idempotency_key(session, **key):
         return None
-    ticket_id = await insert_ticket(session, values=rows.ticket)
+    ticket_id = await insert_ticket(session, values={**rows.ticket, "id": None})
     assignment_id = None
     if rows.assignment is not None:
         assignment_id = await insert_assignment(
-            session, values={**rows.assignment, "ticket_id": ticket_id}
+            session, values={**rows.assignment, "id": None, "ticket_id": ticket_id}
         )
         if rows.co_handlers:
             await insert_co_handlers(

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import detached, field_values
 from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from app.phone import InvalidPhone, to_e164
 from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
@@ -397,32 +398,33 @@ class TicketService:
         facts = self.intake_facts(data)
         received_at = facts.received_at
         decision = self.router(facts, frozenset())
-        ticket = Ticket(
-            channel=data.channel.value,
-            status=Status.ASSIGNED if decision.unit else Status.NEW,
-            priority=decision.priority or data.priority.value,
-            caller_name=data.caller.name,
-            caller_phone=data.caller.phone,
-            caller_email=data.caller.email,
-            anonymous=data.caller.anonymous,
-            confidential=data.caller.confidential,
-            description=data.description,
-            search_text=_search_text(data.description, data.address),
-            topic_code=facts.topic,
-            area_code=facts.area,
-            address=data.address,
-            latitude=data.latitude,
-            longitude=data.longitude,
-            attachments=[str(u) for u in data.attachments],
-            tags=list(decision.tags),
-            received_at=received_at,
-            created_at=self.now,
-            updated_at=self.now,
-            last_event_at=received_at,
-            current_unit_code=decision.unit,
-            created_by=self.actor,
-            version=1,
-        )
+        row = {
+            "channel": data.channel.value,
+            "status": Status.ASSIGNED if decision.unit else Status.NEW,
+            "priority": decision.priority or data.priority.value,
+            "caller_name": data.caller.name,
+            "caller_phone": data.caller.phone,
+            "caller_email": data.caller.email,
+            "anonymous": data.caller.anonymous,
+            "confidential": data.caller.confidential,
+            "description": data.description,
+            "search_text": _search_text(data.description, data.address),
+            "topic_code": facts.topic,
+            "area_code": facts.area,
+            "address": data.address,
+            "latitude": data.latitude,
+            "longitude": data.longitude,
+            "attachments": [str(u) for u in data.attachments],
+            "tags": list(decision.tags),
+            "received_at": received_at,
+            "created_at": self.now,
+            "updated_at": self.now,
+            "last_event_at": received_at,
+            "current_unit_code": decision.unit,
+            "created_by": self.actor,
+            "version": 1,
+        }
+        ticket = detached(Ticket, row)
         events = [self._event_row(0, "created", received_at, None, {"channel": ticket.channel})]
         assignment = None
         if decision.unit:
@@ -442,8 +444,8 @@ class TicketService:
                 "created_at": self.now,
             }
         rows = IntakeRows(
-            ticket=ticket.model_dump(exclude={"id"}),
-            assignment=assignment.model_dump(exclude={"id", "ticket_id"}) if assignment else None,
+            ticket=field_values(ticket),
+            assignment=field_values(assignment) if assignment else None,
             co_handlers=decision.co_handlers if assignment else (),
             events=events,
             key=key,
@@ -495,13 +497,16 @@ class TicketService:
         self, ticket: Ticket, unit_code: str, at: datetime, decision: Decision | None
     ) -> Assignment:
         """An assignment with its SLA policy and due times planned from `at`."""
-        assignment = Assignment(
-            ticket_id=ticket.id or 0,
-            unit_code=unit_code,
-            assigned_at=at,
-            rule_id=decision.rule_id if decision else None,
-            ruleset_version=decision.ruleset_version if decision else None,
-            sla_policy=decision.sla_policy if decision else None,
+        assignment = detached(
+            Assignment,
+            {
+                "ticket_id": ticket.id or 0,
+                "unit_code": unit_code,
+                "assigned_at": at,
+                "rule_id": decision.rule_id if decision else None,
+                "ruleset_version": decision.ruleset_version if decision else None,
+                "sla_policy": decision.sla_policy if decision else None,
+            },
         )
         policy = self.sla.policy_for(assignment, ticket.topic_code, ticket.priority, ticket.channel)
         self.sla.plan(assignment, (), policy)
