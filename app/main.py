@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -84,6 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, lambda: live.reload(utcnow()))
+        # Start-up built ~150k long-lived objects (catalog, rules, calendars). Moving them out
+        # of the collector's sight spares every full collection a ~60 ms pause of all requests.
+        gc.freeze()
         try:
             yield
         finally:
