@@ -69,18 +69,21 @@ def auth_policy(settings: Settings) -> AuthPolicy:
 
 
 async def current_user(
-    cache: PrincipalsDep,
+    request: Request,
     session: SessionDep,
     now: NowDep,
-    settings: SettingsDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     api_key: Annotated[str | None, Security(_api_key)],
 ) -> Principal:
     """The signed-in user (Bearer token) or integration (X-API-Key); 401 otherwise.
 
     Checked against the database, through a cache that forgets a disabled user or a revoked
-    key at once (app.users.principal_cache).
+    key at once (app.users.principal_cache). Runs on every request: settings and the cache are
+    read from app.state rather than through dependencies of their own, which cost a little
+    each.
     """
+    state = request.app.state
+    cache: PrincipalCache = state.principals
     if api_key:
         principal = cache.get(api_key)
         if principal is None:
@@ -96,7 +99,7 @@ async def current_user(
             "'Authorization: Bearer <access_token>' (integrations: 'X-API-Key')."
         )
     try:
-        claims = security.read_token(bearer.credentials, settings.secret_key, "access", now)
+        claims = security.read_token(bearer.credentials, state.settings.secret_key, "access", now)
     except security.InvalidToken as exc:
         raise Unauthorized(f"Invalid access token: {exc}.") from exc
     principal = cache.get(claims.user_id)
@@ -124,17 +127,18 @@ def require(permission: str, doing: str) -> Principal:
 
 
 async def ticket_service(
-    request: Request, session: SessionDep, now: NowDep, user: UserDep, settings: SettingsDep
+    request: Request, session: SessionDep, now: NowDep, user: UserDep
 ) -> TicketService:
+    state = request.app.state
     return TicketService(
         session=session,
-        catalog=request.app.state.catalog,
-        router=request.app.state.router,
+        catalog=state.catalog,
+        router=state.router,
         now=now,
         principal=user,
-        sla=request.app.state.sla_keeper,
-        reference_prefix=settings.reference_prefix,
-        clock_skew=timedelta(seconds=settings.clock_skew_seconds),
+        sla=state.sla_keeper,
+        reference_prefix=state.settings.reference_prefix,
+        clock_skew=timedelta(seconds=state.settings.clock_skew_seconds),
     )
 
 

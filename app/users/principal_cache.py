@@ -98,6 +98,7 @@ async def listen(database_url: str, cache: PrincipalCache, *, check_every: float
     import asyncpg
 
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    retry = 1.0
     while True:
         connection: Any = None
         try:
@@ -110,19 +111,26 @@ async def listen(database_url: str, cache: PrincipalCache, *, check_every: float
                 CHANNEL, lambda _c, _pid, _ch, payload: cache.on_notice(payload)
             )
             cache.enable(True)
+            retry = 1.0
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lost.wait(), check_every)
                 if not lost.is_set():
                     # A silently dead connection would miss notices: prove it alive.
                     await asyncio.wait_for(connection.fetchval("SELECT 1"), check_every)
+            log.warning("principal change feed closed by the server; reconnecting")
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the database may be restarting; retry, uncached meanwhile
-            log.warning("principal change feed lost (%s); reading callers uncached", exc)
+            log.warning(
+                "principal change feed down (%s); reading callers uncached, retrying in %.0f s",
+                exc,
+                retry,
+            )
         finally:
             cache.enable(False)
             if connection is not None:
                 with contextlib.suppress(Exception):
                     await connection.close(timeout=2)
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(retry)
+        retry = min(retry * 2, 30.0)
