@@ -70,7 +70,6 @@ def auth_policy(settings: Settings) -> AuthPolicy:
 
 async def current_user(
     request: Request,
-    session: SessionDep,
     now: NowDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     api_key: Annotated[str | None, Security(_api_key)],
@@ -78,9 +77,9 @@ async def current_user(
     """The signed-in user (Bearer token) or integration (X-API-Key); 401 otherwise.
 
     Checked against the database, through a cache that forgets a disabled user or a revoked
-    key at once (app.users.principal_cache). Runs on every request: settings and the cache are
-    read from app.state rather than through dependencies of their own, which cost a little
-    each.
+    key at once (app.users.principal_cache); a lookup runs in a short transaction of its own.
+    Runs on every request, so it keeps its own dependencies few: each costs a little, and
+    settings and the cache are read from app.state.
     """
     state = request.app.state
     cache: PrincipalCache = state.principals
@@ -88,7 +87,8 @@ async def current_user(
         principal = cache.get(api_key)
         if principal is None:
             generation = cache.generation
-            principal = await principal_for_api_key(session, key=api_key, now=now)
+            async with transaction(state.session_factory) as session:
+                principal = await principal_for_api_key(session, key=api_key, now=now)
             if principal is None:
                 raise Unauthorized("The API key is unknown or revoked.")
             cache.put(api_key, principal, generation)
@@ -105,7 +105,8 @@ async def current_user(
     principal = cache.get(claims.user_id)
     if principal is None:
         generation = cache.generation
-        principal = await principal_for_user(session, user_id=claims.user_id)
+        async with transaction(state.session_factory) as session:
+            principal = await principal_for_user(session, user_id=claims.user_id)
         if principal is None:
             raise Unauthorized("This account is disabled.")
         cache.put(claims.user_id, principal, generation)
@@ -115,34 +116,45 @@ async def current_user(
 UserDep = Annotated[Principal, Depends(current_user)]
 
 
+def _check(user: Principal, permission: str, doing: str) -> None:
+    if not user.can(permission):
+        raise Forbidden(f"Your role ({user.role}) may not {doing}.", required=permission)
+
+
 def require(permission: str, doing: str) -> Principal:
     """A dependency that lets the request through only with `permission` (403 otherwise)."""
 
     async def check(user: UserDep) -> Principal:
-        if not user.can(permission):
-            raise Forbidden(f"Your role ({user.role}) may not {doing}.", required=permission)
+        _check(user, permission, doing)
         return user
 
     return Depends(check)
 
 
-async def ticket_service(
-    request: Request, session: SessionDep, now: NowDep, user: UserDep
-) -> TicketService:
-    state = request.app.state
-    return TicketService(
-        session=session,
-        catalog=state.catalog,
-        router=state.router,
-        now=now,
-        principal=user,
-        sla=state.sla_keeper,
-        reference_prefix=state.settings.reference_prefix,
-        clock_skew=timedelta(seconds=state.settings.clock_skew_seconds),
-    )
+def ticket_service(permission: str, doing: str) -> TicketService:
+    """A dependency giving the ticket service to a caller with `permission` (403 otherwise).
 
+    Checking and building in one dependency keeps the tree short: FastAPI walks a dependency's
+    whole subtree again wherever it appears, even when its value is cached.
+    """
 
-TicketServiceDep = Annotated[TicketService, Depends(ticket_service)]
+    async def build(
+        request: Request, session: SessionDep, now: NowDep, user: UserDep
+    ) -> TicketService:
+        _check(user, permission, doing)
+        state = request.app.state
+        return TicketService(
+            session=session,
+            catalog=state.catalog,
+            router=state.router,
+            now=now,
+            principal=user,
+            sla=state.sla_keeper,
+            reference_prefix=state.settings.reference_prefix,
+            clock_skew=timedelta(seconds=state.settings.clock_skew_seconds),
+        )
+
+    return Depends(build)
 
 
 class UnsupportedMediaType(AppError):

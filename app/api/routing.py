@@ -5,9 +5,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from app.api.deps import NowDep, TicketServiceDep, require, require_json
+from app.api.deps import NowDep, require, require_json, ticket_service
 from app.errors import AppError
 from app.tickets.schemas import TicketCreate
+from app.tickets.service import TicketService
 from app.timefmt import InstantOut
 from app.users.principal import Principal
 
@@ -46,8 +47,7 @@ class RulesInvalid(AppError):
 async def explain_routing(
     body: ExplainIn,
     request: Request,
-    service: TicketServiceDep,
-    _: Annotated[Principal, require("routing:explain", "explain routing")],
+    service: Annotated[TicketService, ticket_service("routing:explain", "explain routing")],
 ) -> dict[str, Any]:
     """Which unit a ticket would go to and why: every rule tried, and the first condition that
     failed for each. Area names resolve as at intake."""

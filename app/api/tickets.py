@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
-from app.api.deps import TicketServiceDep, require, require_json
+from app.api.deps import require_json, ticket_service
 from app.tickets.lifecycle import Status
 from app.tickets.schemas import (
     ActionIn,
@@ -25,8 +25,7 @@ from app.tickets.schemas import (
     TicketUpdate,
     TransferIn,
 )
-from app.tickets.service import etag
-from app.users.principal import Principal
+from app.tickets.service import TicketService, etag
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(require_json)])
 
@@ -47,9 +46,8 @@ def _split(values: list[str] | None) -> list[str]:
 
 @router.post("", status_code=201, response_model=TicketRead, responses=PROBLEMS)
 async def create_ticket(
-    _: Annotated[Principal, require("tickets:create", "create tickets")],
     data: TicketCreate,
-    service: TicketServiceDep,
+    service: Annotated[TicketService, ticket_service("tickets:create", "create tickets")],
     response: Response,
     request: Request,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
@@ -70,8 +68,7 @@ async def create_ticket(
 
 @router.get("", response_model=TicketPage)
 async def search_tickets(
-    service: TicketServiceDep,
-    _: Annotated[Principal, require("tickets:read", "read tickets")],
+    service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
     status: Annotated[list[Status] | None, Query()] = None,
     unit: Annotated[list[str] | None, Query(description="Current unit code(s)")] = None,
     area: Annotated[
@@ -124,9 +121,8 @@ async def search_tickets(
 @router.get("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)
 async def get_ticket(
     ticket_id: str,
-    service: TicketServiceDep,
+    service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
     response: Response,
-    _: Annotated[Principal, require("tickets:read", "read tickets")],
 ) -> TicketRead:
     """One ticket by id or reference (HN-2026-000123), with all its assignments."""
     ticket = await service.load(ticket_id)
@@ -136,10 +132,9 @@ async def get_ticket(
 
 @router.patch("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)
 async def update_ticket(
-    _: Annotated[Principal, require("tickets:update", "correct tickets")],
     ticket_id: str,
     data: TicketUpdate,
-    service: TicketServiceDep,
+    service: Annotated[TicketService, ticket_service("tickets:update", "correct tickets")],
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> TicketRead:
@@ -153,8 +148,7 @@ async def update_ticket(
 @router.get("/{ticket_id}/events", response_model=EventPage, responses=PROBLEMS)
 async def ticket_events(
     ticket_id: str,
-    service: TicketServiceDep,
-    _: Annotated[Principal, require("tickets:read", "read tickets")],
+    service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
 ) -> EventPage:
     """The ticket's append-only history, oldest first."""
     ticket = await service.load(ticket_id)
@@ -182,6 +176,8 @@ ACTION_BODIES: dict[str, tuple[type[ActionIn], str]] = {
 
 
 def _action_endpoint(action: str, model: type[ActionIn]) -> Any:
+    Service = Annotated[TicketService, ticket_service(f"act:{action}", f"{action} tickets")]
+
     async def run(ticket_id: str, body: ActionIn, service: Any, response: Response) -> TicketRead:
         ticket = await service.load(ticket_id, for_update=True)
         await service.act(ticket, action, body)
@@ -193,7 +189,7 @@ def _action_endpoint(action: str, model: type[ActionIn]) -> Any:
         async def with_body(
             ticket_id: str,
             body: Annotated[model, Body()],  # type: ignore[valid-type]
-            service: TicketServiceDep,
+            service: Service,
             response: Response,
         ) -> TicketRead:
             return await run(ticket_id, body, service, response)
@@ -202,7 +198,7 @@ def _action_endpoint(action: str, model: type[ActionIn]) -> Any:
 
     async def optional_body(
         ticket_id: str,
-        service: TicketServiceDep,
+        service: Service,
         response: Response,
         body: Annotated[model | None, Body()] = None,  # type: ignore[valid-type]
     ) -> TicketRead:
@@ -216,7 +212,6 @@ for _action, (_model, _summary) in ACTION_BODIES.items():
         f"/{{ticket_id}}/{_action}",
         _action_endpoint(_action, _model),
         methods=["POST"],
-        dependencies=[require(f"act:{_action}", f"{_action} tickets")],
         response_model=TicketRead,
         responses=PROBLEMS,
         summary=_summary,
