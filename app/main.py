@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from app.api import admin, auth, health, reference, reports, routing, tickets
 from app.api.middleware import BodyLimitMiddleware
@@ -107,13 +107,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    api = APIRouter(prefix=API_PREFIX)
-    api.include_router(auth.router)
-    api.include_router(tickets.router)
-    api.include_router(routing.router)
-    api.include_router(reference.router)
-    api.include_router(admin.router)
-    api.include_router(reports.router)
-    app.include_router(api)
+    # Included straight into the app, not through an /api/v1 router of their own: FastAPI
+    # walks nested routers on every request to match it.
+    for module in (auth, tickets, routing, reference, admin, reports):
+        app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     return app
