@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from app.sla.calendar import Calendar, Duration, Interval
 
@@ -107,6 +108,13 @@ def _working_pieces(
             yield a, b
 
 
+# add_working() results by their exact inputs. Planning an assignment and reporting its status
+# ask the same questions (each target's due and warning instants) again and again; the answer
+# depends on nothing else, as calendars are immutable (checked by identity, not equality).
+_MEMO: dict[tuple[Any, ...], tuple[Calendar, datetime | None]] = {}
+_MEMO_SIZE = 8192
+
+
 def add_working(
     start: datetime, seconds: int, calendar: Calendar, pauses: Iterable[Pause] = ()
 ) -> datetime | None:
@@ -117,6 +125,24 @@ def add_working(
     Returns None when an open pause begins before the due is reached (not computable while
     paused). Raises ValueError if no due is found within HORIZON_DAYS.
     """
+    pauses = tuple(pauses)
+    key = (start, seconds, id(calendar), pauses)
+    try:
+        known = _MEMO.get(key)
+    except TypeError:  # an unhashable pause (a list): just compute
+        return _add_working(start, seconds, calendar, pauses)
+    if known is not None and known[0] is calendar:
+        return known[1]
+    result = _add_working(start, seconds, calendar, pauses)
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.clear()
+    _MEMO[key] = (calendar, result)
+    return result
+
+
+def _add_working(
+    start: datetime, seconds: int, calendar: Calendar, pauses: tuple[Pause, ...]
+) -> datetime | None:
     start = _utc(start, "start")
     if seconds < 0:
         raise ValueError(f"seconds must be >= 0, got {seconds}")

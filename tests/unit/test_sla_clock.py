@@ -260,3 +260,16 @@ def test_working_between_additive(cal, points, paused):
 @given(start=instants, seconds=durations)
 def test_calendar_time_is_plain_addition(start, seconds):
     assert add_calendar(start, seconds) == start + timedelta(seconds=seconds)
+
+
+def test_remembered_dues_never_answer_for_another_calendar_or_pause():
+    start = loc(2025, 3, 14, 16)  # Friday 16:00
+    twin = Calendar(code="office", weekly=dict.fromkeys(range(5), OFFICE_DAY))
+    saturdays = Calendar(code="office", weekly=dict.fromkeys(range(6), OFFICE_DAY))
+    first = add_working(start, 2 * 3600, OFFICE)
+    assert add_working(start, 2 * 3600, OFFICE) == first  # asked again: the same answer
+    assert add_working(start, 2 * 3600, twin) == first  # an equal calendar agrees
+    assert add_working(start, 2 * 3600, saturdays) < first  # same code, other hours
+    paused = [(start, None)]
+    assert add_working(start, 2 * 3600, OFFICE, paused) is None
+    assert add_working(start, 2 * 3600, OFFICE, [list(paused[0])]) is None  # unhashable pause
