@@ -2,12 +2,16 @@
 on SQLite), and the statement is built from the table metadata without narrowing any column."""
 
 import re
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
 from app.routing.schema import Decision
 from app.tickets.intake_pg import intake_statement
 from app.tickets.models import Assignment, CoHandler, IdempotencyKey, Ticket, TicketEvent
+from app.tickets.schemas import TicketCreate
+from app.tickets.service import TicketService
+from app.users.principal import Principal
 from tests.conftest import ticket_body
 
 
@@ -92,3 +96,21 @@ async def test_unrouted_intake_writes_ticket_and_events_only(client, app):
     assert created.status_code == 201 and created.json()["current_assignment"] is None
     counts = await _counts(app)
     assert (counts["ticket"], counts["assignment"], counts["ticket_event"]) == (1, 0, 2)
+
+
+async def test_intake_joins_a_transaction_the_session_began_and_rolls_back_with_it(client, app):
+    async with app.state.session_factory() as session:
+        await session.execute(select(func.count()).select_from(Ticket))  # begins a transaction
+        service = TicketService(
+            session=session,
+            catalog=app.state.catalog,
+            router=app.state.router,
+            now=datetime.now(UTC),
+            principal=Principal(username="operator", role="operator"),
+            sla=app.state.sla_keeper,
+        )
+        ticket, replayed = await service.create(TicketCreate(**ticket_body()), "in-tx-1")
+        assert not replayed and ticket.id is not None
+        assert await session.get(Ticket, ticket.id) is not None  # visible inside
+        await session.rollback()
+    assert set((await _counts(app)).values()) == {0}
