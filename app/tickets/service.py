@@ -425,6 +425,7 @@ class TicketService:
             "version": 1,
         }
         ticket = detached(Ticket, row)
+        # Ids are not known yet: write_intake fills in the ticket's and the assignment's.
         events = [self._event_row(0, "created", received_at, None, {"channel": ticket.channel})]
         assignment = None
         if decision.unit:
@@ -544,7 +545,7 @@ class TicketService:
         ticket_id: int,
         kind: str,
         at: datetime,
-        assignment_id: int | None,
+        assignment_id: int | object | None,  # or NEW_ASSIGNMENT at intake
         details: dict[str, Any],
     ) -> dict[str, Any]:
         return event_row(ticket_id, assignment_id, kind, at, self.now, self.actor, details)
