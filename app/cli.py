@@ -10,16 +10,15 @@ from app.config import get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from app.serving import serve
     from app.setup import prepare
 
     settings = get_settings()
     if not args.no_setup:
         prepare(settings)
     # uvloop + httptools: with plain asyncio one of two workers takes nearly every keep-alive
-    # connection; uvicorn's standard extras spread them.
-    uvicorn.run(
+    # connection; uvicorn's standard extras spread them (and app.serving spreads bursts).
+    serve(
         "app.main:create_app",
         factory=True,
         host=args.host,
