@@ -1,10 +1,11 @@
 """Intake writes its rows together or not at all (one statement on PostgreSQL, one transaction
 on SQLite), and the statement is built from the table metadata without narrowing any column."""
 
+import asyncio
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.routing.schema import Decision
 from app.tickets.intake_pg import intake_statement
@@ -114,3 +115,22 @@ async def test_intake_joins_a_transaction_the_session_began_and_rolls_back_with_
         assert await session.get(Ticket, ticket.id) is not None  # visible inside
         await session.rollback()
     assert set((await _counts(app)).values()) == {0}
+
+
+async def test_intake_recovers_at_once_when_the_server_drops_its_connections(
+    client, app, is_postgres
+):
+    # Several requests at once leave several connections in the pool.
+    warm = await asyncio.gather(*(client.post("/tickets", json=ticket_body()) for _ in range(8)))
+    assert {r.status_code for r in warm} == {201}
+    if is_postgres:  # SQLite has no server to lose
+        async with app.state.engine.connect() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    statuses = [(await client.post("/tickets", json=ticket_body())).status_code for _ in range(6)]
+    # The first request may meet a dead pooled connection; that empties the pool.
+    assert statuses[1:] == [201] * 5 and statuses[0] in (201, 500)
