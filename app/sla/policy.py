@@ -89,10 +89,10 @@ class Conditions:
         return failed
 
 
-@lru_cache
-def _exact(share: float) -> Fraction:
-    """The decimal a share was written as (0.8 is 4/5, not the float nearest to it)."""
-    return Fraction(str(share))
+@lru_cache(maxsize=4096)
+def _share_of(share: float, seconds: int) -> int:
+    # The decimal the share was written as (0.8 is 4/5, not the float nearest to it).
+    return math.ceil(Fraction(str(share)) * seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +117,7 @@ class Policy:
 
         Exact decimal arithmetic (0.8 x 27000 is 21600, not 21601 from float rounding).
         """
-        return math.ceil(_exact(self.warning_at) * target_seconds)
+        return _share_of(self.warning_at, target_seconds)
 
     @property
     def where(self) -> str:
@@ -146,11 +146,14 @@ class SlaConfig:
     default_calendar: str | None = None
     version: str = ""
     _by_id: dict[str, Policy] = field(init=False, repr=False)
+    # policy_for() by its inputs: every new assignment asks, and the answers are few.
+    _chosen: dict[tuple[str | None, ...], Policy] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.policies or not self.policies[-1].when.is_empty:
             raise ValueError("the last SLA policy must have no conditions: it is the default")
         self._by_id = {p.id: p for p in self.policies}
+        self._chosen = {}
 
     @property
     def default(self) -> Policy:
@@ -213,7 +216,14 @@ class SlaConfig:
         """
         if requested is not None and requested in self._by_id:
             return self._by_id[requested]
-        return self.get(self.explain(unit_code, unit_kind, topic, priority, channel)[-1].policy)
+        key = (unit_code, unit_kind, topic, priority, channel)
+        chosen = self._chosen.get(key)
+        if chosen is None:
+            chosen = self.get(self.explain(*key)[-1].policy)
+            if len(self._chosen) >= 4096:
+                self._chosen.clear()
+            self._chosen[key] = chosen
+        return chosen
 
     def calendar_code_for(self, policy: Policy, unit: Unit | str) -> str:
         if isinstance(unit, str):
