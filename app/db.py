@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, MetaData, event, inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -88,6 +88,17 @@ def detached(model: type[M], values: dict[str, Any]) -> M:
     object.__setattr__(instance, "__pydantic_extra__", None)
     object.__setattr__(instance, "__pydantic_private__", None)
     return instance
+
+
+def set_fields(instance: SQLModel, values: dict[str, Any]) -> None:
+    """Set several fields at once. On an instance no session has seen yet (transient), straight
+    into place, as `detached` does; otherwise one by one, so that the session tracks them."""
+    if inspect(instance).transient:
+        instance.__dict__.update(values)
+        instance.__pydantic_fields_set__.update(values)
+    else:
+        for name, value in values.items():
+            setattr(instance, name, value)
 
 
 def field_values(instance: SQLModel) -> dict[str, Any]:

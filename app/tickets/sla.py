@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import transaction
+from app.db import set_fields, transaction
 from app.reference.catalog import Catalog
 from app.sla import (
     RESPONSE_OUTCOMES,
@@ -58,14 +58,9 @@ class SlaKeeper:
         and for each target the unit has responded to: when, and in how much working time."""
         policy = policy or self._stored_policy(a)
         calendar = self.config.calendar_for(policy, a.unit_code)
-        a.sla_policy = policy.id
         kw = {"acknowledged_at": a.acknowledged_at}
-        a.acknowledge_due_at, a.resolve_due_at = due_times(
-            a.assigned_at, pauses, policy, calendar, **kw
-        )
-        a.acknowledge_warn_at, a.resolve_warn_at = warning_times(
-            a.assigned_at, pauses, policy, calendar, **kw
-        )
+        due = due_times(a.assigned_at, pauses, policy, calendar, **kw)
+        warn = warning_times(a.assigned_at, pauses, policy, calendar, **kw)
         # When and how fast the unit responded, once it has (for the SLA report).
         facts = {
             "acknowledged_at": a.acknowledged_at,
@@ -73,9 +68,23 @@ class SlaKeeper:
             "ended_at": a.ended_at,
             "outcome": a.outcome,
         }
-        a.acknowledge_done_at, a.resolve_done_at = done_times(**facts)
-        a.acknowledge_working_seconds, a.resolve_working_seconds = response_seconds(
+        done = done_times(**facts)
+        seconds = response_seconds(
             assigned_at=a.assigned_at, policy=policy, calendar=calendar, pauses=pauses, **facts
+        )
+        set_fields(
+            a,
+            {
+                "sla_policy": policy.id,
+                "acknowledge_due_at": due.acknowledge,
+                "resolve_due_at": due.resolve,
+                "acknowledge_warn_at": warn.acknowledge,
+                "resolve_warn_at": warn.resolve,
+                "acknowledge_done_at": done.acknowledge,
+                "resolve_done_at": done.resolve,
+                "acknowledge_working_seconds": seconds.acknowledge,
+                "resolve_working_seconds": seconds.resolve,
+            },
         )
 
     def status(self, a: Assignment, pauses: Sequence[Pause], now: datetime) -> SlaStatus:

@@ -3,10 +3,11 @@
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy.orm import configure_mappers
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session, configure_mappers
 
 import app.models  # noqa: F401  (every table mapped)
-from app.db import detached, field_values
+from app.db import detached, field_values, set_fields
 from app.tickets.models import Assignment, Ticket
 
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
@@ -51,3 +52,15 @@ def test_defaults_are_fresh_and_attributes_stay_writable():
 def test_a_missing_required_field_is_an_error():
     with pytest.raises(TypeError, match="missing required field 'unit_code'"):
         detached(Assignment, {"ticket_id": 1, "assigned_at": NOW})
+
+
+def test_set_fields_places_values_on_new_instances_and_tracks_them_on_session_ones():
+    fresh = detached(Ticket, dict(TICKET))
+    set_fields(fresh, {"status": "new", "sla_due_at": NOW})
+    assert (fresh.status, fresh.sla_due_at) == ("new", NOW)
+    assert {"status", "sla_due_at"} <= fresh.model_fields_set
+
+    tracked = detached(Ticket, dict(TICKET))
+    Session().add(tracked)  # pending: the session must see every change
+    set_fields(tracked, {"status": "closed"})
+    assert inspect(tracked).attrs.status.history.added == ["closed"]
