@@ -9,6 +9,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -151,6 +152,17 @@ async def client(
     async with app.state.engine.begin() as conn:
         for table in TICKET_TABLES:
             await conn.execute(text(f"DELETE FROM {table}"))
+
+
+@contextmanager
+def routing_by(app: Any, route: Callable[..., Any]) -> Iterator[None]:
+    """Route tickets with `route(facts, excluded_units)` instead of the rules, for a while."""
+    original = app.state.router
+    app.state.router = route
+    try:
+        yield
+    finally:
+        app.state.router = original
 
 
 def ticket_body(**overrides: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from app.tickets.models import Assignment, CoHandler, IdempotencyKey, Ticket, Ti
 from app.tickets.schemas import TicketCreate
 from app.tickets.service import TicketService
 from app.users.principal import Principal
-from tests.conftest import ticket_body
+from tests.conftest import routing_by, ticket_body
 
 
 async def _counts(app) -> dict[str, int]:
@@ -37,23 +37,16 @@ def _routes_with(co_handlers: tuple[str, ...]):
 
 
 async def test_a_failing_row_leaves_nothing_behind_and_the_key_free(client, app):
-    original = app.state.router
     headers = {"Idempotency-Key": "atomic-1"}
     # The co-handler row is written last among the ticket's rows; an unknown unit breaks its
     # foreign key after the key, ticket and assignment rows went in.
-    app.state.router = _routes_with(("no-such-unit",))
-    try:
+    with routing_by(app, _routes_with(("no-such-unit",))):
         failed = await client.post("/tickets", json=ticket_body(), headers=headers)
-    finally:
-        app.state.router = original
     assert failed.status_code == 500
     assert set((await _counts(app)).values()) == {0}
 
-    app.state.router = _routes_with(("cong-an-ha-noi",))
-    try:
+    with routing_by(app, _routes_with(("cong-an-ha-noi",))):
         retried = await client.post("/tickets", json=ticket_body(), headers=headers)
-    finally:
-        app.state.router = original
     assert retried.status_code == 201
     assert await _counts(app) == {
         "ticket": 1,
@@ -87,14 +80,12 @@ def test_statement_names_every_column_and_casts_to_base_types():
             assert ("INTO assignment" in sql) == assigned
 
 
-async def test_unrouted_intake_writes_ticket_and_events_only(client, app):
-    original = app.state.router
-    app.state.router = lambda _f, _e: Decision(unit=None, rule_id=None, ruleset_version="t")
-    try:
+async def test_unrouted_intake_leaves_the_ticket_new_with_no_assignment(client, app):
+    unrouted = Decision(unit=None, rule_id=None, ruleset_version="t")
+    with routing_by(app, lambda _f, _e: unrouted):
         created = await client.post("/tickets", json=ticket_body())
-    finally:
-        app.state.router = original
-    assert created.status_code == 201 and created.json()["current_assignment"] is None
+    assert created.status_code == 201
+    assert (created.json()["status"], created.json()["current_assignment"]) == ("new", None)
     counts = await _counts(app)
     assert (counts["ticket"], counts["assignment"], counts["ticket_event"]) == (1, 0, 2)
 

@@ -2,8 +2,7 @@
 
 import pytest
 
-from app.routing.schema import Decision
-from tests.conftest import ticket_body
+from tests.conftest import routing_by, ticket_body
 
 
 def assert_problem(response, status):
@@ -63,31 +62,16 @@ async def test_validation_problem_lists_field_paths(client):
 
 
 async def test_unexpected_error_is_500_without_internals_and_writes_nothing(client, app):
-    original = app.state.router
-
     def broken(_ticket, _exclude):
         raise RuntimeError("secret internals: password=hunter2")
 
-    app.state.router = broken
-    try:
+    with routing_by(app, broken):
         response = await client.post("/tickets", json=ticket_body())
-    finally:
-        app.state.router = original
     body = assert_problem(response, 500)
     assert "hunter2" not in response.text and "RuntimeError" not in response.text
     assert "nothing was saved" in body["detail"]
     # The ticket row was flushed before routing failed: the transaction must have rolled back.
     assert (await client.get("/tickets")).json()["items"] == []
-
-
-async def test_router_result_without_unit_leaves_ticket_new(client, app):
-    original = app.state.router
-    app.state.router = lambda _t, _e: Decision(unit=None, rule_id=None, ruleset_version="test")
-    try:
-        response = await client.post("/tickets", json=ticket_body())
-    finally:
-        app.state.router = original
-    assert response.status_code == 201 and response.json()["status"] == "new"
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
