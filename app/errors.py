@@ -3,6 +3,8 @@
 import logging
 from typing import Any
 
+import asyncpg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -104,6 +106,24 @@ _STATUS_SLUGS = {
 }
 
 
+# The server went away, restarted, refused or ran out of connections, or the pool timed out:
+# the client can retry, so these answer 503 rather than 500. Both the ORM's errors and the
+# driver's (intake calls asyncpg directly on PostgreSQL) are recognised.
+_UNAVAILABLE = (
+    OSError,
+    sqlalchemy.exc.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc.orig, _UNAVAILABLE)
+    return isinstance(exc, _UNAVAILABLE)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -130,6 +150,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):
+            log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+            return problem(
+                request,
+                503,
+                "Database unavailable",
+                "The database cannot be reached right now and this request was not completed. "
+                "Retry in a moment; with the same Idempotency-Key a retry never files a ticket "
+                "twice.",
+                "database-unavailable",
+                {"Retry-After": "2"},
+            )
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(
             request,

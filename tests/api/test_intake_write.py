@@ -123,5 +123,5 @@ async def test_intake_recovers_at_once_when_the_server_drops_its_connections(
                 )
             )
     statuses = [(await client.post("/tickets", json=ticket_body())).status_code for _ in range(6)]
-    # The first request may meet a dead pooled connection; that empties the pool.
-    assert statuses[1:] == [201] * 5 and statuses[0] in (201, 500)
+    # The first request may meet a dead pooled connection (503: retry), the next ones do not.
+    assert statuses[1:] == [201] * 5 and statuses[0] in (201, 503)

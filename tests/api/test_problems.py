@@ -1,5 +1,6 @@
 """Every error is application/problem+json, with nothing internal leaking."""
 
+import asyncpg
 import pytest
 
 from tests.conftest import routing_by, ticket_body
@@ -72,6 +73,26 @@ async def test_unexpected_error_is_500_without_internals_and_writes_nothing(clie
     assert "nothing was saved" in body["detail"]
     # The ticket row was flushed before routing failed: the transaction must have rolled back.
     assert (await client.get("/tickets")).json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        asyncpg.exceptions.AdminShutdownError(
+            "terminating connection due to administrator command"
+        ),
+        ConnectionRefusedError(111, "Connection refused"),
+    ],
+)
+async def test_a_lost_database_is_503_with_retry_after(client, app, lost):
+    def unreachable(_facts, _exclude):
+        raise lost
+
+    with routing_by(app, unreachable):
+        response = await client.post("/tickets", json=ticket_body())
+    body = assert_problem(response, 503)
+    assert response.headers["retry-after"] == "2"
+    assert "Idempotency-Key" in body["detail"] and "terminating" not in response.text
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
