@@ -84,14 +84,15 @@ async def current_user(
     state = request.app.state
     cache: PrincipalCache = state.principals
     if api_key:
-        principal = cache.get(api_key)
+        remembered_as = security.hash_api_secret(api_key)  # not the secret itself
+        principal = cache.get(remembered_as)
         if principal is None:
             generation = cache.generation
             async with transaction(state.session_factory) as session:
                 principal = await principal_for_api_key(session, key=api_key, now=now)
             if principal is None:
                 raise Unauthorized("The API key is unknown or revoked.")
-            cache.put(api_key, principal, generation)
+            cache.put(remembered_as, principal, generation)
         return principal
     if bearer is None:
         raise Unauthorized(

@@ -45,9 +45,9 @@ def _param_type(table: Table, name: str) -> str:
 
 @dataclass(frozen=True)
 class IntakeRows:
-    """What intake writes; ids and the ticket and assignment keys are filled in on the way."""
+    """What intake writes, as column values by name. Ids, and the columns that point at the new
+    ticket and assignment, are filled in on the way."""
 
-    # Column values by name; ids (and the assignment's ticket_id) are assigned on the way.
     ticket: dict[str, Any]
     assignment: dict[str, Any] | None
     co_handlers: Sequence[str]
