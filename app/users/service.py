@@ -98,7 +98,8 @@ def issue_tokens(user_id: int, policy: AuthPolicy, now: datetime) -> dict[str, o
 async def principal_for_user(session: AsyncSession, *, user_id: int) -> Principal | None:
     """The active user behind a token, with units; None once disabled or deleted.
 
-    One round trip on the session's connection: this runs on every request.
+    One round trip on the session's connection: it runs for every caller not in the cache
+    (app.users.principal_cache), and on every request on SQLite.
     """
     stmt = (
         select(User.username, User.role, UserUnit.unit_code)
