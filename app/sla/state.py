@@ -305,6 +305,7 @@ def _target_status(
     seconds = target.seconds(calendar)
     warn_seconds = policy.warning_seconds(seconds)
     end = done_at if done_at is not None else stopped_at
+    earliest = None
     if end is not None:
         # The clock stopped at `end`: judge as of then; later pauses are irrelevant.
         used = _clip(pauses, end)
@@ -316,32 +317,20 @@ def _target_status(
             state = SlaState.MET if done_at <= due else SlaState.MISSED
         else:
             state = SlaState.MISSED if end > due else SlaState.ENDED
-        return TargetStatus(
-            name=name,
-            state=state,
-            mode=target.mode,
-            target_seconds=seconds,
-            warning_seconds=warn_seconds,
-            elapsed_seconds=elapsed,
-            remaining_seconds=seconds - elapsed,
-            due_at=due,
-            warn_at=warn,
-            done_at=done_at,
-        )
-    due = add_working(start, seconds, clock, pauses)
-    warn = add_working(start, warn_seconds, clock, pauses)
-    elapsed = working_between(start, now, clock, pauses)
-    earliest = None
-    if due is not None and now > due:
-        state = SlaState.BREACHED
-    elif due is None or _paused_at(pauses, now):
-        state = SlaState.PAUSED
-        if due is None:
-            earliest = add_working(start, seconds, clock, _resumed(pauses, now))
-    elif elapsed >= warn_seconds:
-        state = SlaState.WARNING
     else:
-        state = SlaState.ON_TRACK
+        due = add_working(start, seconds, clock, pauses)
+        warn = add_working(start, warn_seconds, clock, pauses)
+        elapsed = working_between(start, now, clock, pauses)
+        if due is not None and now > due:
+            state = SlaState.BREACHED
+        elif due is None or _paused_at(pauses, now):
+            state = SlaState.PAUSED
+            if due is None:
+                earliest = add_working(start, seconds, clock, _resumed(pauses, now))
+        elif elapsed >= warn_seconds:
+            state = SlaState.WARNING
+        else:
+            state = SlaState.ON_TRACK
     return TargetStatus(
         name=name,
         state=state,
@@ -352,6 +341,7 @@ def _target_status(
         remaining_seconds=seconds - elapsed,
         due_at=due,
         warn_at=warn,
+        done_at=done_at,
         earliest_due_at=earliest,
     )
 
