@@ -58,6 +58,14 @@ class Ticket(SQLModel, table=True):
     created_by: str = Field(max_length=120)
     # Bumped on every change; exposed as the ETag for If-Match.
     version: int = 1
+    # Personal data (app.privacy): when retention or an erasure anonymised each kind of data,
+    # and a supervisor's legal hold, which keeps the ticket out of both until lifted.
+    caller_anonymised_at: datetime | None = _utc(default=None)
+    description_redacted_at: datetime | None = _utc(default=None)
+    attachments_removed_at: datetime | None = _utc(default=None)
+    legal_hold_reason: str | None = Field(default=None, max_length=2000)
+    legal_hold_by: str | None = Field(default=None, max_length=120)
+    legal_hold_at: datetime | None = _utc(default=None)
 
 
 class Assignment(SQLModel, table=True):

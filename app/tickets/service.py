@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import detached, field_values
 from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from app.phone import InvalidPhone, to_e164
+from app.privacy.keys import PrivacyKeys
+from app.privacy.masking import caller_view
 from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
 from app.routing.schema import Decision, TicketFacts
 from app.sla import Pause
@@ -79,6 +81,10 @@ class TicketService:
     clock_skew: timedelta = timedelta(seconds=60)
     # Set by create(): the response is built from what was written, not read back.
     created_assignment: Assignment | None = None
+    # Set by create(): the filer sees the caller they typed in that answer (app.privacy.masking).
+    own_intake_id: int | None = None
+    # Keyed hashes: caller-history lookups also find callers anonymised by retention.
+    privacy: PrivacyKeys | None = None
 
     @property
     def actor(self) -> str:
@@ -182,15 +188,7 @@ class TicketService:
         )
 
     def _caller(self, ticket: Ticket) -> CallerOut:
-        masked = ticket.confidential and not self.principal.sees_confidential_callers
-        return CallerOut(
-            name=None if masked else ticket.caller_name,
-            phone=None if masked else ticket.caller_phone,
-            email=None if masked else ticket.caller_email,
-            anonymous=ticket.anonymous,
-            confidential=ticket.confidential,
-            masked=masked,
-        )
+        return caller_view(ticket, self.principal, own_intake=ticket.id == self.own_intake_id)
 
     def to_read(
         self,
@@ -243,6 +241,7 @@ class TicketService:
         """A page of the tickets this caller may see that match every filter given."""
         ticket_id = self.parse_reference(query.q) if query.q else None
         folded = fold(query.q) if query.q and not ticket_id else ""
+        phone = self.query_phone(query.caller_phone)
         principal = self.principal
         flt = repo.TicketFilter(
             statuses=query.statuses,
@@ -253,11 +252,15 @@ class TicketService:
             channels=query.channels,
             received_from=assume_local(query.received_from) if query.received_from else None,
             received_to=assume_local(query.received_to) if query.received_to else None,
-            caller_phone=self._query_phone(query.caller_phone),
+            caller_phone=phone,
+            caller_pseudonym=self.privacy.pseudonym(phone, "phone")
+            if phone and self.privacy
+            else None,
             text=folded or None,
             ticket_id=ticket_id,
             visible_to_units=sorted(principal.units) if principal.scoped_to_units else None,
-            hide_confidential_callers=not principal.sees_confidential_callers,
+            # Caller history never links a number to a confidential ticket (the masking rule).
+            hide_confidential_callers=True,
             sla_states=query.sla_states,
             now=self.now,
         )
@@ -290,7 +293,8 @@ class TicketService:
             topics |= self.catalog.topic_subtree(code)
         return topics
 
-    def _query_phone(self, raw: str | None) -> str | None:
+    def query_phone(self, raw: str | None) -> str | None:
+        """A phone from a query string in E.164; 422 naming `caller_phone` if it is not one."""
         if not raw:
             return None
         try:
@@ -454,8 +458,11 @@ class TicketService:
         written = await repo.write_intake(self.session, rows)
         if written is None:
             assert key is not None
-            return await self._replay(key["key"], key["request_hash"]), True
+            replayed = await self._replay(key["key"], key["request_hash"])
+            self.own_intake_id = replayed.id  # the same filer, the same body
+            return replayed, True
         ticket.id, assignment_id = written
+        self.own_intake_id = ticket.id
         if assignment is not None and assignment_id is not None:
             assignment.id, assignment.ticket_id = assignment_id, ticket.id
         self.created_assignment = assignment
