@@ -43,4 +43,3 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
 
 def allows(role: str, permission: str) -> bool:
     return permission in PERMISSIONS.get(Role(role), frozenset())
-

@@ -20,4 +20,3 @@ class Principal:
     def scoped_to_units(self) -> bool:
         """Unit agents see only tickets their units have been assigned."""
         return self.role == Role.UNIT_AGENT
-

@@ -225,9 +225,7 @@ async def test_agents_cannot_transfer_but_can_reject(client, auth):
     assert reject.json()["current_assignment"]["unit"]["code"] == "tong-dai-1022"
 
 
-async def test_confidential_caller_is_masked_for_every_role_until_a_reasoned_reveal(
-    client, auth
-):
+async def test_confidential_caller_is_masked_for_every_role_until_a_reasoned_reveal(client, auth):
     """Issue #19 changed this: operators and supervisors no longer see a confidential caller
     on every read; they reveal it with a reason (written to the access log)."""
     created = await create_ticket(

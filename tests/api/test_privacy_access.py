@@ -19,7 +19,7 @@ async def test_a_reveal_is_on_the_record_and_findable_by_ticket_user_and_phone(c
     sup = auth("supervisor")
     revealed = await client.post(f"/tickets/{ticket['id']}/caller/reveal", json=REASON, headers=sup)
     assert revealed.json()["caller"]["name"] == "Trần Thị Bình"
-    by_ticket = (await client.get("/audit/access", params={"ticket": ticket["id"]}, headers=sup))
+    by_ticket = await client.get("/audit/access", params={"ticket": ticket["id"]}, headers=sup)
     (record,) = by_ticket.json()["items"]
     assert record["actor"] == "supervisor" and record["action"] == "reveal"
     assert record["route"] == "POST /api/v1/tickets/{ticket_id}/caller/reveal"
