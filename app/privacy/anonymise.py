@@ -76,6 +76,7 @@ async def anonymise(
             _anonymise_caller(ticket, keys)
             ticket.description = scrubber.text(ticket.description)
             ticket.address = scrubber.text(ticket.address) if ticket.address else ticket.address
+            ticket.attachments = scrubber.json(ticket.attachments)
             ticket.caller_anonymised_at = now
         if "description" in kinds:
             ticket.description = DESCRIPTION_REDACTED
