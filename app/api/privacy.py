@@ -11,7 +11,7 @@ from app.api.deps import NowDep, SessionDep, require, require_json, ticket_servi
 from app.privacy import access_log
 from app.privacy.access_log import AccessLog
 from app.privacy.legal_hold import lift_hold, set_hold
-from app.privacy.masking import caller_view
+from app.privacy.masking import caller_view, free_text_view
 from app.privacy.repository import list_requests
 from app.privacy.rights import Rights, request_out
 from app.tickets.schemas import CallerOut, Email, Phone, Text
@@ -54,6 +54,8 @@ class Revealed(BaseModel):
     ticket_id: int
     reference: str
     caller: CallerOut
+    description: str = Field(description="With the caller's own name and number left in")
+    address: str | None
 
 
 class LegalHoldOut(BaseModel):
@@ -109,6 +111,8 @@ async def reveal_caller(
         ticket_id=ticket.id,
         reference=service.reference(ticket),
         caller=caller_view(ticket, service.principal, revealed=True),
+        description=free_text_view(ticket, service.principal, ticket.description, revealed=True),
+        address=free_text_view(ticket, service.principal, ticket.address, revealed=True),
     )
 
 

@@ -5,7 +5,7 @@ exports, and later webhooks, Open311 and the console) builds the caller through 
 and nowhere else decides. docs/privacy.md states the rule in words.
 """
 
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from app.tickets.schemas import CallerOut
 from app.users.permissions import allows
@@ -24,6 +24,7 @@ class Viewer(Protocol):
 
 
 REVEAL_PERMISSION = "callers:reveal"
+T = TypeVar("T")
 
 
 def caller_shown(
@@ -67,3 +68,40 @@ def caller_view(
         confidential=ticket.confidential,
         masked=not shown and ticket.confidential,
     )
+
+
+def _own_identity(ticket: HasCaller) -> Any:
+    from app.privacy.scrub import Identity, Scrubber
+
+    return Scrubber.of(
+        Identity(
+            phones=tuple(p for p in (ticket.caller_phone,) if p),
+            emails=tuple(e for e in (ticket.caller_email,) if e),
+            names=tuple(n for n in (ticket.caller_name,) if n),
+        )
+    )
+
+
+def free_text_view(
+    ticket: HasCaller,
+    viewer: Viewer | None,
+    value: T,
+    *,
+    revealed: bool = False,
+    own_intake: bool = False,
+) -> T:
+    """Free text of a ticket (description, address, event payloads) as this output may show
+    it: where the caller is masked, their own name, number and e-mail are blanked in it too
+    (operators type "bà Hoa, 0912…" into descriptions and notes)."""
+    shown = caller_shown(
+        confidential=ticket.confidential, viewer=viewer, revealed=revealed, own_intake=own_intake
+    )
+    if shown or not ticket.confidential or value is None:
+        return value
+    return _own_identity(ticket).json(value)  # type: ignore[no-any-return]
+
+
+def searchable(ticket: HasCaller, text: str) -> str:
+    """The text that `q` search may match: a confidential caller's identity left out, so that
+    nobody finds a denouncer's ticket by typing their name or number."""
+    return _own_identity(ticket).text(text) if ticket.confidential else text

@@ -18,7 +18,7 @@ from app.db import detached, field_values
 from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from app.phone import InvalidPhone, to_e164
 from app.privacy.keys import PrivacyKeys
-from app.privacy.masking import caller_view
+from app.privacy.masking import caller_view, free_text_view, searchable
 from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
 from app.routing.schema import Decision, TicketFacts
 from app.sla import Pause
@@ -190,6 +190,10 @@ class TicketService:
     def _caller(self, ticket: Ticket) -> CallerOut:
         return caller_view(ticket, self.principal, own_intake=ticket.id == self.own_intake_id)
 
+    def _free_text(self, ticket: Ticket, value: Any) -> Any:
+        own = ticket.id == self.own_intake_id
+        return free_text_view(ticket, self.principal, value, own_intake=own)
+
     def to_read(
         self,
         ticket: Ticket,
@@ -207,13 +211,13 @@ class TicketService:
             status=ticket.status,
             priority=ticket.priority,
             caller=self._caller(ticket),
-            description=ticket.description,
+            description=self._free_text(ticket, ticket.description),
             topic=self._ref("topic", ticket.topic_code),
             area=self._ref("area", ticket.area_code),
-            address=ticket.address,
+            address=self._free_text(ticket, ticket.address),
             latitude=ticket.latitude,
             longitude=ticket.longitude,
-            attachments=ticket.attachments,
+            attachments=self._free_text(ticket, ticket.attachments),
             received_at=ticket.received_at,
             created_at=ticket.created_at,
             updated_at=ticket.updated_at,
@@ -315,7 +319,10 @@ class TicketService:
 
     async def events(self, ticket: Ticket) -> list[EventRead]:
         rows = await repo.events_of(self.session, ticket_id=ticket.id)
-        return [EventRead.model_validate(r, from_attributes=True) for r in rows]
+        reads = [EventRead.model_validate(r, from_attributes=True) for r in rows]
+        for read in reads:
+            read.details = self._free_text(ticket, read.details)
+        return reads
 
     # -- validation helpers --------------------------------------------------------------
 
@@ -429,6 +436,8 @@ class TicketService:
             "version": 1,
         }
         ticket = detached(Ticket, row)
+        if ticket.confidential:
+            ticket.search_text = searchable(ticket, ticket.search_text)
         # Ids are not known yet: write_intake fills in the ticket's and the assignment's.
         events = [self._event_row(0, "created", received_at, None, {"channel": ticket.channel})]
         assignment = None
@@ -596,7 +605,9 @@ class TicketService:
         for key, (_, value) in changes.items():
             setattr(ticket, key, value)
         if "description" in changes or "address" in changes:
-            ticket.search_text = _search_text(ticket.description, ticket.address)
+            ticket.search_text = searchable(
+                ticket, _search_text(ticket.description, ticket.address)
+            )
         at = max(self.now, ticket.last_event_at)
         self._touch(ticket, at)
         self._event(ticket, "updated", at, None, {"changes": changes})

@@ -160,3 +160,30 @@ async def test_rights_requests_need_a_person_and_a_ground(client, auth):
         "/callers/erase", json={"phone": "0912345678", "request_ref": "x"}, headers=admin
     )
     assert groundless.status_code == 422 and "ground" in groundless.text
+
+
+async def test_a_confidential_callers_identity_is_masked_in_free_text_and_search(client, auth):
+    ticket = await create_ticket(
+        client,
+        caller=SECRET,
+        description="Bà Trần Thị Bình (0987 654 321) tố cáo cán bộ phường",
+        address="Nhà bà Tran Thi Binh, ngõ 5",
+    )
+    # The filer sees what they typed.
+    assert ticket["description"].startswith("Bà Trần Thị Bình (0987 654 321)")
+    note = {"text": "gọi lại cho bà Bình theo số 0987654321"}
+    await client.post(f"/tickets/{ticket['id']}/notes", json=note)
+    for role in ("operator", "supervisor", "agent.caugiay"):
+        read = (await client.get(f"/tickets/{ticket['id']}", headers=auth(role))).json()
+        assert read["description"] == "Bà [đã ẩn] ([đã ẩn]) tố cáo cán bộ phường", role
+        assert read["address"] == "Nhà bà [đã ẩn], ngõ 5"
+        events = (await client.get(f"/tickets/{ticket['id']}/events", headers=auth(role))).json()
+        assert "0987654321" not in str(events) and "[đã ẩn]" in str(events)
+    revealed = await client.post(
+        f"/tickets/{ticket['id']}/caller/reveal", json=REASON, headers=auth("supervisor")
+    )
+    assert revealed.json()["description"].startswith("Bà Trần Thị Bình (0987 654 321)")
+    # Nobody finds the denouncer's ticket by typing their name or number into the search box.
+    for q in ("Tran Thi Binh", "0987 654 321", "to cao can bo"):
+        found = (await client.get("/tickets", params={"q": q})).json()["items"]
+        assert len(found) == (1 if q == "to cao can bo" else 0), q
