@@ -187,3 +187,42 @@ async def test_a_confidential_callers_identity_is_masked_in_free_text_and_search
     for q in ("Tran Thi Binh", "0987 654 321", "to cao can bo"):
         found = (await client.get("/tickets", params={"q": q})).json()["items"]
         assert len(found) == (1 if q == "to cao can bo" else 0), q
+
+
+async def test_the_callers_commands_export_erase_and_list(client, settings, monkeypatch, capsys):
+    import asyncio
+    import json
+
+    from app.cli import main
+    from app.config import get_settings
+
+    ticket = await create_ticket(client, caller={"name": "Đỗ Văn Minh", "phone": "0911222333"})
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    try:
+        assert await asyncio.to_thread(main, ["callers", "export", "+84 911 222 333"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["tickets"][0]["caller"]["name"] == "Đỗ Văn Minh"
+        erase = [
+            "callers",
+            "erase",
+            "0911.222.333",
+            "--ground",
+            "Yêu cầu xoá",
+            "--request-ref",
+            "R1",
+        ]
+        assert await asyncio.to_thread(main, erase) == 0
+        assert json.loads(capsys.readouterr().out)["erased"] == [ticket["reference"]]
+        assert await asyncio.to_thread(main, ["callers", "requests"]) == 0
+        listed = json.loads(capsys.readouterr().out)
+        assert [(r["kind"], r["state"]) for r in listed] == [
+            ("access", "done"),
+            ("erasure", "done"),
+        ]
+        assert await asyncio.to_thread(main, ["callers", "export", "12"]) == 1
+        assert "not a" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
+    read = (await client.get(f"/tickets/{ticket['id']}")).json()
+    assert read["caller"]["name"] is None
