@@ -130,16 +130,21 @@ def _hold_out(service: TicketService, ticket: Any) -> LegalHoldOut:
 HoldService = Annotated[TicketService, ticket_service("tickets:legal-hold", "set legal holds")]
 
 
+async def _change_hold(
+    change: Any, ticket_id: str, body: ReasonBody, request: Request, service: TicketService
+) -> LegalHoldOut:
+    ticket = await service.load(ticket_id, for_update=True)
+    log = log_for(request, service)
+    await change(ticket, reason=body.reason, log=log, route=route_of(request))
+    return _hold_out(service, ticket)
+
+
 @router.post("/tickets/{ticket_id}/legal-hold", response_model=LegalHoldOut)
 async def put_legal_hold(
     ticket_id: str, body: ReasonBody, request: Request, service: HoldService
 ) -> LegalHoldOut:
     """Keep the ticket out of retention and erasure until lifted (supervisors); 409 if held."""
-    ticket = await service.load(ticket_id, for_update=True)
-    await set_hold(
-        ticket, reason=body.reason, log=log_for(request, service), route=route_of(request)
-    )
-    return _hold_out(service, ticket)
+    return await _change_hold(set_hold, ticket_id, body, request, service)
 
 
 @router.post("/tickets/{ticket_id}/legal-hold/lift", response_model=LegalHoldOut)
@@ -147,11 +152,7 @@ async def lift_legal_hold(
     ticket_id: str, body: ReasonBody, request: Request, service: HoldService
 ) -> LegalHoldOut:
     """End a legal hold, with the reason (supervisors); 409 if the ticket is not held."""
-    ticket = await service.load(ticket_id, for_update=True)
-    await lift_hold(
-        ticket, reason=body.reason, log=log_for(request, service), route=route_of(request)
-    )
-    return _hold_out(service, ticket)
+    return await _change_hold(lift_hold, ticket_id, body, request, service)
 
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
