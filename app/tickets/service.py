@@ -34,6 +34,7 @@ from app.tickets.schemas import (
     CallerOut,
     DuplicateIn,
     EventRead,
+    LegalHoldRead,
     NoteIn,
     OptionalReasonIn,
     ReasonIn,
@@ -228,6 +229,14 @@ class TicketService:
             assignments=[self._assignment_read(a, pauses) for a in assignments]
             if assignments is not None
             else None,
+            legal_hold=self._legal_hold(ticket),
+        )
+
+    def _legal_hold(self, ticket: Ticket) -> LegalHoldRead | None:
+        if ticket.legal_hold_at is None or not self.principal.can("audit:read"):
+            return None
+        return LegalHoldRead(
+            reason=ticket.legal_hold_reason, by=ticket.legal_hold_by, at=ticket.legal_hold_at
         )
 
     async def read(self, ticket: Ticket) -> TicketRead:

@@ -81,6 +81,11 @@ async def test_legal_hold_set_twice_is_409_and_lift_needs_a_hold(client, auth):
     hold = {"reason": "Công an quận đề nghị giữ hồ sơ"}
     held = await client.post(f"/tickets/{ticket['id']}/legal-hold", json=hold, headers=sup)
     assert held.json()["on_hold"] is True and held.json()["by"] == "supervisor"
+    read = (await client.get(f"/tickets/{ticket['id']}", headers=sup)).json()
+    assert (
+        read["legal_hold"]["reason"] == hold["reason"] and read["legal_hold"]["by"] == "supervisor"
+    )
+    assert (await client.get(f"/tickets/{ticket['id']}")).json()["legal_hold"] is None  # operator
     again = await client.post(f"/tickets/{ticket['id']}/legal-hold", json=hold, headers=sup)
     assert again.status_code == 409
     lifted = await client.post(f"/tickets/{ticket['id']}/legal-hold/lift", json=REASON, headers=sup)

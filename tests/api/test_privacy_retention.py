@@ -34,6 +34,11 @@ async def _reports(client, auth):
     return out
 
 
+async def _found(client, q):
+    items = (await client.get("/tickets", params={"q": q, "limit": 50})).json()["items"]
+    return {t["reference"] for t in items}
+
+
 async def _run(app, policy=EVERYTHING, batch=200):
     return await retention.run(
         app.state.session_factory,
@@ -49,6 +54,7 @@ async def test_reports_and_sla_figures_are_identical_before_and_after(
 ):
     await act(client, made["t1"], "close", local(17, 10))
     before = await _reports(client, auth)
+    assert made["t1"]["reference"] in await _found(client, "rac thai un u")
     sla_before = (await client.get(f"/tickets/{made['t1']['id']}")).json()["assignments"]
     done = await _run(app)
     assert done == {"caller": 2, "description": 2, "attachments": 2}  # t1 closed, t5 cancelled
@@ -61,6 +67,8 @@ async def test_reports_and_sla_figures_are_identical_before_and_after(
     events = (await client.get(f"/tickets/{made['t1']['id']}/events")).json()["items"]
     resolved = next(e for e in events if e["kind"] == "resolved")
     assert resolved["details"]["resolution"] == "[Nội dung đã xoá hết thời hạn lưu trữ]"
+    # The redacted words are out of the search text too.
+    assert made["t1"]["reference"] not in await _found(client, "rac thai un u")
     # Open tickets are untouched.
     t2 = (await client.get(f"/tickets/{made['t2']['id']}")).json()
     assert t2["caller"]["phone"] == "+84912345678"
