@@ -13,6 +13,7 @@ from app.privacy.models import AccessRecord
 from app.privacy.retention import RetentionPolicy
 from app.tickets.models import Ticket
 from tests.api.test_reports import MARCH, NOW, act, history, local  # noqa: F401 (fixture)
+from tests.conftest import create_ticket
 
 
 @pytest.fixture
@@ -140,3 +141,22 @@ async def test_dry_run_prints_per_kind_and_year_and_changes_nothing(
         assert "caller: 1 ticket(s) anonymised" in out and "retention done: caller 1" in out
     finally:
         get_settings.cache_clear()
+
+
+async def test_every_instance_runs_retention_in_the_background(client, app, monkeypatch):
+    from app.main import _retain
+
+    ticket = await create_ticket(client)
+    await client.post(f"/tickets/{ticket['id']}/cancel", json={})
+    with_retention = app.state.settings.model_copy(update={"retention_caller_days": 0})
+    monkeypatch.setattr(app.state, "settings", with_retention)
+    task = asyncio.create_task(_retain(app, 0.05))
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            read = (await client.get(f"/tickets/{ticket['id']}")).json()
+            if read["caller"]["phone"] != "+84912345678":
+                break
+    finally:
+        task.cancel()
+    assert read["caller"]["phone"].startswith("~")
