@@ -1,6 +1,7 @@
 """Retention: expired caller data, descriptions and attachments anonymised; reports unchanged."""
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -143,13 +144,14 @@ async def test_dry_run_prints_per_kind_and_year_and_changes_nothing(
         get_settings.cache_clear()
 
 
-async def test_every_instance_runs_retention_in_the_background(client, app, monkeypatch):
+async def test_every_instance_runs_retention_in_the_background(client, app):
     from app.main import _retain
 
     ticket = await create_ticket(client)
     await client.post(f"/tickets/{ticket['id']}/cancel", json={})
-    with_retention = app.state.settings.model_copy(update={"retention_caller_days": 0})
-    monkeypatch.setattr(app.state, "settings", with_retention)
+    # Starlette's State cannot be monkeypatched (undoing deletes the attribute): swap by hand.
+    settings = app.state.settings
+    app.state.settings = settings.model_copy(update={"retention_caller_days": 0})
     task = asyncio.create_task(_retain(app, 0.05))
     try:
         for _ in range(100):
@@ -159,4 +161,7 @@ async def test_every_instance_runs_retention_in_the_background(client, app, monk
                 break
     finally:
         task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        app.state.settings = settings
     assert read["caller"]["phone"].startswith("~")
