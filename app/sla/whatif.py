@@ -59,6 +59,19 @@ class SlaScenario:
 
     config: SlaConfig
     requested: Mapping[str, str] = field(default_factory=dict)  # rule id -> policy id
+    # choose() by its inputs, for one replay: the combinations are far fewer than assignments
+    # (SlaConfig's own memo is bounded, for a long-running server, and thrashes here).
+    _policies: dict[tuple[str | None, ...], Policy] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _calendars: dict[tuple[str | None, ...], tuple[Policy, Calendar]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _named_units: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        named = [p.when.unit for p in self.config.policies if p.when.unit]
+        object.__setattr__(self, "_named_units", frozenset().union(*named))
 
     @classmethod
     def of(cls, config: SlaConfig, rules: Iterable[object]) -> SlaScenario:
@@ -73,16 +86,24 @@ class SlaScenario:
     def choose(self, a: AssignmentFacts) -> tuple[Policy, Calendar]:
         """The policy and calendar planning the assignment under this config would pick."""
         config = self.config
+        chosen = self._calendars.get((a.unit_code, a.topic, a.priority, a.channel, a.rule_id))
+        if chosen is not None:
+            return chosen
         unit = config.catalog.units.get(a.unit_code)
-        policy = config.policy_for(
-            a.unit_code,
-            unit.kind if unit else None,
-            a.topic,
-            a.priority,
-            a.channel,
-            requested=self.requested.get(a.rule_id) if a.rule_id else None,
-        )
-        return policy, config.calendar_for(policy, a.unit_code)
+        kind = unit.kind if unit else None
+        requested = self.requested.get(a.rule_id) if a.rule_id else None
+        # Policies name few units: others are told apart by their kind alone, which keeps
+        # the memo small (one entry for all 126 ward committees, not one each).
+        who = a.unit_code if a.unit_code in self._named_units else None
+        key = (who, kind, a.topic, a.priority, a.channel, requested)
+        policy = self._policies.get(key)
+        if policy is None:
+            policy = self._policies[key] = config.policy_for(
+                a.unit_code, kind, a.topic, a.priority, a.channel, requested=requested
+            )
+        chosen = (policy, config.calendar_for(policy, a.unit_code))
+        self._calendars[(a.unit_code, a.topic, a.priority, a.channel, a.rule_id)] = chosen
+        return chosen
 
 
 def plan_due(a: AssignmentFacts, policy: Policy, calendar: Calendar) -> DueTimes:
@@ -112,8 +133,12 @@ class Tally:
     open_overdue: int = 0
 
     def count(self, outcome: str | None) -> None:
-        if outcome is not None:
-            setattr(self, outcome, getattr(self, outcome) + 1)
+        if outcome == ON_TIME:
+            self.on_time += 1
+        elif outcome == LATE:
+            self.late += 1
+        elif outcome == OPEN_OVERDUE:
+            self.open_overdue += 1
 
     @property
     def breaches(self) -> int:
