@@ -82,8 +82,17 @@ def run_replay(args: argparse.Namespace, settings: Settings) -> int:
             f"warning: {args.proposed} holds no rule files: replaying the current rules",
             file=sys.stderr,
         )
+    from app.reference.loader import ReferenceDataError
+    from app.routing import RulesError
+    from app.sla import SlaConfigError
+
     try:
         print(asyncio.run(_run(args, settings, files)))
+    except (RulesError, SlaConfigError, ReferenceDataError) as exc:
+        print(
+            f"error: the current rules in {settings.rules_dir} do not load:\n{exc}", file=sys.stderr
+        )
+        return 1
     except AppError as exc:
         errors = exc.extra.get("errors") or []
         for error in errors:
