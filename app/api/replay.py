@@ -1,12 +1,12 @@
 """/api/v1/routing/replay: past tickets through proposed rule files; nothing is written."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import NowDep, SessionDep, require, require_json
-from app.replay.render import as_dict
+from app.replay.render import CSV_COLUMNS, as_csv, as_dict
 from app.replay.service import MAX_SAMPLES, ReplayService
 from app.users.principal import Principal
 
@@ -41,11 +41,20 @@ class ReplayIn(BaseModel):
         default=None,
         description="Run the SLA what-if; default: when the proposal includes sla.yaml",
     )
+    format: Literal["json", "csv"] = Field(
+        default="json", description="`csv`: one row per fact, columns " + ",".join(CSV_COLUMNS)
+    )
 
 
 @router.post(
     "/routing/replay",
-    responses={422: {"description": "Invalid parameters, or the proposal's file:line errors"}},
+    responses={
+        200: {
+            "description": "JSON, or CSV (UTF-8 with BOM) with `format: csv`",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        422: {"description": "Invalid parameters, or the proposal's file:line errors"},
+    },
 )
 async def replay_rules(
     body: ReplayIn,
@@ -53,7 +62,7 @@ async def replay_rules(
     session: SessionDep,
     now: NowDep,
     _: Annotated[Principal, require("rules:replay", "replay rule proposals")],
-) -> dict[str, Any]:
+) -> Any:
     """Every ticket received in the period routed again, as of its own received_at, by the
     current rules and by the proposal (first decisions, from the facts each ticket holds now);
     with `sla.yaml` proposed, every assignment of the period re-planned under both SLA configs.
@@ -81,4 +90,10 @@ async def replay_rules(
     report = await service.replay(
         proposal, period, unit=body.unit, samples=body.samples, with_sla=body.sla
     )
+    if body.format == "csv":
+        return Response(
+            as_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="replay.csv"'},
+        )
     return as_dict(report, service.reference)

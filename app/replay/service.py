@@ -3,8 +3,10 @@
 The service wires three parts that each do one job: `proposal` (lay out and validate the
 proposed files), `repository` (stream the facts of the period, chunk by chunk) and the pure
 cores `app.routing.replay` (first routing decisions, compared) and `app.sla.whatif`
-(assignments re-planned, verdicts compared). Between chunks it yields to the event loop, so
-a long replay does not stall other requests of the same process.
+(assignments re-planned, verdicts compared). Each chunk is worked in a thread while the event
+loop waits, so a long replay in a server process does not stall that process's other requests
+(the interpreter switches between them every few milliseconds); the cores are only ever used
+by one thread at a time.
 """
 
 from __future__ import annotations
@@ -147,8 +149,7 @@ class ReplayService:
         async for tickets in repo.stream_ticket_facts(
             self.session, start=start, end=end, chunk=chunk
         ):
-            routing.add_all(tickets)
-            await asyncio.sleep(0)
+            await asyncio.to_thread(routing.add_all, tickets)
         sla = None
         if with_sla if with_sla is not None else proposal.changes_sla:
             sla = await self._sla(proposal, start, end, unit, samples, chunk)
@@ -179,6 +180,5 @@ class ReplayService:
         async for assignments in repo.stream_assignments(
             self.session, start=start, end=end, unit=unit, chunk=chunk
         ):
-            comparison.add_all(assignments)
-            await asyncio.sleep(0)
+            await asyncio.to_thread(comparison.add_all, assignments)
         return comparison.result()

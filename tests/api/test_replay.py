@@ -113,6 +113,13 @@ async def test_moving_one_topic_changes_exactly_its_tickets(client, clock, auth)
     # Only tickets routed to or from the drainage company.
     response = await replay(client, auth, {"rules.yaml": MOVED}, unit="thoat-nuoc-ha-noi")
     assert response.json()["routing"]["tickets"] == 2
+    as_csv = await replay(client, auth, {"rules.yaml": MOVED}, format="csv")
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    cells = {(r["unit"], r["to_unit"]): int(r["count"]) for r in rows if r["section"] == "matrix"}
+    assert cells == unchanged
+    rules = {r["rule_id"]: (r["now"], r["proposed"]) for r in rows if r["section"] == "rule"}
+    assert rules == {"mat-nuoc-thoat-nuoc": ("0", "2"), "nuoc-sach": ("2", "0")}
 
 
 async def test_a_syntax_error_answers_its_file_and_line_and_replays_nothing(client, clock, auth):
