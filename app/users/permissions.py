@@ -30,13 +30,14 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     ),
     Role.SUPERVISOR: frozenset(
         _READ
-        | {"reports:read", "routing:explain", "callers:reveal", "audit:read", "tickets:legal-hold"}
+        | {"reports:read", "routing:explain", "rules:replay", "callers:reveal", "audit:read"}
+        | {"tickets:legal-hold"}
         | {f"act:{a}" for a in ("transfer", "reroute", "reopen", "notes")}
     ),
     Role.ADMIN: frozenset(
         _READ
         | {"users:manage", "apikeys:manage", "rules:reload", "routing:explain", "reports:read"}
-        | {"audit:read", "callers:rights"}
+        | {"rules:replay", "audit:read", "callers:rights"}
     ),
 }
 
