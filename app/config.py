@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # How often each instance runs retention (0 disables it), and tickets per transaction.
     retention_run_seconds: float = 3600.0
     retention_batch: int = Field(default=200, ge=1)
+    # The web console (/console/): its session cookie is marked Secure when the app is served
+    # over TLS (behind a TLS-terminating proxy too); sessions last this many hours.
+    console_secure_cookie: bool = False
+    console_session_hours: float = Field(default=10.0, gt=0)
 
     @property
     def is_sqlite(self) -> bool:

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from app import console
 from app.api import admin, auth, health, privacy, reference, replay, reports, routing, tickets
 from app.api.middleware import BodyLimitMiddleware
 from app.config import Settings, get_settings
@@ -136,4 +137,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, privacy, tickets, routing, replay, reference, admin, reports):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
+    console.install(app)
     return app

@@ -1,0 +1,187 @@
+"""The supervisor dashboard: filters, then panels that each load on their own (htmx).
+
+Every number on it comes from the report service, called exactly as GET /api/v1/reports/sla
+and /api/v1/reports/sla/breaches call it for the same filter; each panel has a CSV twin
+rendered by the API's own CSV functions, and each bar, cell and row links to the list of
+assignments it counts (the breach list for the same filter narrowed to that group).
+"""
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter
+from starlette.datastructures import QueryParams
+from starlette.responses import Response
+
+from app.console.deps import ConsoleDep, ConsoleRoute
+from app.reports.repository import BreachQuery
+from app.reports.schemas import SlaReport
+from app.reports.service import ReportFilters, ReportService, breaches_csv, report_csv
+
+router = APIRouter(route_class=ConsoleRoute)
+
+FILTER_KEYS = ("from", "to", "unit", "unit_kind", "area", "topic", "channel")
+
+# panel -> (group_by, area_level, topic_level) of the SLA report it draws.
+REPORT_PANELS: dict[str, tuple[list[str], str | None, str | None]] = {
+    "ontime": (["unit"], None, None),
+    "volume": (["day"], None, None),
+    "matrix": (["area", "topic"], None, "1"),
+}
+
+
+def _filters(params: QueryParams) -> ReportFilters:
+    def values(key: str) -> list[str]:
+        return [v for v in params.getlist(key) if v.strip()]
+
+    return ReportFilters(
+        units=values("unit"),
+        unit_kinds=values("unit_kind"),
+        areas=values("area"),
+        topics=values("topic"),
+        channels=values("channel"),
+    )
+
+
+def filter_query(params: QueryParams, **narrow: str | None) -> str:
+    """The dashboard's filter as a query string, optionally narrowed (a drill-down)."""
+    pairs = [
+        (k, v) for k in FILTER_KEYS for v in params.getlist(k) if v.strip() and k not in narrow
+    ]
+    pairs += [(k, v) for k, v in narrow.items() if v]
+    return urlencode(pairs)
+
+
+async def _report(service: ReportService, params: QueryParams, panel: str) -> SlaReport:
+    group_by, area_level, topic_level = REPORT_PANELS[panel]
+    period = service.period(params.get("from") or None, params.get("to") or None)
+    scope = service.scope(*period, _filters(params))
+    return await service.sla_report(
+        period, scope, service.grouping(group_by, area_level, topic_level)
+    )
+
+
+@router.get("/dashboard")
+async def dashboard(console: ConsoleDep) -> Response:
+    """The filter form and empty panels; each panel fetches itself (hx-trigger=load)."""
+    service = console.reports()
+    params = console.request.query_params
+    start, end = service.period(params.get("from") or None, params.get("to") or None)
+    catalog = console.request.app.state.catalog
+    return console.page(
+        "dashboard.html",
+        {
+            "title": "Bảng điều khiển giám sát",
+            "start": start,
+            "end": end,
+            "f": params,
+            "query": filter_query(params),
+            "units": sorted(catalog.units.values(), key=lambda u: u.name),
+            "kinds": sorted({u.kind for u in catalog.units.values()}),
+            "topics": sorted(catalog.topics.values(), key=lambda t: t.code),
+        },
+    )
+
+
+def _ontime_chart(report: SlaReport) -> str:
+    rows = [r for r in report.rows if r.group.get("unit_code")]
+    return json.dumps(
+        {
+            "units": [r.group.get("unit_name") for r in rows],
+            "codes": [r.group.get("unit_code") for r in rows],
+            "acknowledge": [_pct(r.acknowledge_on_time_rate) for r in rows],
+            "resolve": [_pct(r.resolve_on_time_rate) for r in rows],
+        },
+        ensure_ascii=False,
+    )
+
+
+def _pct(rate: float | None) -> float | None:
+    return None if rate is None else round(rate * 100, 1)
+
+
+def _matrix(report: SlaReport) -> dict[str, Any]:
+    """Ward × topic-group table of late resolve targets (late + open and overdue)."""
+    rows = [
+        r
+        for r in report.rows
+        if r.group.get("area_code") is not None or r.group.get("topic_code") is not None
+    ]
+    rows = [r for r in rows if "TOTAL" not in (r.group.get("area_code") or "")]
+    areas = sorted(
+        {(r.group.get("area_code"), r.group.get("area_name")) for r in rows},
+        key=lambda a: a[1] or "",
+    )
+    topics = sorted(
+        {(r.group.get("topic_code"), r.group.get("topic_name")) for r in rows},
+        key=lambda t: t[1] or "",
+    )
+    cells = {
+        (r.group.get("area_code"), r.group.get("topic_code")): r.resolve_late
+        + r.resolve_open_overdue
+        for r in rows
+    }
+    return {"areas": areas, "topics": topics, "cells": cells}
+
+
+@router.get("/dashboard/panel/{panel}")
+async def panel(panel: str, console: ConsoleDep) -> Response:
+    """One panel's HTML fragment for the filter in the query string."""
+    service = console.reports()
+    params = console.request.query_params
+    context: dict[str, Any] = {"panel": panel, "query": filter_query(params), "f": params}
+    if panel == "worst":
+        context["page"] = await _worst(service, params, 20)
+    elif panel in REPORT_PANELS:
+        report = await _report(service, params, panel)
+        context["report"] = report
+        if panel == "ontime":
+            context["chart"] = _ontime_chart(report)
+        elif panel == "volume":
+            days = [r for r in report.rows if r.group.get("day")]
+            context["chart"] = json.dumps(
+                {"days": [r.group["day"] for r in days], "counts": [r.assignments for r in days]}
+            )
+        else:
+            context["matrix"] = _matrix(report)
+    else:
+        return Response("Không có bảng này.", status_code=404)
+    context["narrow"] = lambda **kw: filter_query(params, **kw)
+    return console.page(f"panels/{panel}.html", context)
+
+
+async def _worst(service: ReportService, params: QueryParams, limit: int) -> Any:
+    period = service.period(params.get("from") or None, params.get("to") or None)
+    scope = service.scope(*period, _filters(params))
+    return await service.breaches(scope, BreachQuery(sort="-overdue", limit=limit))
+
+
+@router.get("/dashboard/csv/{panel}")
+async def panel_csv(panel: str, console: ConsoleDep) -> Response:
+    """The panel's numbers as CSV, exactly as the API's CSV twin renders that report."""
+    service = console.reports()
+    params = console.request.query_params
+    if panel in ("worst", "late"):
+        body = breaches_csv(await _worst(service, params, 10000))
+    elif panel in REPORT_PANELS:
+        body = report_csv(await _report(service, params, panel))
+    else:
+        return Response("Không có bảng này.", status_code=404)
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="dashboard-{panel}.csv"'},
+    )
+
+
+@router.get("/dashboard/late")
+async def late_list(console: ConsoleDep) -> Response:
+    """The drill-down: the late and open-overdue targets one bar, cell or row counts."""
+    service = console.reports()
+    params = console.request.query_params
+    page = await _worst(service, params, 500)
+    return console.page(
+        "late.html",
+        {"page": page, "query": filter_query(params), "title": "Danh sách trễ hạn"},
+    )

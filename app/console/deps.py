@@ -1,0 +1,155 @@
+"""Console request plumbing: who is signed in, CSRF on every form, the services they may use.
+
+Pages call the same services, with the same Principal, as the API: the role checks and unit
+scoping (an agent sees only their units' tickets) and the caller masking live there, not here.
+"""
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import RedirectResponse, Response
+
+from app.api.deps import NowDep, SessionDep
+from app.config import Settings
+from app.console import session as cookie
+from app.console.render import render
+from app.db import transaction
+from app.errors import AppError
+from app.reports.service import ReportService
+from app.tickets.service import TicketService
+from app.users.principal import Principal
+from app.users.principal_cache import PrincipalCache
+from app.users.service import Forbidden, principal_for_user
+
+
+class SignInRequired(Exception):
+    """No valid console session: the page redirects to the sign-in form."""
+
+
+class CsrfRejected(AppError):
+    status, title, slug = 403, "Forbidden", "csrf"
+
+
+class ConsoleRoute(APIRoute):
+    """Errors become pages: no session -> the sign-in form; an AppError -> its sentence.
+
+    The request's transaction has already rolled back when this runs (nothing half-written).
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInRequired:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/console/login?next={quote(target)}", status_code=303)
+            except AppError as exc:
+                return render(
+                    request,
+                    "error.html",
+                    {"status": exc.status, "message": exc.detail},
+                    status_code=exc.status,
+                )
+
+        return guarded
+
+
+@dataclass
+class Console:
+    """What a page handler needs: the signed-in principal, settings, the clock, the session."""
+
+    request: Request
+    principal: Principal
+    settings: Settings
+    now: datetime
+    session: AsyncSession
+
+    @property
+    def csrf(self) -> str:
+        return cookie.csrf_token(self.request.cookies[cookie.SESSION_COOKIE], self.settings)
+
+    def require(self, permission: str, doing: str) -> None:
+        """403 (as a page) unless the role has `permission` — the API's own permission table."""
+        if not self.principal.can(permission):
+            raise Forbidden(f"Vai trò của bạn ({self.principal.role}) không được {doing}.")
+
+    def tickets(self) -> TicketService:
+        """The ticket service exactly as the API builds it (app.api.deps.ticket_service)."""
+        state = self.request.app.state
+        return TicketService(
+            session=self.session,
+            catalog=state.catalog,
+            router=state.router,
+            now=self.now,
+            principal=self.principal,
+            sla=state.sla_keeper,
+            reference_prefix=self.settings.reference_prefix,
+            clock_skew=timedelta(seconds=self.settings.clock_skew_seconds),
+            privacy=state.privacy_keys,
+        )
+
+    def reports(self) -> ReportService:
+        """The report service exactly as GET /api/v1/reports/* builds it."""
+        self.require("reports:read", "xem báo cáo")
+        state = self.request.app.state
+        return ReportService(
+            session=self.session,
+            catalog=state.catalog,
+            sla=state.sla,
+            now=self.now,
+            principal=self.principal,
+            reference_prefix=self.settings.reference_prefix,
+            timezone=self.settings.timezone,
+        )
+
+    def page(self, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+        return render(
+            self.request,
+            template,
+            {"me": self.principal, "csrf": self.csrf, **context},
+            status_code=status_code,
+        )
+
+
+async def principal_of(request: Request, user_id: int) -> Principal | None:
+    """The user's role and units, through the same cache the API uses (disabled -> None)."""
+    state = request.app.state
+    cache: PrincipalCache = state.principals
+    principal = cache.get(user_id)
+    if principal is None:
+        generation = cache.generation
+        async with transaction(state.session_factory) as session:
+            principal = await principal_for_user(session, user_id=user_id)
+        if principal is not None:
+            cache.put(user_id, principal, generation)
+    return principal
+
+
+async def signed_in(request: Request, now: NowDep, session: SessionDep) -> Console:
+    """The signed-in console user, or SignInRequired. POSTs must carry the form's CSRF token.
+
+    Uses the API's clock and session dependencies, so that tests pinning the clock pin the
+    console's too and a page is one transaction, like an API request.
+    """
+    settings: Settings = request.app.state.settings
+    user_id = cookie.session_user_id(request, settings, now)
+    principal = await principal_of(request, user_id) if user_id is not None else None
+    if principal is None:
+        raise SignInRequired
+    if request.method == "POST":
+        form = await request.form()
+        token = form.get("csrf_token")
+        if not cookie.csrf_valid(request, token if isinstance(token, str) else None, settings):
+            raise CsrfRejected("Biểu mẫu đã hết hạn hoặc không hợp lệ: tải lại trang rồi gửi lại.")
+    return Console(request, principal, settings, now, session)
+
+
+ConsoleDep = Annotated[Console, Depends(signed_in)]

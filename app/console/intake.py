@@ -1,0 +1,145 @@
+"""Operator pages: the intake form (with its live helpers) and the ticket search."""
+
+import uuid
+
+from fastapi import APIRouter
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from app.console.deps import ConsoleDep, ConsoleRoute
+from app.errors import AppError
+from app.phone import InvalidPhone, to_e164
+from app.tickets.lifecycle import Status
+from app.tickets.schemas import Channel, Priority, TicketCreate, TicketQuery
+
+router = APIRouter(route_class=ConsoleRoute)
+
+FIELDS = ("phone", "name", "area", "area_code", "topic", "priority", "description", "address")
+
+
+def _choices(console: ConsoleDep) -> dict[str, object]:
+    catalog = console.request.app.state.catalog
+    topics = sorted(catalog.topics.values(), key=lambda t: t.code)
+    return {
+        "topics": topics,
+        "channels": [c.value for c in Channel],
+        "priorities": [p.value for p in Priority],
+    }
+
+
+def _form_page(
+    console: ConsoleDep, values: dict[str, str], error: str | None, status: int
+) -> Response:
+    matches = []
+    if error and values.get("area") and not values.get("area_code"):
+        matches = console.request.app.state.catalog.search_areas(values["area"], 8)
+    return console.page(
+        "intake.html",
+        {
+            **_choices(console),
+            "v": values,
+            "error": error,
+            "matches": matches,
+            "title": "Tiếp nhận phản ánh",
+        },
+        status_code=status,
+    )
+
+
+@router.get("/intake")
+async def intake_form(console: ConsoleDep) -> Response:
+    """A blank intake form with a fresh Idempotency-Key (a double submit files once)."""
+    console.require("tickets:create", "tạo phiếu")
+    values = {"idempotency_key": str(uuid.uuid4()), "channel": "phone", "priority": "normal"}
+    return _form_page(console, values, None, 200)
+
+
+@router.get("/intake/phone")
+async def normalise_phone(console: ConsoleDep, phone: str = "") -> Response:
+    """The number as it will be stored (E.164), or why it is not a Vietnamese number."""
+    try:
+        text, ok = (to_e164(phone), True) if phone.strip() else ("", True)
+    except InvalidPhone as exc:
+        text, ok = str(exc), False
+    return console.page("panels/phone.html", {"text": text, "ok": ok})
+
+
+@router.get("/intake/areas")
+async def area_choices(console: ConsoleDep, area: str = "") -> Response:
+    """Autocomplete: current areas and former names matching the text, as a pick list."""
+    matches = console.request.app.state.catalog.search_areas(area, 8) if area.strip() else []
+    return console.page("panels/areas.html", {"matches": matches, "v": {}})
+
+
+@router.post("/intake")
+async def file_ticket(console: ConsoleDep) -> Response:
+    """File the ticket through TicketService.create with the form's Idempotency-Key; a
+    replay (double click, resent form) lands on the same ticket."""
+    console.require("tickets:create", "tạo phiếu")
+    form = await console.request.form()
+    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    data = {
+        "channel": values.get("channel") or "phone",
+        "caller": {
+            "name": values.get("name") or None,
+            "phone": values.get("phone") or None,
+            "confidential": values.get("confidential") == "on",
+        },
+        "description": values.get("description", ""),
+        "topic": values.get("topic") or None,
+        "area": values.get("area_code") or values.get("area") or None,
+        "address": values.get("address") or None,
+        "priority": values.get("priority") or "normal",
+    }
+    service = console.tickets()
+    try:
+        ticket, _replayed = await service.create(
+            TicketCreate.model_validate(data), values.get("idempotency_key") or None
+        )
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        return _form_page(console, values, f"Kiểm tra lại: {fields}.", 422)
+    except AppError as exc:
+        await console.session.rollback()
+        return _form_page(console, values, exc.detail, exc.status)
+    return RedirectResponse(f"/console/tickets/{ticket.id}", status_code=303)
+
+
+@router.get("/search")
+async def search(
+    console: ConsoleDep,
+    q: str | None = None,
+    status: str | None = None,
+    unit: str | None = None,
+    area: str | None = None,
+    topic: str | None = None,
+    priority: str | None = None,
+    channel: str | None = None,
+    sla_state: str | None = None,
+    cursor: str | None = None,
+) -> Response:
+    """The API's ticket search (GET /api/v1/tickets filters) as a form and a result list."""
+    console.require("tickets:read", "xem phiếu")
+    query = TicketQuery(
+        statuses=[status] if status else [],
+        units=[unit] if unit else [],
+        areas=[area] if area else [],
+        topics=[topic] if topic else [],
+        priorities=[priority] if priority else [],
+        channels=[channel] if channel else [],
+        q=q or None,
+        sla_states=[sla_state] if sla_state else [],
+        limit=50,
+        cursor=cursor,
+    )
+    page = await console.tickets().search(query)
+    return console.page(
+        "search.html",
+        {
+            **_choices(console),
+            "page": page,
+            "statuses": [s.value for s in Status],
+            "f": console.request.query_params,
+            "title": "Tra cứu phiếu",
+        },
+    )

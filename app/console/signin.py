@@ -1,0 +1,96 @@
+"""Console sign-in and sign-out, with the API's users and password checks."""
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from app.api.deps import NowDep, SessionDep, auth_policy
+from app.console import session as cookie
+from app.console.deps import ConsoleDep, ConsoleRoute, CsrfRejected
+from app.console.render import render
+from app.users.service import TooManyAttempts, Unauthorized, authenticate
+
+router = APIRouter(route_class=ConsoleRoute)
+
+HOME_BY_ROLE = {
+    "operator": "/console/intake",
+    "unit_agent": "/console/queue",
+    "supervisor": "/console/dashboard",
+    "admin": "/console/admin",
+}
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path inside the console: never an open redirect to another site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/console/"):
+        return None
+    return target
+
+
+def _login_form(request: Request, error: str | None, next_: str | None, status: int) -> Response:
+    settings = request.app.state.settings
+    seed = cookie.pre_session_seed(request)
+    response = render(
+        request,
+        "login.html",
+        {"csrf": cookie.csrf_token(seed, settings), "error": error, "next": next_ or ""},
+        status_code=status,
+    )
+    cookie.set_pre_session(response, seed, settings)
+    return response
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str | None = None) -> Response:
+    """The sign-in form."""
+    return _login_form(request, None, _safe_next(next), 200)
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    """Check the password (argon2, with the API's throttling); set the session cookie."""
+    settings = request.app.state.settings
+    if not cookie.csrf_valid(request, csrf_token, settings):
+        raise CsrfRejected("Biểu mẫu đăng nhập đã hết hạn: tải lại trang rồi thử lại.")
+    try:
+        user = await authenticate(
+            session, username=username, password=password, policy=auth_policy(settings), now=now
+        )
+    except TooManyAttempts:
+        await session.commit()
+        return _login_form(request, "Sai quá nhiều lần: hãy thử lại sau ít phút.", next, 429)
+    except Unauthorized:
+        await session.commit()  # the failure count must survive
+        return _login_form(request, "Tên đăng nhập hoặc mật khẩu không đúng.", next, 401)
+    assert user.id is not None
+    target = _safe_next(next) or HOME_BY_ROLE.get(user.role, "/console/queue")
+    response = RedirectResponse(target, status_code=303)
+    cookie.set_session(response, cookie.new_session(user.id, settings, now), settings)
+    return response
+
+
+@router.post("/logout")
+async def logout(console: ConsoleDep) -> Response:
+    """Forget the session cookie."""
+    response = RedirectResponse("/console/login", status_code=303)
+    cookie.clear_session(response)
+    return response
+
+
+@router.get("/")
+async def home(console: ConsoleDep) -> Response:
+    """Each role's first page."""
+    return RedirectResponse(HOME_BY_ROLE.get(console.principal.role, "/console/queue"), 303)

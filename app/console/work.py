@@ -1,0 +1,82 @@
+"""Console pages for the work on tickets: the unit queue, the ticket page and its actions."""
+
+from fastapi import APIRouter
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from app.api.tickets import ACTION_BODIES
+from app.console import presenter
+from app.console.deps import ConsoleDep, ConsoleRoute
+from app.errors import AppError, NotFound
+from app.tickets.lifecycle import OPEN
+from app.tickets.schemas import TicketQuery
+
+router = APIRouter(route_class=ConsoleRoute)
+
+
+@router.get("/queue")
+async def unit_queue(console: ConsoleDep) -> Response:
+    """Open tickets of the agent's units (every unit's for other roles), next due first."""
+    console.require("tickets:read", "xem phiếu")
+    query = TicketQuery(statuses=sorted(OPEN), sort="due", limit=100)
+    page = await console.tickets().search(query)
+    return console.page("queue.html", {"tickets": page.items, "title": "Hàng đợi xử lý"})
+
+
+async def _ticket_page(
+    console: ConsoleDep, ticket_id: str, error: str | None = None, status_code: int = 200
+) -> Response:
+    service = console.tickets()
+    ticket = await service.load(ticket_id)
+    read = await service.read(ticket)
+    events = await service.events(ticket)
+    actions = [a for a in read.allowed_actions if console.principal.can(f"act:{a}")]
+    return console.page(
+        "ticket.html",
+        {
+            "t": read,
+            "events": events,
+            "actions": actions,
+            "fields": presenter.ACTION_FIELDS,
+            "question": presenter.pending_question(read, events),
+            "resolution": presenter.resolution(events),
+            "co_handlers": presenter.co_handlers(events),
+            "error": error,
+            "can_reveal": console.principal.can("callers:reveal"),
+            "title": f"Phiếu {read.reference}",
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/tickets/{ticket_id}")
+async def ticket_page(ticket_id: str, console: ConsoleDep) -> Response:
+    """One ticket: details, SLA, history, pending question, resolution, co-handlers, actions.
+    An agent asking for another unit's ticket gets the API's 404 (it does not exist for them)."""
+    console.require("tickets:read", "xem phiếu")
+    return await _ticket_page(console, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/{action}")
+async def ticket_action(ticket_id: str, action: str, console: ConsoleDep) -> Response:
+    """Run one lifecycle action through TicketService.act, as POST /api/v1/tickets/{id}/{action}
+    does; on success back to the ticket (303), on a refusal the page with the sentence."""
+    if action not in ACTION_BODIES:
+        raise NotFound(f"Không có thao tác '{action}'.")
+    console.require(f"act:{action}", f"thực hiện thao tác '{action}'")
+    model = ACTION_BODIES[action][0]
+    form = dict(await console.request.form())
+    service = console.tickets()
+    try:
+        body = model.model_validate(presenter.action_body(action, form))
+        ticket = await service.load(ticket_id, for_update=True)
+        await service.act(ticket, action, body)
+    except ValidationError as exc:
+        await console.session.rollback()
+        missing = ", ".join(str(e["loc"][-1]) for e in exc.errors())
+        return await _ticket_page(console, ticket_id, f"Thiếu hoặc sai: {missing}.", 422)
+    except AppError as exc:
+        # Nothing of the refused action stays: roll back, then show the ticket as it is.
+        await console.session.rollback()
+        return await _ticket_page(console, ticket_id, exc.detail, exc.status)
+    return RedirectResponse(f"/console/tickets/{ticket_id}", status_code=303)

@@ -1,0 +1,162 @@
+"""The console over HTTP: sign-in, CSRF, scoping, actions, intake, dashboard = reports."""
+
+import re
+
+import httpx
+
+from tests.conftest import create_ticket
+from tests.console.conftest import csrf_of
+
+
+async def test_pages_need_a_session_and_sign_in_sets_a_strict_httponly_cookie(app, client):
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as c:
+        r = await c.get("/console/queue")
+        assert r.status_code == 303 and r.headers["location"].startswith("/console/login")
+        form = await c.get("/console/login")
+        bad = await c.post(
+            "/console/login",
+            data={"username": "operator", "password": "wrong", "csrf_token": csrf_of(form.text)},
+        )
+        assert bad.status_code == 401 and "không đúng" in bad.text
+        no_csrf = await c.post(
+            "/console/login", data={"username": "operator", "password": "operator1022"}
+        )
+        assert no_csrf.status_code == 403
+        ok = await c.post(
+            "/console/login",
+            data={
+                "username": "operator",
+                "password": "operator1022",
+                "csrf_token": csrf_of(form.text),
+            },
+        )
+        assert ok.status_code == 303
+        cookie = ok.headers["set-cookie"].lower()
+        assert "hotline_console=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+
+
+async def test_a_form_without_the_session_csrf_token_is_refused(client, browser):
+    ticket = await create_ticket(client, area="phuong-cau-giay")
+    agent = await browser("agent.caugiay")
+    r = await agent.post(
+        f"/console/tickets/{ticket['id']}/acknowledge", data={"csrf_token": "0" * 64}
+    )
+    assert r.status_code == 403
+    assert (await client.get(f"/tickets/{ticket['id']}")).json()["status"] == "assigned"
+
+
+async def test_agent_queue_shows_only_own_units_most_urgent_first(client, browser, auth):
+    mine_normal = await create_ticket(client, area="phuong-cau-giay")
+    mine_urgent = await create_ticket(client, area="phuong-cau-giay", priority="urgent")
+    other = await create_ticket(client, area="phuong-ba-dinh")
+    agent = await browser("agent.caugiay")
+    page = (await agent.get("/console/queue")).text
+    refs = re.findall(r"HN-\d{4}-\d{6}", page)
+    api = await client.get(
+        "/tickets", params={"sort": "due", "status": ["assigned"]}, headers=auth("agent.caugiay")
+    )
+    assert refs == [t["reference"] for t in api.json()["items"]]
+    assert other["reference"] not in refs
+    assert {mine_normal["reference"], mine_urgent["reference"]} <= set(refs)
+    # Another unit's ticket page does not exist for this agent.
+    r = await agent.get(f"/console/tickets/{other['id']}")
+    assert r.status_code == 404
+
+
+async def test_agent_acknowledges_and_resolves_and_a_refusal_reads_as_a_sentence(client, browser):
+    ticket = await create_ticket(client, area="phuong-cau-giay")
+    agent = await browser("agent.caugiay")
+    page = (await agent.get(f"/console/tickets/{ticket['id']}")).text
+    token = csrf_of(page)
+    r = await agent.post(f"/console/tickets/{ticket['id']}/acknowledge", data={"csrf_token": token})
+    assert r.status_code == 303
+    # Acknowledging twice is a 409 from the service: shown, nothing changes.
+    again = await agent.post(
+        f"/console/tickets/{ticket['id']}/acknowledge", data={"csrf_token": token}
+    )
+    assert again.status_code == 409 and 'role="alert"' in again.text
+    missing = await agent.post(
+        f"/console/tickets/{ticket['id']}/resolve", data={"csrf_token": token}
+    )
+    assert missing.status_code == 422
+    done = await agent.post(
+        f"/console/tickets/{ticket['id']}/resolve",
+        data={"csrf_token": token, "resolution": "Đã thu gom rác"},
+    )
+    assert done.status_code == 303
+    read = (await client.get(f"/tickets/{ticket['id']}")).json()
+    assert read["status"] == "resolved"
+    assert "Đã thu gom rác" in (await agent.get(f"/console/tickets/{ticket['id']}")).text
+
+
+async def test_intake_files_once_per_form_and_masks_confidential_callers(client, browser):
+    operator = await browser("operator")
+    form = (await operator.get("/console/intake")).text
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form).group(1)
+    data = {
+        "csrf_token": csrf_of(form),
+        "idempotency_key": key,
+        "phone": "0912 345 678",
+        "name": "Trần Thị Bình",
+        "confidential": "on",
+        "channel": "phone",
+        "area": "Cầu Giấy",
+        "topic": "moi-truong.rac-thai",
+        "priority": "normal",
+        "description": "Rác ùn ứ đầu ngõ",
+        "address": "Ngõ 5",
+    }
+    first = await operator.post("/console/intake", data=data)
+    second = await operator.post("/console/intake", data=data)  # the double click
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    listed = (await client.get("/tickets")).json()["items"]
+    assert len(listed) == 1
+    agent = await browser("agent.caugiay")
+    page = (await agent.get(first.headers["location"])).text
+    assert "Được bảo mật" in page and "Trần Thị Bình" not in page and "912" not in page
+
+
+async def test_phone_is_normalised_as_typed_and_areas_offer_former_names(browser):
+    operator = await browser("operator")
+    r = await operator.get("/console/intake/phone", params={"phone": "0912 345 678"})
+    assert "+84912345678" in r.text
+    r = await operator.get("/console/intake/areas", params={"area": "cau giay"})
+    assert 'name="area_code"' in r.text and "Cầu Giấy" in r.text
+
+
+async def test_dashboard_numbers_equal_the_sla_report_for_the_same_filter(client, browser, auth):
+    for area in ("phuong-cau-giay", "phuong-cau-giay", "phuong-ba-dinh"):
+        await create_ticket(client, area=area)
+    supervisor = await browser("supervisor")
+    assert (await supervisor.get("/console/dashboard")).status_code == 200
+    panel = (await supervisor.get("/console/dashboard/panel/ontime")).text
+    report = (await client.get("/reports/sla", headers=auth("supervisor"))).json()
+    for row in report["rows"]:
+        code = row["group"].get("unit_code")
+        if not code:
+            continue
+        cells = re.search(rf'data-unit="{code}">(.*?)</tr>', panel, re.S).group(1)
+        assert f'<td class="num">{row["assignments"]}</td>' in cells
+    csv = await supervisor.get("/console/dashboard/csv/ontime")
+    api_csv = await client.get("/reports/sla", params={"format": "csv"}, headers=auth("supervisor"))
+    assert csv.text == api_csv.text
+    filtered = await supervisor.get(
+        "/console/dashboard/csv/ontime", params={"unit": "ubnd-phuong-ba-dinh"}
+    )
+    api_filtered = await client.get(
+        "/reports/sla",
+        params={"format": "csv", "unit": "ubnd-phuong-ba-dinh"},
+        headers=auth("supervisor"),
+    )
+    assert filtered.text == api_filtered.text
+    for name in ("volume", "matrix", "worst"):
+        assert (await supervisor.get(f"/console/dashboard/panel/{name}")).status_code == 200
+
+
+async def test_operators_cannot_open_the_dashboard(browser):
+    operator = await browser("operator")
+    r = await operator.get("/console/dashboard")
+    assert r.status_code == 403
