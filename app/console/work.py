@@ -23,6 +23,19 @@ async def unit_queue(console: ConsoleDep) -> Response:
     return console.page("queue.html", {"tickets": page.items, "title": "Hàng đợi xử lý"})
 
 
+@router.get("/callbacks")
+async def callback_queue(console: ConsoleDep) -> Response:
+    """Callers waiting for a call back: tickets waiting for the citizen's information, the
+    most overdue (earliest due) first. (Resolved tickets whose caller asked to be told and
+    "not fixed" answers have no field yet: see docs/console.md.)"""
+    console.require("tickets:read", "xem phiếu")
+    query = TicketQuery(statuses=["waiting_citizen"], sort="due", limit=100)
+    page = await console.tickets().search(query)
+    return console.page(
+        "queue.html", {"tickets": page.items, "title": "Cần gọi lại người dân", "callbacks": True}
+    )
+
+
 async def _ticket_page(
     console: ConsoleDep, ticket_id: str, error: str | None = None, status_code: int = 200
 ) -> Response:

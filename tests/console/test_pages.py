@@ -160,3 +160,16 @@ async def test_operators_cannot_open_the_dashboard(browser):
     operator = await browser("operator")
     r = await operator.get("/console/dashboard")
     assert r.status_code == 403
+
+
+async def test_callback_queue_lists_tickets_waiting_for_the_citizen(client, browser, auth):
+    waiting = await create_ticket(client, area="phuong-cau-giay")
+    working = await create_ticket(client, area="phuong-cau-giay")
+    agent = auth("agent.caugiay")
+    await client.post(f"/tickets/{waiting['id']}/start", headers=agent)
+    await client.post(
+        f"/tickets/{waiting['id']}/request-info", json={"question": "Số nhà?"}, headers=agent
+    )
+    operator = await browser("operator")
+    page = (await operator.get("/console/callbacks")).text
+    assert waiting["reference"] in page and working["reference"] not in page
