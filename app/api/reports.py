@@ -8,12 +8,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.api.deps import CatalogDep, NowDep, SessionDep, SettingsDep, require
+from app.reports.backlog import BacklogReport, backlog, backlog_csv_rows
 from app.reports.repository import GROUP_KEYS, BreachQuery
 from app.reports.schemas import METRIC_DOCS, BreachItem, BreachPage, SlaReport
 from app.reports.service import (
     ReportFilters,
     ReportService,
     breaches_csv,
+    csv_text,
     report_csv,
     split_values,
 )
@@ -241,3 +243,25 @@ async def sla_breaches(
     if _wants_csv(request, fmt):
         return _csv_response(breaches_csv(page), f"sla-breaches-{period[0]}-{period[1]}.csv")
     return page
+
+
+@router.get(
+    "/backlog",
+    response_model=BacklogReport,
+    responses=_responses("age, state, assignments (every age × state pair, zeros included)"),
+)
+async def backlog_report(
+    request: Request, service: ServiceDep, filters: FiltersDep, fmt: Format = None
+) -> Any:
+    """Backlog ageing: the assignments open now, by age since assigned (0-1d, 1-3d, 3-7d,
+    7-30d, 30d+) and SLA state now (on_track, warning, breached, paused).
+
+    A snapshot: no period; the filters and a unit agent's scope apply as in the SLA report.
+    Definitions: docs/reports.md.
+    """
+    period = service.period(None, None)
+    report = await backlog(service.session, scope=service.scope(*period, filters))
+    if _wants_csv(request, fmt):
+        header, rows = backlog_csv_rows(report)
+        return _csv_response(csv_text(header, rows), "backlog.csv")
+    return report

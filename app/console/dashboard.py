@@ -15,9 +15,16 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from app.console.deps import ConsoleDep, ConsoleRoute
+from app.reports.backlog import BacklogReport, backlog, backlog_csv_rows
 from app.reports.repository import BreachQuery
 from app.reports.schemas import SlaReport
-from app.reports.service import ReportFilters, ReportService, breaches_csv, report_csv
+from app.reports.service import (
+    ReportFilters,
+    ReportService,
+    breaches_csv,
+    csv_text,
+    report_csv,
+)
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -133,6 +140,10 @@ async def panel(panel: str, console: ConsoleDep) -> Response:
     context: dict[str, Any] = {"panel": panel, "query": filter_query(params), "f": params}
     if panel == "worst":
         context["page"] = await _worst(service, params, 20)
+    elif panel == "backlog":
+        report = await _backlog(service, params)
+        context["backlog"] = report
+        context["counts"] = {(c.age, c.state): c.assignments for c in report.cells}
     elif panel in REPORT_PANELS:
         report = await _report(service, params, panel)
         context["report"] = report
@@ -151,6 +162,12 @@ async def panel(panel: str, console: ConsoleDep) -> Response:
     return console.page(f"panels/{panel}.html", context)
 
 
+async def _backlog(service: ReportService, params: QueryParams) -> BacklogReport:
+    """GET /api/v1/reports/backlog for the same filters (a snapshot: the period is not used)."""
+    scope = service.scope(*service.period(None, None), _filters(params))
+    return await backlog(service.session, scope=scope)
+
+
 async def _worst(service: ReportService, params: QueryParams, limit: int) -> Any:
     period = service.period(params.get("from") or None, params.get("to") or None)
     scope = service.scope(*period, _filters(params))
@@ -164,6 +181,8 @@ async def panel_csv(panel: str, console: ConsoleDep) -> Response:
     params = console.request.query_params
     if panel in ("worst", "late"):
         body = breaches_csv(await _worst(service, params, 10000))
+    elif panel == "backlog":
+        body = csv_text(*backlog_csv_rows(await _backlog(service, params)))
     elif panel in REPORT_PANELS:
         body = report_csv(await _report(service, params, panel))
     else:

@@ -378,6 +378,11 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return BOM + buffer.getvalue()
 
 
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV in the reports' dialect (UTF-8 BOM, the same cell formatting) for other reports."""
+    return _csv(header, rows)
+
+
 def report_columns(keys: Sequence[str]) -> list[str]:
     """The CSV header of a report: the groups' key columns, then METRIC_DOCS in order."""
     return [column for key in keys for column in GROUP_DOCS[key]] + list(METRIC_DOCS)

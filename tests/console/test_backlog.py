@@ -1,0 +1,47 @@
+"""GET /reports/backlog: open assignments now by age and SLA state; its CSV and the console."""
+
+from datetime import UTC, datetime, timedelta
+
+from tests.conftest import create_ticket
+
+
+def _cell(report, age, state):
+    return next(
+        c["assignments"] for c in report["cells"] if c["age"] == age and c["state"] == state
+    )
+
+
+async def test_backlog_counts_open_assignments_by_age_and_state(client, auth, browser):
+    supervisor = auth("supervisor")
+    await create_ticket(client, area="phuong-cau-giay")
+    paused = await create_ticket(client, area="phuong-cau-giay")
+    agent = auth("agent.caugiay")
+    await client.post(f"/tickets/{paused['id']}/start", headers=agent)
+    await client.post(f"/tickets/{paused['id']}/request-info", json={}, headers=agent)
+    old = (datetime.now(UTC) - timedelta(days=10)).isoformat()
+    await create_ticket(client, area="phuong-ba-dinh", received_at=old)
+    done = await create_ticket(client, area="phuong-cau-giay")
+    await client.post(f"/tickets/{done['id']}/resolve", json={"resolution": "xong"}, headers=agent)
+
+    report = (await client.get("/reports/backlog", headers=supervisor)).json()
+    assert report["total"] == 3
+    assert _cell(report, "0-1d", "on_track") == 1
+    assert _cell(report, "0-1d", "paused") == 1
+    assert _cell(report, "7-30d", "breached") == 1
+    assert len(report["cells"]) == len(report["ages"]) * len(report["states"])
+
+    mine = (await client.get("/reports/backlog", headers=auth("agent.badinh"))).json()
+    assert mine["total"] == 1 and _cell(mine, "7-30d", "breached") == 1
+    narrowed = await client.get(
+        "/reports/backlog", params={"unit": "ubnd-phuong-cau-giay"}, headers=supervisor
+    )
+    assert narrowed.json()["total"] == 2
+
+    csv = await client.get("/reports/backlog", params={"format": "csv"}, headers=supervisor)
+    lines = csv.text.lstrip("\ufeff").splitlines()
+    assert lines[0] == "age,state,assignments" and "7-30d,breached,1" in lines
+
+    console = await browser("supervisor")
+    assert (await console.get("/console/dashboard/csv/backlog")).text == csv.text
+    panel = (await console.get("/console/dashboard/panel/backlog")).text
+    assert 'data-age="7-30d" data-state="breached"><a' in panel
