@@ -102,6 +102,7 @@ MATRIX = {
     # Reports: supervisors and admins see every unit, agents their own units' rows.
     ("GET", "/api/v1/reports/sla"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
     ("GET", "/api/v1/reports/sla/breaches"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
+    ("GET", "/api/v1/reports/backlog"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
     # Personal data (issue #19).
     ("POST", "/api/v1/tickets/{ticket_id}/caller/reveal"): expect(200, allowed=(OPER, SUP, KEY)),
     ("POST", "/api/v1/tickets/{ticket_id}/legal-hold"): expect(200, allowed=(SUP,)),
