@@ -593,7 +593,7 @@ async def seed(args: argparse.Namespace, dsn: str) -> None:
                 break
             await conn.copy_records_to_table(
                 "ticket",
-                records=[tuple(t[c] for c in ticket_cols) for t in tickets],
+                records=[tuple(t.get(c) for c in ticket_cols) for t in tickets],
                 columns=ticket_cols,
             )
             await conn.copy_records_to_table(
