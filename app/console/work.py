@@ -8,8 +8,10 @@ from app.api.tickets import ACTION_BODIES
 from app.console import presenter
 from app.console.deps import ConsoleDep, ConsoleRoute
 from app.errors import AppError, NotFound
+from app.privacy.access_log import AccessLog
+from app.privacy.masking import caller_view
 from app.tickets.lifecycle import OPEN
-from app.tickets.schemas import TicketQuery
+from app.tickets.schemas import CallerOut, TicketQuery
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -37,11 +39,17 @@ async def callback_queue(console: ConsoleDep) -> Response:
 
 
 async def _ticket_page(
-    console: ConsoleDep, ticket_id: str, error: str | None = None, status_code: int = 200
+    console: ConsoleDep,
+    ticket_id: str,
+    error: str | None = None,
+    status_code: int = 200,
+    revealed: CallerOut | None = None,
 ) -> Response:
     service = console.tickets()
     ticket = await service.load(ticket_id)
     read = await service.read(ticket)
+    if revealed is not None:
+        read = read.model_copy(update={"caller": revealed})
     events = await service.events(ticket)
     actions = [a for a in read.allowed_actions if console.principal.can(f"act:{a}")]
     return console.page(
@@ -56,6 +64,7 @@ async def _ticket_page(
             "co_handlers": presenter.co_handlers(events),
             "error": error,
             "can_reveal": console.principal.can("callers:reveal"),
+            "revealed": revealed is not None,
             "title": f"Phiếu {read.reference}",
         },
         status_code=status_code,
@@ -93,3 +102,31 @@ async def ticket_action(ticket_id: str, action: str, console: ConsoleDep) -> Res
         await console.session.rollback()
         return await _ticket_page(console, ticket_id, exc.detail, exc.status)
     return RedirectResponse(f"/console/tickets/{ticket_id}", status_code=303)
+
+
+@router.post("/tickets/{ticket_id}/caller/reveal")
+async def reveal_caller(ticket_id: str, console: ConsoleDep) -> Response:
+    """Show a confidential caller for a stated reason (3+ characters), as
+    POST /api/v1/tickets/{id}/caller/reveal does: the reveal goes on the access log first."""
+    console.require("callers:reveal", "xem danh tính người phản ánh được bảo mật")
+    reason = str((await console.request.form()).get("reason") or "").strip()
+    if len(reason) < 3:
+        return await _ticket_page(console, ticket_id, "Cần ghi lý do (ít nhất 3 ký tự).", 422)
+    service = console.tickets()
+    ticket = await service.load(ticket_id)
+    log = AccessLog(
+        session=console.session,
+        keys=console.request.app.state.privacy_keys,
+        actor=console.principal.username,
+        role=console.principal.role,
+        now=console.now,
+    )
+    await log.record(
+        "reveal",
+        "POST /console/tickets/{ticket_id}/caller/reveal",
+        ticket_id=ticket.id,
+        reason=reason,
+        phone=ticket.caller_phone,
+    )
+    shown = caller_view(ticket, console.principal, revealed=True)
+    return await _ticket_page(console, ticket_id, revealed=shown)

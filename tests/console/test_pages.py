@@ -183,3 +183,25 @@ async def test_admin_page_lists_users_keys_and_the_versions_in_force(app, browse
     assert app.state.rules.current.version in page.text and app.state.sla.version in page.text
     assert "issue #13" in page.text  # the marked place for webhooks
     assert (await (await browser("supervisor")).get("/console/admin")).status_code == 403
+
+
+async def test_revealing_a_confidential_caller_needs_a_reason_and_is_logged(client, browser, auth):
+    ticket = await create_ticket(
+        client, caller={"name": "Trần Thị Bình", "phone": "0987 654 321", "confidential": True}
+    )
+    operator = await browser("operator")
+    page = (await operator.get(f"/console/tickets/{ticket['id']}")).text
+    assert "Trần Thị Bình" not in page and 'id="do-reveal"' in page
+    url = f"/console/tickets/{ticket['id']}/caller/reveal"
+    short = await operator.post(url, data={"csrf_token": csrf_of(page), "reason": "x"})
+    assert short.status_code == 422 and "Trần Thị Bình" not in short.text
+    shown = await operator.post(
+        url, data={"csrf_token": csrf_of(page), "reason": "Gọi lại theo đề nghị của phường"}
+    )
+    assert shown.status_code == 200 and "Trần Thị Bình" in shown.text
+    log = (await client.get(f"/tickets/{ticket['id']}/access", headers=auth("supervisor"))).json()
+    assert [(r["action"], r["actor"], r["reason"]) for r in log["items"]] == [
+        ("reveal", "operator", "Gọi lại theo đề nghị của phường")
+    ]
+    agent = await browser("agent.caugiay")
+    assert 'id="do-reveal"' not in (await agent.get(f"/console/tickets/{ticket['id']}")).text
