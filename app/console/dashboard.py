@@ -28,7 +28,7 @@ from app.reports.service import (
 
 router = APIRouter(route_class=ConsoleRoute)
 
-FILTER_KEYS = ("from", "to", "unit", "unit_kind", "area", "topic", "channel")
+FILTER_KEYS = ("from", "to", "unit", "unit_kind", "area", "topic", "channel", "volume_by")
 
 # panel -> (group_by, area_level, topic_level) of the SLA report it draws.
 REPORT_PANELS: dict[str, tuple[list[str], str | None, str | None]] = {
@@ -60,8 +60,47 @@ def filter_query(params: QueryParams, **narrow: str | None) -> str:
     return urlencode(pairs)
 
 
+# The volume panel's split: none, or a second group key (topics rolled up to their groups).
+VOLUME_BY: dict[str, tuple[list[str], str | None, str | None]] = {
+    "topic": (["day", "topic"], None, "1"),
+    "area": (["day", "area"], None, None),
+    "channel": (["day", "channel"], None, None),
+}
+VOLUME_SERIES = 8  # the largest keys get a series each; the rest are summed as "Khác"
+
+
+def _grouping_of(panel: str, params: QueryParams) -> tuple[list[str], str | None, str | None]:
+    if panel == "volume" and params.get("volume_by") in VOLUME_BY:
+        return VOLUME_BY[params["volume_by"]]
+    return REPORT_PANELS[panel]
+
+
+def volume_series(report: SlaReport, by: str | None) -> dict[str, Any]:
+    """Assignments per day, one series per key of `by` (the largest VOLUME_SERIES, the rest
+    summed as 'Khác'), from the report's rows; the totals row is left out."""
+    rows = [r for r in report.rows if r.group.get("day")]
+    days = sorted({r.group["day"] for r in rows})
+    if by not in VOLUME_BY:
+        per_day = {r.group["day"]: r.assignments for r in rows}
+        return {"days": days, "series": {"Tổng": [per_day.get(d, 0) for d in days]}}
+
+    def name(r: Any) -> str:
+        return r.group.get(f"{by}_name") or r.group.get(f"{by}_code") or r.group.get(by) or "—"
+
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[name(r)] = totals.get(name(r), 0) + r.assignments
+    kept = sorted(totals, key=lambda k: -totals[k])[:VOLUME_SERIES]
+    series: dict[str, list[int]] = {k: [0] * len(days) for k in kept}
+    index = {d: i for i, d in enumerate(days)}
+    for r in rows:
+        key = name(r) if name(r) in series else "Khác"
+        series.setdefault(key, [0] * len(days))[index[r.group["day"]]] += r.assignments
+    return {"days": days, "series": series}
+
+
 async def _report(service: ReportService, params: QueryParams, panel: str) -> SlaReport:
-    group_by, area_level, topic_level = REPORT_PANELS[panel]
+    group_by, area_level, topic_level = _grouping_of(panel, params)
     period = service.period(params.get("from") or None, params.get("to") or None)
     scope = service.scope(*period, _filters(params))
     return await service.sla_report(
@@ -150,10 +189,10 @@ async def panel(panel: str, console: ConsoleDep) -> Response:
         if panel == "ontime":
             context["chart"] = _ontime_chart(report)
         elif panel == "volume":
-            days = [r for r in report.rows if r.group.get("day")]
             context["chart"] = json.dumps(
-                {"days": [r.group["day"] for r in days], "counts": [r.assignments for r in days]}
+                volume_series(report, params.get("volume_by")), ensure_ascii=False
             )
+            context["volume_by"] = params.get("volume_by") or ""
         else:
             context["matrix"] = _matrix(report)
     else:

@@ -205,3 +205,29 @@ async def test_revealing_a_confidential_caller_needs_a_reason_and_is_logged(clie
     ]
     agent = await browser("agent.caugiay")
     assert 'id="do-reveal"' not in (await agent.get(f"/console/tickets/{ticket['id']}")).text
+
+
+async def test_volume_split_by_channel_equals_the_report_by_day_and_channel(client, browser, auth):
+    await create_ticket(client, channel="phone")
+    await create_ticket(client, channel="phone")
+    await create_ticket(client, channel="zalo")
+    supervisor = await browser("supervisor")
+    panel = await supervisor.get("/console/dashboard/panel/volume", params={"volume_by": "channel"})
+    report = (
+        await client.get(
+            "/reports/sla", params={"group_by": "day,channel"}, headers=auth("supervisor")
+        )
+    ).json()
+    counts = {
+        r["group"]["channel"]: r["assignments"] for r in report["rows"] if r["group"].get("day")
+    }
+    assert counts == {"phone": 2, "zalo": 1}
+    for channel, n in counts.items():
+        assert f"&#34;{channel}&#34;: [{n}]" in panel.text
+    csv = await supervisor.get("/console/dashboard/csv/volume", params={"volume_by": "channel"})
+    api_csv = await client.get(
+        "/reports/sla",
+        params={"group_by": "day,channel", "format": "csv"},
+        headers=auth("supervisor"),
+    )
+    assert csv.text == api_csv.text

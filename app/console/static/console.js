@@ -27,10 +27,13 @@
       chart.setOption({
         animation: false,
         tooltip: { trigger: "axis" },
-        grid: { left: 8, right: 16, bottom: 8, containLabel: true },
+        grid: { left: 8, right: 16, bottom: 32, containLabel: true },
         xAxis: { type: "category", data: data.days },
         yAxis: { type: "value", minInterval: 1 },
-        series: [{ name: "Số lượt giao việc", type: "bar", data: data.counts, itemStyle: { color: "#0b4f8a" } }]
+        legend: { type: "scroll", bottom: 0 },
+        series: Object.keys(data.series).map(function (name) {
+          return { name: name, type: "bar", stack: "volume", data: data.series[name] };
+        })
       });
     }
   }
