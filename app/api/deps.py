@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -143,20 +143,26 @@ def ticket_service(permission: str, doing: str) -> TicketService:
         request: Request, session: SessionDep, now: NowDep, user: UserDep
     ) -> TicketService:
         _check(user, permission, doing)
-        state = request.app.state
-        return TicketService(
-            session=session,
-            catalog=state.catalog,
-            router=state.router,
-            now=now,
-            principal=user,
-            sla=state.sla_keeper,
-            reference_prefix=state.settings.reference_prefix,
-            clock_skew=timedelta(seconds=state.settings.clock_skew_seconds),
-            privacy=state.privacy_keys,
-        )
+        return build_ticket_service(request.app.state, session, now, user)
 
     return Depends(build)
+
+
+def build_ticket_service(
+    state: Any, session: AsyncSession, now: datetime, user: Principal
+) -> TicketService:
+    """The ticket service for one request, from the app's state (shared with the console)."""
+    return TicketService(
+        session=session,
+        catalog=state.catalog,
+        router=state.router,
+        now=now,
+        principal=user,
+        sla=state.sla_keeper,
+        reference_prefix=state.settings.reference_prefix,
+        clock_skew=timedelta(seconds=state.settings.clock_skew_seconds),
+        privacy=state.privacy_keys,
+    )
 
 
 class UnsupportedMediaType(AppError):

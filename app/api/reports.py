@@ -3,11 +3,13 @@
 Definitions of every number: docs/reports.md (also in each field's description below).
 """
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import CatalogDep, NowDep, SessionDep, SettingsDep, require
+from app.api.deps import NowDep, SessionDep, require
 from app.reports.backlog import BacklogReport, backlog, backlog_csv_rows
 from app.reports.repository import GROUP_KEYS, BreachQuery
 from app.reports.schemas import METRIC_DOCS, BreachItem, BreachPage, SlaReport
@@ -43,21 +45,23 @@ def _responses(csv_columns: str) -> dict[int | str, dict[str, Any]]:
 
 
 async def report_service(
-    request: Request,
-    session: SessionDep,
-    now: NowDep,
-    user: Reader,
-    settings: SettingsDep,
-    catalog: CatalogDep,
+    request: Request, session: SessionDep, now: NowDep, user: Reader
 ) -> ReportService:
+    return build_report_service(request.app.state, session, now, user)
+
+
+def build_report_service(
+    state: Any, session: AsyncSession, now: datetime, user: Principal
+) -> ReportService:
+    """The report service for one request, from the app's state (shared with the console)."""
     return ReportService(
         session=session,
-        catalog=catalog,
-        sla=request.app.state.sla,
+        catalog=state.catalog,
+        sla=state.sla,
         now=now,
         principal=user,
-        reference_prefix=settings.reference_prefix,
-        timezone=settings.timezone,
+        reference_prefix=state.settings.reference_prefix,
+        timezone=state.settings.timezone,
     )
 
 

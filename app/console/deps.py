@@ -6,7 +6,7 @@ scoping (an agent sees only their units' tickets) and the caller masking live th
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -15,7 +15,8 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from app.api.deps import NowDep, SessionDep
+from app.api.deps import NowDep, SessionDep, build_ticket_service
+from app.api.reports import build_report_service
 from app.config import Settings
 from app.console import session as cookie
 from app.console.render import render
@@ -82,33 +83,13 @@ class Console:
             raise Forbidden(f"Vai trò của bạn ({self.principal.role}) không được {doing}.")
 
     def tickets(self) -> TicketService:
-        """The ticket service exactly as the API builds it (app.api.deps.ticket_service)."""
-        state = self.request.app.state
-        return TicketService(
-            session=self.session,
-            catalog=state.catalog,
-            router=state.router,
-            now=self.now,
-            principal=self.principal,
-            sla=state.sla_keeper,
-            reference_prefix=self.settings.reference_prefix,
-            clock_skew=timedelta(seconds=self.settings.clock_skew_seconds),
-            privacy=state.privacy_keys,
-        )
+        """The ticket service exactly as the API builds it."""
+        return build_ticket_service(self.request.app.state, self.session, self.now, self.principal)
 
     def reports(self) -> ReportService:
         """The report service exactly as GET /api/v1/reports/* builds it."""
         self.require("reports:read", "xem báo cáo")
-        state = self.request.app.state
-        return ReportService(
-            session=self.session,
-            catalog=state.catalog,
-            sla=state.sla,
-            now=self.now,
-            principal=self.principal,
-            reference_prefix=self.settings.reference_prefix,
-            timezone=self.settings.timezone,
-        )
+        return build_report_service(self.request.app.state, self.session, self.now, self.principal)
 
     def page(self, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
         return render(
