@@ -133,6 +133,13 @@ async def test_operator_files_agent_resolves_supervisor_checks_the_numbers(
     first = _wait(driver, "#queue tbody tr a")
     assert first.text == reference
     driver.save_screenshot(str(shots / "04-queue.png"))
+    driver.set_window_size(390, 844)
+    driver.save_screenshot(str(shots / "04-queue-phone.png"))
+    # The page itself fits a phone; only the queue table may scroll sideways inside it.
+    header_width = driver.execute_script("return document.querySelector('header').scrollWidth")
+    assert header_width <= 390
+    driver.set_window_size(1366, 768)
+    first = driver.find_element(By.CSS_SELECTOR, "#queue tbody tr a")
     first.click()
     _wait(driver, "#do-acknowledge").click()
     _wait(driver, "#do-start")
@@ -175,12 +182,19 @@ async def test_operator_files_agent_resolves_supervisor_checks_the_numbers(
             rate = row["resolve_on_time_rate"]
             expected = "—" if rate is None else f"{rate * 100:.1f}%".replace(".", ",")
             assert cells[3].text == expected
-
-    driver.set_window_size(390, 844)
-    _sign_in(driver, base, "agent.caugiay")
-    driver.get(f"{base}/console/queue")
+    driver.get(f"{base}/console/dashboard/late")
     _wait(driver, "h1")
-    driver.save_screenshot(str(shots / "08-queue-phone.png"))
-    # The page itself fits a phone; only the queue table may scroll sideways inside it.
-    header_width = driver.execute_script("return document.querySelector('header').scrollWidth")
-    assert header_width <= 390
+    driver.save_screenshot(str(shots / "08-late-list.png"))
+
+    _sign_in(driver, base, "operator")
+    driver.get(f"{base}/console/search?q={reference}")
+    assert _wait(driver, "#results tbody tr a").text == reference
+    driver.save_screenshot(str(shots / "09-search.png"))
+    driver.get(f"{base}/console/callbacks")
+    _wait(driver, "h1")
+    driver.save_screenshot(str(shots / "10-callbacks.png"))
+
+    _sign_in(driver, base, "admin")
+    driver.get(f"{base}/console/admin")
+    _wait(driver, "#rules")
+    driver.save_screenshot(str(shots / "11-admin.png"))
