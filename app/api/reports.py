@@ -179,6 +179,13 @@ async def sla_report(
             "(moi-truong, giao-thong...). Default: the ticket's own topic"
         ),
     ] = None,
+    percentiles: Annotated[
+        bool,
+        Query(
+            description="false: leave out the median and p90 minutes (null), for views that "
+            "only count; the counts are the same and the report is cheaper"
+        ),
+    ] = True,
     fmt: Format = None,
 ) -> Any:
     """SLA performance per group of assignments assigned in a period, plus a totals row.
@@ -194,7 +201,7 @@ async def sla_report(
     period = service.period(date_from, date_to)
     grouping = service.grouping(group_by, area_level, topic_level)
     scope = service.scope(*period, filters)
-    report = await service.sla_report(period, scope, grouping)
+    report = await service.sla_report(period, scope, grouping, percentiles)
     if _wants_csv(request, fmt):
         name = f"sla-{'-'.join(grouping.keys)}-{period[0]}-{period[1]}.csv"
         return _csv_response(report_csv(report), name)

@@ -103,8 +103,12 @@ async def _report(service: ReportService, params: QueryParams, panel: str) -> Sl
     group_by, area_level, topic_level = _grouping_of(panel, params)
     period = service.period(params.get("from") or None, params.get("to") or None)
     scope = service.scope(*period, _filters(params))
+    # Volume and matrix show counts only: the report without its percentiles (the same counts).
     return await service.sla_report(
-        period, scope, service.grouping(group_by, area_level, topic_level)
+        period,
+        scope,
+        service.grouping(group_by, area_level, topic_level),
+        percentiles=panel == "ontime",
     )
 
 

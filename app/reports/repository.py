@@ -352,8 +352,13 @@ class ReportRows:
     totals: dict[str, Any]
 
 
-async def sla_report_rows(session: AsyncSession, *, scope: Scope, grouping: Grouping) -> ReportRows:
+async def sla_report_rows(
+    session: AsyncSession, *, scope: Scope, grouping: Grouping, percentiles: bool = True
+) -> ReportRows:
     """The report's numbers, every one computed by the database.
+
+    With percentiles=False only the counters statement runs (the percentile columns are None):
+    the counts are the same numbers, for views that show no percentiles.
 
     Three statements per grouping: the counters, and the percentiles of each target (each
     its own pass, so that an index can give it presorted input). The totals row's counters
@@ -376,7 +381,7 @@ async def sla_report_rows(session: AsyncSession, *, scope: Scope, grouping: Grou
     result = await connection.execute(counters_statement(scope, grouping, dialect))
     rows = [dict(row) for row in result.mappings()]
     totals: dict[str, Any] = {name: sum(row[name] for row in rows) for name in COUNTERS}
-    for target in TARGETS:
+    for target in TARGETS if percentiles else ():
         for stmt_grouping, into in ((grouping, rows), (Grouping(), [totals])):
             stmt = percentiles_statement(scope, stmt_grouping, target, dialect)
             found = {
@@ -386,6 +391,9 @@ async def sla_report_rows(session: AsyncSession, *, scope: Scope, grouping: Grou
                 values = found.get(key(row) if stmt_grouping.keys else ())
                 for name, _ in PERCENTILES:
                     row[f"{target}_{name}_seconds"] = None if values is None else values[name]
+    if not percentiles:
+        for row in [*rows, totals]:
+            row.update({f"{t}_{name}_seconds": None for t in TARGETS for name, _ in PERCENTILES})
     return ReportRows(rows=rows, totals=totals)
 
 

@@ -273,9 +273,15 @@ class ReportService:
         return out
 
     async def sla_report(
-        self, period: tuple[date, date], scope: repo.Scope, grouping: repo.Grouping
+        self,
+        period: tuple[date, date],
+        scope: repo.Scope,
+        grouping: repo.Grouping,
+        percentiles: bool = True,
     ) -> SlaReport:
-        found = await repo.sla_report_rows(self.session, scope=scope, grouping=grouping)
+        found = await repo.sla_report_rows(
+            self.session, scope=scope, grouping=grouping, percentiles=percentiles
+        )
         filters = {
             "unit": list(scope.units) if scope.units is not None else [],
             "unit_kind": list(scope.unit_kinds),

@@ -227,7 +227,26 @@ async def test_volume_split_by_channel_equals_the_report_by_day_and_channel(clie
     csv = await supervisor.get("/console/dashboard/csv/volume", params={"volume_by": "channel"})
     api_csv = await client.get(
         "/reports/sla",
-        params={"group_by": "day,channel", "format": "csv"},
+        params={"group_by": "day,channel", "format": "csv", "percentiles": "false"},
         headers=auth("supervisor"),
     )
     assert csv.text == api_csv.text
+
+
+async def test_the_report_without_percentiles_has_the_same_counts(client, auth):
+    ticket = await create_ticket(client)
+    agent = auth("agent.caugiay")
+    await client.post(
+        f"/tickets/{ticket['id']}/resolve", json={"resolution": "xong"}, headers=agent
+    )
+    await create_ticket(client, area="phuong-ba-dinh")
+    sup = auth("supervisor")
+    full = (await client.get("/reports/sla", headers=sup)).json()
+    counts = (await client.get("/reports/sla", params={"percentiles": "false"}, headers=sup)).json()
+    assert full["totals"]["resolve_median_minutes"] is not None
+    assert counts["totals"]["resolve_median_minutes"] is None
+    for a, b in zip(full["rows"], counts["rows"], strict=True):
+        assert a["group"] == b["group"]
+        assert {k: v for k, v in a.items() if "minutes" not in k} == {
+            k: v for k, v in b.items() if "minutes" not in k
+        }
