@@ -28,7 +28,7 @@ from app.reports.service import (
 
 router = APIRouter(route_class=ConsoleRoute)
 
-FILTER_KEYS = ("from", "to", "unit", "unit_kind", "area", "topic", "channel", "volume_by")
+FILTER_KEYS = ("from", "to", "unit", "unit_kind", "area", "topic", "channel", "volume_by", "target")
 
 # panel -> (group_by, area_level, topic_level) of the SLA report it draws.
 REPORT_PANELS: dict[str, tuple[list[str], str | None, str | None]] = {
@@ -158,7 +158,6 @@ def _matrix(report: SlaReport) -> dict[str, Any]:
         for r in report.rows
         if r.group.get("area_code") is not None or r.group.get("topic_code") is not None
     ]
-    rows = [r for r in rows if "TOTAL" not in (r.group.get("area_code") or "")]
     areas = sorted(
         {(r.group.get("area_code"), r.group.get("area_name")) for r in rows},
         key=lambda a: a[1] or "",
@@ -214,7 +213,11 @@ async def _backlog(service: ReportService, params: QueryParams) -> BacklogReport
 async def _worst(service: ReportService, params: QueryParams, limit: int) -> Any:
     period = service.period(params.get("from") or None, params.get("to") or None)
     scope = service.scope(*period, _filters(params))
-    return await service.breaches(scope, BreachQuery(sort="-overdue", limit=limit))
+    # A drill-down from a count of one target (the matrix counts resolve) lists that target only.
+    targets = ("acknowledge", "resolve")
+    if params.get("target") in targets:
+        targets = (params["target"],)
+    return await service.breaches(scope, BreachQuery(targets=targets, sort="-overdue", limit=limit))
 
 
 @router.get("/dashboard/csv/{panel}")

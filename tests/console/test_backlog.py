@@ -45,3 +45,29 @@ async def test_backlog_counts_open_assignments_by_age_and_state(client, auth, br
     assert (await console.get("/console/dashboard/csv/backlog")).text == csv.text
     panel = (await console.get("/console/dashboard/panel/backlog")).text
     assert 'data-age="7-30d" data-state="breached"><a' in panel
+
+
+async def test_matrix_cells_equal_the_report_by_area_and_topic_group(client, auth, browser):
+    old = (datetime.now(UTC) - timedelta(days=10)).isoformat()
+    await create_ticket(client, area="phuong-cau-giay", received_at=old)
+    await create_ticket(client, area="phuong-cau-giay", received_at=old)
+    await create_ticket(client, area="phuong-ba-dinh")
+    params = {"group_by": "area,topic", "topic_level": "1", "percentiles": "false"}
+    report = (await client.get("/reports/sla", params=params, headers=auth("supervisor"))).json()
+    late = {
+        (r["group"]["area_code"], r["group"]["topic_code"]): r["resolve_late"]
+        + r["resolve_open_overdue"]
+        for r in report["rows"]
+    }
+    assert sorted(late.values()) == [0, 2]
+    console = await browser("supervisor")
+    panel = (await console.get("/console/dashboard/panel/matrix")).text
+    for (area, topic), n in late.items():
+        if n:
+            link = f"/console/dashboard/late?area={area}&amp;topic={topic}&amp;target=resolve"
+            assert f'<a href="{link}">{n}</a>' in panel
+            drill = await console.get(
+                "/console/dashboard/late",
+                params={"area": area, "topic": topic, "target": "resolve"},
+            )
+            assert drill.text.count("HN-20") == n
