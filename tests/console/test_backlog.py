@@ -1,5 +1,6 @@
 """GET /reports/backlog: open assignments now by age and SLA state; its CSV and the console."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from tests.conftest import create_ticket
@@ -71,3 +72,9 @@ async def test_matrix_cells_equal_the_report_by_area_and_topic_group(client, aut
                 params={"area": area, "topic": topic, "target": "resolve"},
             )
             assert drill.text.count("HN-20") == n
+    ontime = (await console.get("/console/dashboard/panel/ontime")).text
+    row = re.search(r'data-unit="ubnd-phuong-cau-giay">(.*?)</tr>', ontime, re.S).group(1)
+    shown = int(re.search(r'data-metric="late">(\d+)</a>', row).group(1))
+    assert shown == 4  # two tickets, each target open and overdue
+    drill = await console.get("/console/dashboard/late", params={"unit": "ubnd-phuong-cau-giay"})
+    assert drill.text.count("HN-20") == shown
