@@ -189,7 +189,7 @@ def _rules(args: argparse.Namespace) -> int:
             print(f"warning: no case expects rule {rule_id}")
         print(f"{len(report) - len(report.failed)} passed, {len(report.failed)} failed")
         return 0 if report.ok else 1
-    area = catalog.resolve_area(args.area).code if args.area else None
+    area = catalog.resolve_one_area(args.area).code if args.area else None
     at = assume_local(datetime.fromisoformat(args.at)) if args.at else datetime.now().astimezone()
     facts = TicketFacts(
         topic=args.topic,

@@ -10,6 +10,7 @@ from app.tickets.lifecycle import Status
 from app.tickets.schemas import (
     ActionIn,
     Channel,
+    ConfirmAreaIn,
     DuplicateIn,
     EventPage,
     NoteIn,
@@ -172,6 +173,10 @@ ACTION_BODIES: dict[str, tuple[type[ActionIn], str]] = {
     "cancel": (OptionalReasonIn, "Cancel a ticket filed in error."),
     "duplicate": (DuplicateIn, "Mark as a duplicate of another ticket."),
     "notes": (NoteIn, "Add a note to the history."),
+    "confirm-area": (
+        ConfirmAreaIn,
+        "Settle an area kept as candidates at intake: `area` is one of them.",
+    ),
 }
 
 

@@ -43,6 +43,8 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
     "cancel": (OPEN, S.CANCELLED),
     "duplicate": (OPEN, S.DUPLICATE),
     "notes": (ALL, None),
+    # Settle an area kept as candidates at intake (status unchanged; re-routes if unacknowledged).
+    "confirm-area": (OPEN, None),
 }
 
 ACTIONS = tuple(TRANSITIONS)
@@ -51,8 +53,17 @@ ACTIONS = tuple(TRANSITIONS)
 CLOCK_NEUTRAL = frozenset({"notes", "close"})
 
 
-def allowed_actions(status: str) -> list[str]:
-    return [action for action, (sources, _) in TRANSITIONS.items() if status in sources]
+# Actions offered only when the ticket needs them (the status allows them regardless).
+_AREA_UNSETTLED_ONLY = frozenset({"confirm-area"})
+
+
+def allowed_actions(status: str, *, area_unsettled: bool = False) -> list[str]:
+    """Actions the status allows; `confirm-area` only while the area is a set of candidates."""
+    return [
+        action
+        for action, (sources, _) in TRANSITIONS.items()
+        if status in sources and (area_unsettled or action not in _AREA_UNSETTLED_ONLY)
+    ]
 
 
 def check_transition(action: str, status: str) -> Status | None:

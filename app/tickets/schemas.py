@@ -153,6 +153,10 @@ class DuplicateIn(ActionIn):
     duplicate_of: str = Field(description="Id or reference of the original ticket")
 
 
+class ConfirmAreaIn(ActionIn):
+    area: str = Field(description="Code (or name) of the area, one of the ticket's candidates")
+
+
 class RequestInfoIn(ActionIn):
     question: Annotated[Text | None, Field(max_length=2000)] = None
 
@@ -233,6 +237,25 @@ class AssignmentRead(BaseModel):
     sla: SlaRead | None = None
 
 
+class AreaCandidateRead(BaseModel):
+    code: str
+    name: str
+    former_names: list[str] = Field(description="Former (pre-2025) names this area covers")
+
+
+class AreaResolutionRead(BaseModel):
+    input: str = Field(description="The area as typed")
+    how: str = Field(description="code, name (current), former_name, or parts (several parts)")
+    read_as: list[str] = Field(description="What each part was read as, first part first")
+    outcome: str = Field(
+        description="resolved (one area), same_route (several, all routed alike: to confirm), "
+        "triage (several that route differently: sent to triage) or confirmed (chosen later)"
+    )
+    candidates: list[AreaCandidateRead] = Field(
+        description="While the area is not settled: the current areas it may be"
+    )
+
+
 class TicketRead(BaseModel):
     id: int
     reference: str
@@ -243,6 +266,9 @@ class TicketRead(BaseModel):
     description: str
     topic: Ref | None
     area: Ref | None
+    area_resolution: AreaResolutionRead | None = Field(
+        default=None, description="How the area text was read; candidates while unsettled"
+    )
     address: str | None
     latitude: float | None
     longitude: float | None

@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,19 +17,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import detached, field_values
 from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from app.phone import InvalidPhone, to_e164
-from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
+from app.reference.area_errors import ambiguity_error, area_error
+from app.reference.catalog import AreaConflict, AreaNotFound, AreaResolution, Catalog
 from app.routing.schema import Decision, TicketFacts
 from app.sla import Pause
 from app.text import fold
 from app.tickets import repository as repo
+from app.tickets.area_policy import (
+    UNATTENDED_CHANNELS,
+    decide_intake,
+    decide_over_candidates,
+    stored_candidates,
+    stored_resolution,
+)
 from app.tickets.intake_pg import NEW_ASSIGNMENT, IntakeRows
 from app.tickets.lifecycle import CLOCK_NEUTRAL, Status, allowed_actions, check_transition
 from app.tickets.models import Assignment, AssignmentPause, Ticket, TicketEvent
 from app.tickets.repository import NO_DUE
 from app.tickets.schemas import (
     ActionIn,
+    AreaResolutionRead,
     AssignmentRead,
     CallerOut,
+    ConfirmAreaIn,
     DuplicateIn,
     EventRead,
     NoteIn,
@@ -212,6 +222,9 @@ class TicketService:
             description=ticket.description,
             topic=self._ref("topic", ticket.topic_code),
             area=self._ref("area", ticket.area_code),
+            area_resolution=AreaResolutionRead.model_validate(ticket.area_resolution)
+            if ticket.area_resolution
+            else None,
             address=ticket.address,
             latitude=ticket.latitude,
             longitude=ticket.longitude,
@@ -222,7 +235,9 @@ class TicketService:
             version=ticket.version,
             duplicate_of=duplicate_of,
             current_assignment=self._assignment_read(current, pauses) if current else None,
-            allowed_actions=allowed_actions(ticket.status),
+            allowed_actions=allowed_actions(
+                ticket.status, area_unsettled=bool(stored_candidates(ticket.area_resolution))
+            ),
             assignments=[self._assignment_read(a, pauses) for a in assignments]
             if assignments is not None
             else None,
@@ -272,15 +287,9 @@ class TicketService:
         areas: set[str] = set()
         for text in texts:
             try:
-                areas |= self.catalog.area_subtree(self.catalog.resolve_area(text).code)
-            except AreaAmbiguous as exc:
-                for candidate in exc.candidates:
-                    areas |= self.catalog.area_subtree(candidate.code)
-            except AreaNotFound as exc:
-                hint = ", ".join(a.code for a in exc.suggestions)
-                raise ValidationFailed(
-                    [field_error(["query", "area"], f"no area '{text}'; closest: {hint}")]
-                ) from exc
+                areas |= self.catalog.areas_meant(text)
+            except (AreaNotFound, AreaConflict) as exc:
+                raise ValidationFailed([area_error(["query", "area"], exc)]) from exc
         return areas
 
     def _topics_under(self, codes: list[str]) -> set[str]:
@@ -315,35 +324,15 @@ class TicketService:
 
     # -- validation helpers --------------------------------------------------------------
 
-    def resolve_area(self, text: str | None, loc: list[str | int]) -> str | None:
+    def read_area(self, text: str | None, loc: list[str | int]) -> AreaResolution | None:
+        """What an area text may mean (app.reference.resolver); None for no text. An unknown
+        part or parts that disagree are a 422 naming them."""
         if text is None or not text.strip():
             return None
         try:
-            return self.catalog.resolve_area(text).code
-        except AreaAmbiguous as exc:
-            names = [f"{a.name} ({a.code})" for a in exc.candidates]
-            raise ValidationFailed(
-                [
-                    field_error(
-                        loc,
-                        f"'{text}' fits several current areas: {', '.join(names[:8])}; give the "
-                        "current ward or commune (its name or code)",
-                        candidates=[{"code": a.code, "name": a.name} for a in exc.candidates],
-                    )
-                ]
-            ) from exc
-        except AreaNotFound as exc:
-            hint = ", ".join(f"{a.name} ({a.code})" for a in exc.suggestions)
-            raise ValidationFailed(
-                [
-                    field_error(
-                        loc,
-                        f"no area named '{text}' in Hà Nội"
-                        + (f"; did you mean {hint}?" if hint else ""),
-                        suggestions=[{"code": a.code, "name": a.name} for a in exc.suggestions],
-                    )
-                ]
-            ) from exc
+            return self.catalog.resolve_area(text)
+        except (AreaNotFound, AreaConflict) as exc:
+            raise ValidationFailed([area_error(loc, exc)]) from exc
 
     def check_topic(self, code: str | None, loc: list[str | int]) -> str | None:
         if code is None:
@@ -376,18 +365,68 @@ class TicketService:
 
     # -- intake --------------------------------------------------------------------------
 
-    def intake_facts(self, data: TicketCreate) -> TicketFacts:
-        """What routing sees of a ticket being filed: received_at checked, area resolved, topic
-        checked (each a 422 naming the field)."""
-        return TicketFacts(
+    def _intake_facts(self, data: TicketCreate) -> tuple[TicketFacts, AreaResolution | None]:
+        """What routing sees of a ticket being filed (received_at checked, topic checked, each
+        a 422 naming the field), and how its area was read (facts.area is None while the area
+        text fits several current areas)."""
+        resolution = self.read_area(data.area, ["area"])
+        facts = TicketFacts(
             topic=self.check_topic(data.topic, ["topic"]),
-            area=self.resolve_area(data.area, ["area"]),
+            area=resolution.code if resolution else None,
             channel=data.channel.value,
             priority=data.priority.value,
             description=data.description,
             received_at=self.check_instant(data.received_at or self.now, ["received_at"], None),
             confidential=data.caller.confidential,
         )
+        return facts, resolution
+
+    def intake_facts(self, data: TicketCreate) -> TicketFacts:
+        """The facts of a ticket as it would be filed, for explaining one decision: an area
+        that fits several current areas is a 422 listing them (explain one of them)."""
+        facts, resolution = self._intake_facts(data)
+        if resolution is not None and resolution.ambiguous:
+            why = "and a decision is explained for one area"
+            raise ValidationFailed([ambiguity_error(["area"], resolution, why)])
+        return facts
+
+    def _intake_decision(
+        self, data: TicketCreate
+    ) -> tuple[TicketFacts, Decision, dict[str, Any] | None]:
+        """Routing for a ticket being filed, and what it keeps about its area (see
+        app.tickets.area_policy: an ambiguous area is asked, kept, or sent to triage)."""
+        facts, resolution = self._intake_facts(data)
+        if resolution is None:
+            return facts, self.router(facts, frozenset()), None
+        if not resolution.ambiguous:
+            return facts, self.router(facts, frozenset()), stored_resolution(
+                resolution, outcome="resolved"
+            )
+        decision, outcome = decide_intake(
+            self.router,
+            facts,
+            resolution,
+            frozenset(),
+            triage_unit=self.catalog.triage_unit,
+            attended=data.channel.value not in UNATTENDED_CHANNELS,
+            loc=["area"],
+        )
+        return facts, decision, stored_resolution(resolution, outcome=outcome)
+
+    def _decide(self, ticket: Ticket, exclude: frozenset[str]) -> Decision:
+        """Route a stored ticket; one whose area is still a set of candidates is routed over
+        all of them (the triage unit when they disagree: nobody is on the line to ask)."""
+        candidates = stored_candidates(ticket.area_resolution)
+        if ticket.area_code is None and candidates:
+            decision, _ = decide_over_candidates(
+                self.router,
+                facts_of(ticket),
+                candidates,
+                exclude,
+                triage_unit=self.catalog.triage_unit,
+            )
+            return decision
+        return self.router(facts_of(ticket), exclude)
 
     async def create(self, data: TicketCreate, idempotency_key: str | None) -> tuple[Ticket, bool]:
         """Create a ticket with its first assignment and events; (ticket, replayed).
@@ -395,9 +434,8 @@ class TicketService:
         The hot path of the service: routing and SLA planning run before anything is written,
         and the rows go in together (one statement on PostgreSQL, see app.tickets.intake_pg).
         """
-        facts = self.intake_facts(data)
+        facts, decision, area_resolution = self._intake_decision(data)
         received_at = facts.received_at
-        decision = self.router(facts, frozenset())
         row = {
             "channel": data.channel.value,
             "status": Status.ASSIGNED if decision.unit else Status.NEW,
@@ -411,6 +449,7 @@ class TicketService:
             "search_text": _search_text(data.description, data.address),
             "topic_code": facts.topic,
             "area_code": facts.area,
+            "area_resolution": area_resolution,
             "address": data.address,
             "latitude": data.latitude,
             "longitude": data.longitude,
@@ -482,7 +521,7 @@ class TicketService:
         self, ticket: Ticket, at: datetime, exclude: frozenset[str], reason: str | None = None
     ) -> Assignment | None:
         """Give the ticket to the unit routing picks (or leave it new when none is left)."""
-        decision = self.router(facts_of(ticket), exclude)
+        decision = self._decide(ticket, exclude)
         if decision.priority and decision.priority != ticket.priority:
             ticket.priority = decision.priority
         if decision.tags:
@@ -575,7 +614,7 @@ class TicketService:
         if "topic" in fields:
             new_values["topic_code"] = self.check_topic(fields["topic"], ["topic"])
         if "area" in fields:
-            new_values["area_code"] = self.resolve_area(fields["area"], ["area"])
+            new_values.update(self._corrected_area(ticket, fields["area"], new_values))
         for name in ("priority", "description", "address"):
             if name in fields:
                 new_values[name] = fields[name]
@@ -593,10 +632,36 @@ class TicketService:
         at = max(self.now, ticket.last_event_at)
         self._touch(ticket, at)
         self._event(ticket, "updated", at, None, {"changes": changes})
-        if {"topic_code", "area_code"} & changes.keys():
+        if {"topic_code", "area_code", "area_resolution"} & changes.keys():
             await self._reroute_if_unacknowledged(ticket, at)
         await self.session.flush()
         return ticket
+
+    def _corrected_area(
+        self, ticket: Ticket, text: str | None, new_values: dict[str, Any]
+    ) -> dict[str, Any]:
+        """area_code and area_resolution for a corrected area; an operator is correcting, so
+        candidates that route differently are a 422 with the pick list."""
+        resolution = self.read_area(text, ["area"])
+        if resolution is None:
+            return {"area_code": None, "area_resolution": None}
+        outcome = "resolved"
+        if resolution.ambiguous:
+            topic = new_values.get("topic_code", ticket.topic_code)
+            facts = replace(facts_of(ticket), topic=topic, area=None)
+            _, outcome = decide_intake(
+                self.router,
+                facts,
+                resolution,
+                frozenset(),
+                triage_unit=self.catalog.triage_unit,
+                attended=True,
+                loc=["area"],
+            )
+        return {
+            "area_code": resolution.code,
+            "area_resolution": stored_resolution(resolution, outcome=outcome),
+        }
 
     async def _reroute_if_unacknowledged(self, ticket: Ticket, at: datetime) -> None:
         """A corrected topic or area may change the unit, until a unit has taken the ticket."""
@@ -606,7 +671,7 @@ class TicketService:
         if current is not None and current.acknowledged_at is not None:
             return
         exclude = frozenset(await repo.rejected_units(self.session, ticket_id=ticket.id))
-        decision = self.router(facts_of(ticket), exclude)
+        decision = self._decide(ticket, exclude)
         if current is not None and decision.unit == current.unit_code:
             return
         await self._end(current, at, "rerouted")
@@ -820,6 +885,39 @@ class TicketService:
             a.id if a else None,
             {"duplicate_of": self.reference(original)},
         )
+
+    async def _do_confirm_area(
+        self, ticket: Ticket, a: Assignment | None, body: ConfirmAreaIn, at: datetime, target: None
+    ) -> None:
+        """Settle an area kept as candidates at intake: one of them, chosen by whoever knows."""
+        candidates = stored_candidates(ticket.area_resolution)
+        if not candidates:
+            raise ValidationFailed(
+                [
+                    field_error(
+                        ["area"],
+                        f"the ticket's area is already settled ({ticket.area_code or 'none'}); "
+                        "an operator corrects it with PATCH",
+                    )
+                ]
+            )
+        resolution = self.read_area(body.area, ["area"])
+        chosen = resolution.code if resolution else None
+        if chosen not in candidates:
+            raise ValidationFailed(
+                [
+                    field_error(
+                        ["area"],
+                        f"'{body.area}' is not one of the ticket's candidate areas: "
+                        f"{', '.join(candidates)}",
+                        candidates=ticket.area_resolution["candidates"],  # type: ignore[index]
+                    )
+                ]
+            )
+        ticket.area_code = chosen
+        ticket.area_resolution = {**(ticket.area_resolution or {}), "outcome": "confirmed"}
+        self._event(ticket, "area_confirmed", at, a.id if a else None, {"area": chosen})
+        await self._reroute_if_unacknowledged(ticket, at)
 
     async def _do_notes(
         self, ticket: Ticket, a: Assignment | None, body: NoteIn, at: datetime, target: None
