@@ -21,7 +21,8 @@ def area_error(loc: list[str | int], exc: AreaNotFound | AreaConflict) -> dict[s
     where = f" (in '{exc.text}')" if exc.part != exc.text else ""
     return field_error(
         loc,
-        f"no area named '{exc.part}'{where} in Hà Nội" + (f"; did you mean {hint}?" if hint else ""),
+        f"no area named '{exc.part}'{where} in Hà Nội"
+        + (f"; did you mean {hint}?" if hint else ""),
         part=exc.part,
         suggestions=suggestions,
     )

@@ -57,6 +57,7 @@ from app.tickets.schemas import (
     TicketUpdate,
     TransferIn,
 )
+from app.tickets.search_text import search_text
 from app.tickets.sla import (
     SlaKeeper,
     breach_events,
@@ -399,8 +400,10 @@ class TicketService:
         if resolution is None:
             return facts, self.router(facts, frozenset()), None
         if not resolution.ambiguous:
-            return facts, self.router(facts, frozenset()), stored_resolution(
-                resolution, outcome="resolved"
+            return (
+                facts,
+                self.router(facts, frozenset()),
+                stored_resolution(resolution, outcome="resolved"),
             )
         decision, outcome = decide_intake(
             self.router,
@@ -446,7 +449,7 @@ class TicketService:
             "anonymous": data.caller.anonymous,
             "confidential": data.caller.confidential,
             "description": data.description,
-            "search_text": _search_text(data.description, data.address),
+            "search_text": search_text(data.description, data.address),
             "topic_code": facts.topic,
             "area_code": facts.area,
             "area_resolution": area_resolution,
@@ -628,7 +631,7 @@ class TicketService:
         for key, (_, value) in changes.items():
             setattr(ticket, key, value)
         if "description" in changes or "address" in changes:
-            ticket.search_text = _search_text(ticket.description, ticket.address)
+            ticket.search_text = search_text(ticket.description, ticket.address)
         at = max(self.now, ticket.last_event_at)
         self._touch(ticket, at)
         self._event(ticket, "updated", at, None, {"changes": changes})
@@ -988,10 +991,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
                 )
             ]
         ) from exc
-
-
-def _search_text(description: str, address: str | None) -> str:
-    return fold(f"{description} {address or ''}")
 
 
 def _hash(payload: dict[str, Any]) -> str:

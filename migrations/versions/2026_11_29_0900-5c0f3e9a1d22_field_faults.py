@@ -1,7 +1,8 @@
-"""field faults (issue #10): how each ticket's area was read
+"""field faults (issue #10): how each ticket's area was read; search text re-folded
 
 Adds ticket.area_resolution (JSON): the area text as typed, how it was read and, while the area
-is not settled, its candidate areas.
+is not settled, its candidate areas. Re-folds the stored search text of tickets holding a
+look-alike of đ/Đ (U+00D0, U+00F0, U+0189, U+0256) that the old folding dropped.
 
 Revision ID: 5c0f3e9a1d22
 Revises: 1843bdd7f31f
@@ -29,6 +30,10 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
+    # Data: the folding of the running code (app.text.fold), on the rows it changed for.
+    from app.tickets.search_text import refold_search_text
+
+    refold_search_text(op.get_bind())
 
 
 def downgrade() -> None:
