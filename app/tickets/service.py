@@ -364,6 +364,16 @@ class TicketService:
             )
         return value
 
+    def action_instant(self, ticket: Ticket, occurred_at: datetime | None) -> datetime:
+        """When an action happened. Omitted: now, after whatever happened before it. The clock
+        was read when the request began, before it waited for the ticket's row lock, and a
+        request that held the lock meanwhile may have written a later event; so the later of
+        the two. Given (back-office entry): checked, never in the future nor before the last
+        event (422 naming occurred_at)."""
+        if occurred_at is None:
+            return max(self.now, ticket.last_event_at)
+        return self.check_instant(occurred_at, ["occurred_at"], ticket.last_event_at)
+
     # -- intake --------------------------------------------------------------------------
 
     def _intake_facts(self, data: TicketCreate) -> tuple[TicketFacts, AreaResolution | None]:
@@ -691,9 +701,11 @@ class TicketService:
     # -- actions -------------------------------------------------------------------------
 
     async def act(self, ticket: Ticket, action: str, body: ActionIn) -> Ticket:
-        """Apply one lifecycle action at body.occurred_at (default now)."""
-        at = self.check_instant(body.occurred_at or self.now, ["occurred_at"], ticket.last_event_at)
+        """Apply one lifecycle action at body.occurred_at (default now) to a ticket row-locked
+        by the caller. 409 (InvalidTransition, naming the current status) when the status does
+        not allow it, e.g. because a concurrent request changed it first."""
         target = check_transition(action, ticket.status)
+        at = self.action_instant(ticket, body.occurred_at)
         current = (await repo.open_assignments(self.session, ticket_ids=[ticket.id])).get(ticket.id)
         if (
             self.principal.scoped_to_units
@@ -814,7 +826,11 @@ class TicketService:
                 [field_error(["unit"], f"unknown unit '{body.unit}'{hint}", suggestions=close)]
             )
         if a is not None and a.unit_code == body.unit:
-            raise Conflict(f"The ticket is already assigned to {body.unit}.")
+            raise Conflict(
+                f"The ticket is already assigned to {body.unit} (it is {ticket.status}).",
+                current_status=ticket.status,
+                allowed_actions=allowed_actions(ticket.status),
+            )
         await self._end(a, at, "transferred")
         self._event(
             ticket,
