@@ -60,7 +60,5 @@ async def test_twenty_concurrent_mixed_actions(client, auth):
         instants = [datetime.fromisoformat(e["occurred_at"]) for e in events]
         assert instants == sorted(instants), "history goes back in time"
         notes = [e for e in events if e["kind"] == "note"]
-        assert len(notes) == sum(
-            1 for a, r in results if a == "notes" and r.status_code == 200
-        )
+        assert len(notes) == sum(1 for a, r in results if a == "notes" and r.status_code == 200)
         assert sum(1 for a in final["assignments"] if a["ended_at"] is None) <= 1
