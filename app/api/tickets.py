@@ -184,7 +184,7 @@ def _action_endpoint(action: str, model: type[ActionIn]) -> Any:
     Service = Annotated[TicketService, ticket_service(f"act:{action}", f"{action} tickets")]
 
     async def run(ticket_id: str, body: ActionIn, service: Any, response: Response) -> TicketRead:
-        ticket = await service.load(ticket_id, for_update=True)
+        ticket = await service.load_for(action, ticket_id)
         await service.act(ticket, action, body)
         response.headers["ETag"] = etag(ticket)
         return await service.read(ticket)

@@ -324,6 +324,25 @@ async def units_involved(session: AsyncSession, *, ticket_id: int) -> set[str]:
     return set((await session.scalars(owners.union(informed))).all())
 
 
+# pg_advisory_xact_lock key: "duplicate marking" (any constant; only this module uses it).
+_DUPLICATE_MARKING_LOCK = 0x10220D0B
+
+
+async def serialise_duplicate_marking(session: AsyncSession) -> None:
+    """Take the transaction-scoped lock that marks duplicates one at a time (PostgreSQL; on
+    SQLite the single connection serialises every write already).
+
+    Marking reads a chain of originals and locks its root: without this, two markings at once
+    (A as a duplicate of B, B of A) each see the other live and leave a cycle. Marking is rare
+    (an operator's decision), so one lock for all of them costs nothing. Must be taken before
+    any ticket row lock of the transaction, so that it never waits while holding one.
+    """
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(
+            select(func.pg_advisory_xact_lock(bindparam("k", _DUPLICATE_MARKING_LOCK)))
+        )
+
+
 async def rejected_units(session: AsyncSession, *, ticket_id: int) -> set[str]:
     """Units that already rejected this ticket: routing must not pick them again."""
     stmt = select(Assignment.unit_code).where(

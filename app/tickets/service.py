@@ -30,6 +30,7 @@ from app.tickets.area_policy import (
     stored_candidates,
     stored_resolution,
 )
+from app.tickets.duplicates import live_original
 from app.tickets.intake_pg import NEW_ASSIGNMENT, IntakeRows
 from app.tickets.lifecycle import CLOCK_NEUTRAL, Status, allowed_actions, check_transition
 from app.tickets.models import Assignment, AssignmentPause, Ticket, TicketEvent
@@ -104,6 +105,13 @@ class TicketService:
     def parse_reference(self, text: str) -> int | None:
         match = REFERENCE.match(text.strip())
         return int(match.group(3)) if match else None
+
+    async def load_for(self, action: str, id_or_reference: str) -> Ticket:
+        """The ticket an action is about, row-locked; marking a duplicate first takes the lock
+        that serialises markings (app.tickets.duplicates), before any row lock."""
+        if action == "duplicate":
+            await repo.serialise_duplicate_marking(self.session)
+        return await self.load(id_or_reference, for_update=True)
 
     async def load(self, id_or_reference: str, *, for_update: bool = False) -> Ticket:
         ticket_id = int(id_or_reference) if id_or_reference.isdigit() else None
@@ -886,13 +894,10 @@ class TicketService:
         self, ticket: Ticket, a: Assignment | None, body: DuplicateIn, at: datetime, target: Status
     ) -> None:
         try:
-            original = await self.load(body.duplicate_of)
+            asked = await self.load(body.duplicate_of)
         except NotFound as exc:
             raise ValidationFailed([field_error(["duplicate_of"], exc.detail)]) from exc
-        if original.id == ticket.id or original.duplicate_of_id == ticket.id:
-            raise ValidationFailed(
-                [field_error(["duplicate_of"], "a ticket cannot duplicate itself")]
-            )
+        original = await live_original(self.session, ticket, asked, self.reference)
         await self._end(a, at, "duplicate")
         ticket.status = target
         ticket.duplicate_of_id = original.id
@@ -902,7 +907,10 @@ class TicketService:
             "marked_duplicate",
             at,
             a.id if a else None,
-            {"duplicate_of": self.reference(original)},
+            {
+                "duplicate_of": self.reference(original),
+                "asked": self.reference(asked) if asked.id != original.id else None,
+            },
         )
 
     async def _do_confirm_area(
