@@ -55,13 +55,21 @@ _DUE_KEY = type_coerce(
 
 
 def _sla_condition(state: str, now: datetime) -> Any:
+    """The ticket's headline SLA state as its read shows it (app.sla.state: breached >
+    warning > paused > on_track), from the mirrored earliest due and warning instants of its
+    open targets. Each ticket with a running clock matches exactly one state.
+
+    A paused clock has no due while the pause hides it (sla_due_at null); a pause begun after
+    the due leaves the due in place, so that ticket reads, and filters, `breached`.
+    """
     if state == "breached":
         return Ticket.sla_due_at < now
     if state == "warning":
         return and_(Ticket.sla_warn_at <= now, Ticket.sla_due_at >= now)
     if state == "on_track":
-        return Ticket.sla_warn_at > now
-    return Ticket.status == "waiting_citizen"  # paused
+        return and_(Ticket.sla_warn_at > now, Ticket.sla_due_at >= now)
+    # paused
+    return and_(Ticket.status == "waiting_citizen", Ticket.sla_due_at.is_(None))
 
 
 # Intake is the hot path: constant statements (compiled once, cached) with the row passed as
