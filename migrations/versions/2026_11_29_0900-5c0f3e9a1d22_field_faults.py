@@ -2,7 +2,8 @@
 
 Adds ticket.area_resolution (JSON): the area text as typed, how it was read and, while the area
 is not settled, its candidate areas. Re-folds the stored search text of tickets holding a
-look-alike of đ/Đ (U+00D0, U+00F0, U+0189, U+0256) that the old folding dropped.
+look-alike of đ/Đ (U+00D0, U+00F0, U+0189, U+0256) that the old folding dropped, and the
+mirrored sla_warn_at of open tickets (now the earliest warning of their open targets).
 
 Revision ID: 5c0f3e9a1d22
 Revises: 1843bdd7f31f
@@ -34,6 +35,19 @@ def upgrade() -> None:
     from app.tickets.search_text import refold_search_text
 
     refold_search_text(op.get_bind())
+    # The ticket mirrors the earliest warning instant of its open targets (it mirrored the
+    # warning of the target due first): recompute it from the open assignment.
+    op.execute(
+        """
+        UPDATE ticket SET sla_warn_at = (
+            SELECT CASE
+                WHEN a.acknowledged_at IS NULL AND a.acknowledge_warn_at < a.resolve_warn_at
+                THEN a.acknowledge_warn_at ELSE a.resolve_warn_at END
+            FROM assignment a WHERE a.ticket_id = ticket.id AND a.ended_at IS NULL
+        )
+        WHERE sla_warn_at IS NOT NULL
+        """
+    )
 
 
 def downgrade() -> None:
