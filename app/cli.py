@@ -209,6 +209,42 @@ def _rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calendar(args: argparse.Namespace) -> int:
+    """show: each calendar's days off and extra working days in a year, library or override."""
+    from app.reference.loader import load_catalog
+    from app.sla import SlaConfigError, load_sla
+    from app.sla.calendar_year import year_exceptions
+
+    rules_dir = args.dir or get_settings().rules_dir
+    try:
+        config = load_sla(rules_dir, load_catalog(rules_dir))
+    except SlaConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    names = args.calendar or list(config.calendars)
+    unknown = [n for n in names if n not in config.calendars]
+    if unknown:
+        print(f"unknown calendar(s): {', '.join(unknown)}; known: {', '.join(config.calendars)}")
+        return 1
+    for name in names:
+        cal = config.calendars[name]
+        print(f"{name} ({cal.tz}), {args.year}")
+        if cal.always_open:
+            print("  always open (24x7): no days off, holidays do not apply")
+            continue
+        days = year_exceptions(cal, args.year)
+        for title, worked in (("days off", False), ("extra working days", True)):
+            print(f"  {title}:")
+            rows = [d for d in days if d.worked == worked] or None
+            for d in rows or ():
+                hours = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in d.periods)
+                what = f"{hours}  " if worked else ""
+                print(f"    {d.day} {d.day:%a}  [{d.source:8}]  {what}{d.reason}")
+            if rows is None:
+                print("    (none)")
+    return 0
+
+
 def _sla(args: argparse.Namespace) -> int:
     from app.db import make_engine, make_session_factory, utcnow
     from app.reference.loader import load_catalog
@@ -319,6 +355,17 @@ def build_parser() -> argparse.ArgumentParser:
     sla.add_parser("scan", help="write due SLA warning and breach events now").set_defaults(
         func=_sla
     )
+
+    calendar = sub.add_parser("calendar", help="SLA calendars").add_subparsers(
+        dest="action", required=True
+    )
+    show = calendar.add_parser(
+        "show", help="a year's effective days off and extra working days of each calendar"
+    )
+    show.add_argument("year", type=int)
+    show.add_argument("--calendar", action="append", help="only this calendar (repeat)")
+    show.add_argument("--dir", type=Path, help="rules directory (default: HOTLINE_RULES_DIR)")
+    show.set_defaults(func=_calendar)
 
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
     generate = demo.add_parser(
