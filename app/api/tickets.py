@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
 from app.api.deps import require_json, ticket_service
-from app.tickets.lifecycle import Status
 from app.tickets.schemas import (
     ActionIn,
     Channel,
@@ -70,8 +69,18 @@ async def create_ticket(
 @router.get("", response_model=TicketPage)
 async def search_tickets(
     service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
-    status: Annotated[list[Status] | None, Query()] = None,
-    unit: Annotated[list[str] | None, Query(description="Current unit code(s)")] = None,
+    status: Annotated[
+        list[str] | None,
+        Query(
+            description="Status(es); `open` = every status still being worked (new, assigned, "
+            "acknowledged, in_progress, waiting_citizen)",
+            examples=["open"],
+        ),
+    ] = None,
+    unit: Annotated[
+        list[str] | None,
+        Query(description="Current unit code(s); `mine` = the signed-in agent's units"),
+    ] = None,
     area: Annotated[
         list[str] | None, Query(description="Area code or name; includes sub-areas")
     ] = None,
@@ -101,7 +110,7 @@ async def search_tickets(
 ) -> TicketPage:
     """Tickets matching every filter given, newest first by default, a page at a time."""
     query = TicketQuery(
-        statuses=[s.value for s in status or []],
+        statuses=_split(status),
         units=_split(unit),
         areas=_split(area),
         topics=_split(topic),

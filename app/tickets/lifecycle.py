@@ -5,7 +5,7 @@ Pure: the service asks `target_status` before touching anything.
 
 from enum import StrEnum
 
-from app.errors import InvalidTransition
+from app.errors import InvalidTransition, ValidationFailed, field_error
 
 
 class Status(StrEnum):
@@ -64,6 +64,24 @@ def allowed_actions(status: str, *, area_unsettled: bool = False) -> list[str]:
         for action, (sources, _) in TRANSITIONS.items()
         if status in sources and (area_unsettled or action not in _AREA_UNSETTLED_ONLY)
     ]
+
+
+def statuses_meant(values: list[str]) -> list[str]:
+    """The statuses a `status` filter names; `open` is every status still being worked
+    (OPEN: new to waiting_citizen; not resolved, which waits for the operator to close it).
+    Raises ValidationFailed naming the unknown value and the allowed ones."""
+    out: set[str] = set()
+    for value in values:
+        if value == "open":
+            out |= OPEN
+        elif value in Status.__members__.values():
+            out.add(value)
+        else:
+            allowed = ", ".join(["open", *Status])
+            raise ValidationFailed(
+                [field_error(["query", "status"], f"unknown status '{value}'; one of: {allowed}")]
+            )
+    return sorted(out)
 
 
 def check_transition(action: str, status: str) -> Status | None:

@@ -284,6 +284,21 @@ async def open_pause(session: AsyncSession, *, assignment_id: int) -> Assignment
     return (await session.scalars(stmt)).one_or_none()
 
 
+async def latest_events(
+    session: AsyncSession, *, ticket_ids: Sequence[int], kinds: Sequence[str]
+) -> dict[tuple[int, str], TicketEvent]:
+    """The latest event of each kind per ticket, by (ticket id, kind); one round trip."""
+    if not ticket_ids or not kinds:
+        return {}
+    latest = (
+        select(func.max(TicketEvent.id))
+        .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.kind.in_(kinds))
+        .group_by(TicketEvent.ticket_id, TicketEvent.kind)
+    )
+    rows = await session.scalars(select(TicketEvent).where(TicketEvent.id.in_(latest)))
+    return {(e.ticket_id, e.kind): e for e in rows.all()}
+
+
 async def events_of(session: AsyncSession, *, ticket_id: int) -> list[TicketEvent]:
     """A ticket's history in the order it was written."""
     stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)

@@ -256,6 +256,19 @@ class AreaResolutionRead(BaseModel):
     )
 
 
+class PendingQuestionRead(BaseModel):
+    question: str | None = Field(description="What the unit asked the citizen (may be empty)")
+    asked_at: InstantOut
+    asked_by: str
+
+
+class ResolutionRead(BaseModel):
+    text: str = Field(description="How the unit resolved it")
+    resolved_at: InstantOut
+    resolved_by: str
+    unit: str | None
+
+
 class TicketRead(BaseModel):
     id: int
     reference: str
@@ -279,6 +292,12 @@ class TicketRead(BaseModel):
     version: int
     duplicate_of: str | None
     current_assignment: AssignmentRead | None
+    pending_question: PendingQuestionRead | None = Field(
+        default=None, description="While waiting_citizen: the question the citizen is asked"
+    )
+    resolution: ResolutionRead | None = Field(
+        default=None, description="Once resolved (and closed): how the unit resolved it"
+    )
     allowed_actions: list[str]
     assignments: list[AssignmentRead] | None = Field(
         default=None, description="Every assignment, oldest first (single-ticket reads only)"

@@ -7,7 +7,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from app.reference.catalog import AreaConflict, AreaNotFound, AreaResolution, Ca
 from app.routing.schema import Decision, TicketFacts
 from app.sla import Pause
 from app.text import fold
+from app.tickets import callback
 from app.tickets import repository as repo
 from app.tickets.area_policy import (
     UNATTENDED_CHANNELS,
@@ -32,7 +33,13 @@ from app.tickets.area_policy import (
 )
 from app.tickets.duplicates import live_original
 from app.tickets.intake_pg import NEW_ASSIGNMENT, IntakeRows
-from app.tickets.lifecycle import CLOCK_NEUTRAL, Status, allowed_actions, check_transition
+from app.tickets.lifecycle import (
+    CLOCK_NEUTRAL,
+    Status,
+    allowed_actions,
+    check_transition,
+    statuses_meant,
+)
 from app.tickets.models import Assignment, AssignmentPause, Ticket, TicketEvent
 from app.tickets.repository import NO_DUE
 from app.tickets.schemas import (
@@ -218,8 +225,12 @@ class TicketService:
         assignments: list[Assignment] | None = None,
         duplicate_of: str | None = None,
         pauses: dict[int, list[Pause]] | None = None,
+        latest: Mapping[tuple[int, str], TicketEvent] | None = None,
     ) -> TicketRead:
+        """The read of a ticket; `latest` holds its latest info_requested / resolved events
+        (app.tickets.callback) when its status shows them."""
         pauses = pauses or {}
+        latest = latest or {}
         self._read_cache: dict[int | None, AssignmentRead] = {}
         return TicketRead(
             id=ticket.id,
@@ -244,6 +255,8 @@ class TicketService:
             version=ticket.version,
             duplicate_of=duplicate_of,
             current_assignment=self._assignment_read(current, pauses) if current else None,
+            pending_question=callback.pending_question(ticket, latest),
+            resolution=callback.resolution(ticket, latest),
             allowed_actions=allowed_actions(
                 ticket.status, area_unsettled=bool(stored_candidates(ticket.area_resolution))
             ),
@@ -261,7 +274,18 @@ class TicketService:
             original = await repo.get_ticket(self.session, ticket_id=ticket.duplicate_of_id)
             duplicate_of = self.reference(original) if original else None
         pauses = await pauses_of(self.session, assignment_ids=[a.id for a in assignments])
-        return self.to_read(ticket, current, assignments, duplicate_of, pauses)
+        latest = await self._latest_callback_events([ticket])
+        return self.to_read(ticket, current, assignments, duplicate_of, pauses, latest)
+
+    async def _latest_callback_events(
+        self, tickets: list[Ticket]
+    ) -> dict[tuple[int, str], TicketEvent]:
+        ids = [t.id for t in tickets if callback.needs_events(t)]
+        return await repo.latest_events(
+            self.session,
+            ticket_ids=ids,  # type: ignore[arg-type]
+            kinds=callback.EVENT_KINDS,
+        )
 
     async def search(self, query: TicketQuery) -> TicketPage:
         """A page of the tickets this caller may see that match every filter given."""
@@ -269,8 +293,8 @@ class TicketService:
         folded = fold(query.q) if query.q and not ticket_id else ""
         principal = self.principal
         flt = repo.TicketFilter(
-            statuses=query.statuses,
-            units=query.units,
+            statuses=statuses_meant(query.statuses),
+            units=self._units_meant(query.units),
             areas=sorted(self._areas_under(query.areas)),
             topics=sorted(self._topics_under(query.topics)),
             priorities=query.priorities,
@@ -301,6 +325,22 @@ class TicketService:
                 raise ValidationFailed([area_error(["query", "area"], exc)]) from exc
         return areas
 
+    def _units_meant(self, units: list[str]) -> list[str]:
+        """Unit codes of the `unit` filter; `mine` is the signed-in agent's own units."""
+        if "mine" not in units:
+            return units
+        if not self.principal.units:
+            raise ValidationFailed(
+                [
+                    field_error(
+                        ["query", "unit"],
+                        "'mine' means the units of a unit agent; you have none, so give unit "
+                        "codes (see GET /api/v1/units)",
+                    )
+                ]
+            )
+        return sorted({u for u in units if u != "mine"} | self.principal.units)
+
     def _topics_under(self, codes: list[str]) -> set[str]:
         topics: set[str] = set()
         for code in codes:
@@ -322,8 +362,11 @@ class TicketService:
         current = await repo.open_assignments(self.session, ticket_ids=[t.id for t in tickets])
         pauses = await pauses_of(self.session, assignment_ids=[a.id for a in current.values()])
         cursor = encode_cursor(tickets[-1], by_due) if has_more else None
+        latest = await self._latest_callback_events(tickets)
         return TicketPage(
-            items=[self.to_read(t, current.get(t.id), pauses=pauses) for t in tickets],
+            items=[
+                self.to_read(t, current.get(t.id), pauses=pauses, latest=latest) for t in tickets
+            ],
             next_cursor=cursor,
         )
 
