@@ -14,6 +14,7 @@ from app.reference.resolver import (
     AreaResolution,
     Reading,
     resolve,
+    resolve_address,
 )
 from app.text import fold
 
@@ -208,6 +209,10 @@ class Catalog:
         Raises AreaNotFound (naming the unknown part, with suggestions) or AreaConflict.
         """
         return resolve(self, text)
+
+    def resolve_address(self, text: str) -> AreaResolution | None:
+        """The area the area-naming parts of a street address give (None: no such part)."""
+        return resolve_address(self, text)
 
     def resolve_one_area(self, text: str) -> Area:
         """Like resolve_area, for callers that need exactly one area: raises AreaAmbiguous."""

@@ -133,8 +133,13 @@ def split_former_marker(folded: str) -> tuple[bool, str]:
     return False, folded
 
 
-def resolve(names: Names, text: str) -> AreaResolution:
-    """Read an area text (see the module docstring); raises AreaNotFound or AreaConflict."""
+def resolve(names: Names, text: str, *, prefer_current: bool = True) -> AreaResolution:
+    """Read an area text (see the module docstring); raises AreaNotFound or AreaConflict.
+
+    prefer_current: a name that is both a current area and a former unit means the current
+    one (the `area` field's rule). False keeps both readings (a street address, where "Ba
+    Đình" after a street is as likely the former district as the current ward).
+    """
     if names.is_code(text.strip()):
         code = text.strip()
         return AreaResolution(text, "code", (code,), (Candidate(code, names.area_name(code), ()),))
@@ -146,7 +151,9 @@ def resolve(names: Names, text: str) -> AreaResolution:
     if len(parts) == 1:
         current = [r for r in subject if not r.former]
         chosen = current if current and not subject_marked else [r for r in subject if r.former]
-        how = "name" if chosen is current else "former_name"
+        if not prefer_current and not subject_marked:
+            chosen = subject
+        how = "name" if chosen is current or not chosen[0].former else "former_name"
         return _result(names, text, how, chosen, [" | ".join(r.label for r in chosen)])
     # (reading of the first part, the current codes still possible for it)
     held: list[tuple[Reading, frozenset[str]]] = [(r, r.codes) for r in subject]
@@ -171,10 +178,25 @@ def resolve(names: Names, text: str) -> AreaResolution:
         held = former
     elif old_address:
         held = former or current
-    else:
+    elif prefer_current:
         held = current or former
-    read_as.insert(0, held[0][0].label)
+    read_as.insert(0, " | ".join(dict.fromkeys(s.label for s, _ in held)))
     return _result(names, text, "parts", [s for s, _ in held], read_as, [c for _, c in held])
+
+
+def resolve_address(names: Names, text: str) -> AreaResolution | None:
+    """The area a free street address names, if any: house numbers and street names are
+    expected there and skipped; the parts that name areas ("Ngõ 25 Trần Thái Tông, Dịch Vọng
+    Hậu, Cầu Giấy" -> "Dịch Vọng Hậu, Cầu Giấy") are read by `resolve`, same rules, no guess.
+    None when no part names an area; AreaConflict when those parts disagree."""
+    parts = []
+    for raw in _SEPARATORS.split(text):
+        _, folded = split_former_marker(fold(raw))
+        if folded and names.readings(folded):
+            parts.append(raw.strip())
+    if not parts:
+        return None
+    return resolve(names, ", ".join(parts), prefer_current=False)
 
 
 def _readings_of(names: Names, raw: str, text: str) -> tuple[bool, list[Reading]]:
@@ -250,5 +272,6 @@ __all__ = [
     "Candidate",
     "Reading",
     "resolve",
+    "resolve_address",
     "split_former_marker",
 ]

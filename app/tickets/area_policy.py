@@ -78,13 +78,17 @@ def decide_intake(
     return decision, "same_route" if agreed else "triage"
 
 
-def stored_resolution(resolution: AreaResolution, *, outcome: str) -> dict[str, Any]:
+def stored_resolution(
+    resolution: AreaResolution, *, outcome: str, field: str = "area"
+) -> dict[str, Any]:
     """What the ticket keeps about how its area was read.
 
     outcome: "resolved" (one area), "same_route" (candidates kept, every one routes alike),
     "triage" (candidates kept, sent to the triage unit) or "confirmed" (a person chose one).
+    field: "area", or "address" when the area was taken from the street address.
     """
     return {
+        "field": field,
         "input": resolution.text,
         "how": resolution.how,
         "read_as": list(resolution.read_as),

@@ -244,6 +244,7 @@ class AreaCandidateRead(BaseModel):
 
 
 class AreaResolutionRead(BaseModel):
+    field: str = Field("area", description="area, or address when taken from the address")
     input: str = Field(description="The area as typed")
     how: str = Field(description="code, name (current), former_name, or parts (several parts)")
     read_as: list[str] = Field(description="What each part was read as, first part first")

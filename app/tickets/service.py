@@ -386,6 +386,14 @@ class TicketService:
         except (AreaNotFound, AreaConflict) as exc:
             raise ValidationFailed([area_error(loc, exc)]) from exc
 
+    def read_address_area(self, address: str) -> AreaResolution | None:
+        """The area a ticket without `area` takes from its street address (app.reference.
+        resolver.resolve_address); a 422 on `address` when its area parts disagree."""
+        try:
+            return self.catalog.resolve_address(address)
+        except AreaConflict as exc:
+            raise ValidationFailed([area_error(["address"], exc)]) from exc
+
     def check_topic(self, code: str | None, loc: list[str | int]) -> str | None:
         if code is None:
             return None
@@ -432,6 +440,8 @@ class TicketService:
         a 422 naming the field), and how its area was read (facts.area is None while the area
         text fits several current areas)."""
         resolution = self.read_area(data.area, ["area"])
+        if resolution is None and data.address:
+            resolution = self.read_address_area(data.address)
         facts = TicketFacts(
             topic=self.check_topic(data.topic, ["topic"]),
             area=resolution.code if resolution else None,
@@ -460,11 +470,12 @@ class TicketService:
         facts, resolution = self._intake_facts(data)
         if resolution is None:
             return facts, self.router(facts, frozenset()), None
+        source = "area" if data.area and data.area.strip() else "address"
         if not resolution.ambiguous:
             return (
                 facts,
                 self.router(facts, frozenset()),
-                stored_resolution(resolution, outcome="resolved"),
+                stored_resolution(resolution, outcome="resolved", field=source),
             )
         decision, outcome = decide_intake(
             self.router,
@@ -473,9 +484,9 @@ class TicketService:
             frozenset(),
             triage_unit=self.catalog.triage_unit,
             attended=data.channel.value not in UNATTENDED_CHANNELS,
-            loc=["area"],
+            loc=[source],
         )
-        return facts, decision, stored_resolution(resolution, outcome=outcome)
+        return facts, decision, stored_resolution(resolution, outcome=outcome, field=source)
 
     def _decide(self, ticket: Ticket, exclude: frozenset[str]) -> Decision:
         """Route a stored ticket; one whose area is still a set of candidates is routed over

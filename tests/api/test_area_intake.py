@@ -131,3 +131,30 @@ async def test_area_filter_with_an_ambiguous_text_covers_every_candidate(client)
     assert {cau_giay["id"], nghia_do["id"]} <= {t["id"] for t in found}
     bad = await client.get("/tickets", params={"area": "Xyz, Cau Giay"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["part"] == "Xyz"
+
+
+async def test_without_an_area_the_address_parts_that_name_areas_give_it(client):
+    street = "Ngõ 25 Trần Thái Tông"
+    ticket = await create_ticket(client, area=None, address=f"{street}, Phường Cầu Giấy")
+    assert ticket["area"]["code"] == "phuong-cau-giay"
+    assert ticket["area_resolution"]["field"] == "address"
+    plain = await create_ticket(client, area=None, address=street)
+    assert plain["area"] is None and plain["area_resolution"] is None
+    # The same no-guess rule: a split former ward in the address is a question...
+    split = await client.post(
+        "/tickets", json=ticket_body(area=None, address=f"{street}, Dịch Vọng Hậu, Cầu Giấy")
+    )
+    assert split.status_code == 422
+    error = split.json()["errors"][0]
+    assert error["loc"] == ["address"] and len(error["candidates"]) == 2
+    # ...and parts that disagree are named.
+    bad = await client.post(
+        "/tickets", json=ticket_body(area=None, address="Ngõ 1, Trúc Bạch, Cầu Giấy")
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["parts"] == ["Trúc Bạch", "Cầu Giấy"]
+    # "Ba Đình" after a street is the current ward or the former district: not guessed.
+    old_style = await client.post(
+        "/tickets", json=ticket_body(area=None, address="12 Kim Mã, Ba Đình, Hà Nội")
+    )
+    assert old_style.status_code == 422
+    assert len(old_style.json()["errors"][0]["candidates"]) > 2
