@@ -62,3 +62,17 @@ async def test_twenty_concurrent_mixed_actions(client, auth):
         notes = [e for e in events if e["kind"] == "note"]
         assert len(notes) == sum(1 for a, r in results if a == "notes" and r.status_code == 200)
         assert sum(1 for a in final["assignments"] if a["ended_at"] is None) <= 1
+
+
+async def test_ten_notes_at_once_all_succeed(client):
+    """The issue's case: ten notes at once, none with occurred_at; about half were 422."""
+    ticket = await create_ticket(client)
+    results = await asyncio.gather(
+        *(
+            client.post(f"/tickets/{ticket['id']}/notes", json={"text": f"Ghi chú {i}"})
+            for i in range(10)
+        )
+    )
+    assert [r.status_code for r in results] == [200] * 10, [r.text for r in results]
+    events = (await client.get(f"/tickets/{ticket['id']}/events")).json()["items"]
+    assert sum(1 for e in events if e["kind"] == "note") == 10
