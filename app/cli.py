@@ -211,38 +211,16 @@ def _rules(args: argparse.Namespace) -> int:
 
 def _calendar(args: argparse.Namespace) -> int:
     """show: each calendar's days off and extra working days in a year, library or override."""
-    from app.reference.loader import load_catalog
-    from app.sla import SlaConfigError, load_sla
-    from app.sla.calendar_year import year_exceptions
+    from app.calendar_cli import show_calendars
 
-    rules_dir = args.dir or get_settings().rules_dir
-    try:
-        config = load_sla(rules_dir, load_catalog(rules_dir))
-    except SlaConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    names = args.calendar or list(config.calendars)
-    unknown = [n for n in names if n not in config.calendars]
-    if unknown:
-        print(f"unknown calendar(s): {', '.join(unknown)}; known: {', '.join(config.calendars)}")
-        return 1
-    for name in names:
-        cal = config.calendars[name]
-        print(f"{name} ({cal.tz}), {args.year}")
-        if cal.always_open:
-            print("  always open (24x7): no days off, holidays do not apply")
-            continue
-        days = year_exceptions(cal, args.year)
-        for title, worked in (("days off", False), ("extra working days", True)):
-            print(f"  {title}:")
-            rows = [d for d in days if d.worked == worked] or None
-            for d in rows or ():
-                hours = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in d.periods)
-                what = f"{hours}  " if worked else ""
-                print(f"    {d.day} {d.day:%a}  [{d.source:8}]  {what}{d.reason}")
-            if rows is None:
-                print("    (none)")
-    return 0
+    return show_calendars(args.year, args.calendar, args.dir or get_settings().rules_dir)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    """rules replay: past tickets through the proposed files in --proposed DIR."""
+    from app.replay.cli import run_replay
+
+    return run_replay(args, get_settings())
 
 
 def _sla(args: argparse.Namespace) -> int:
@@ -350,6 +328,29 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--at", help="local time, e.g. 2026-11-26T23:10 (default: now)")
     explain.add_argument("--confidential", action="store_true")
     explain.add_argument("--exclude", action="append", help="unit that rejected it")
+
+    replay = rules.add_parser(
+        "replay", help="replay past tickets through proposed rule files; nothing is written"
+    )
+    replay.add_argument(
+        "--proposed",
+        type=Path,
+        required=True,
+        help="directory with the proposed files (rules.yaml, rules.d/, sla.yaml...); "
+        "files it lacks are the current ones",
+    )
+    replay.add_argument("--from", dest="date_from", help="first local date YYYY-MM-DD")
+    replay.add_argument("--to", dest="date_to", help="last local date (default: today)")
+    replay.add_argument("--unit", help="only tickets routed to or from this unit")
+    replay.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    replay.add_argument("--samples", type=int, default=3, help="tickets explained per cell")
+    replay.add_argument(
+        "--sla",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the SLA what-if (default: when the proposal has sla.yaml)",
+    )
+    replay.set_defaults(func=_replay)
 
     sla = sub.add_parser("sla", help="SLA tools").add_subparsers(dest="action", required=True)
     sla.add_parser("scan", help="write due SLA warning and breach events now").set_defaults(

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from app.api import admin, auth, health, reference, reports, routing, tickets
+from app.api import admin, auth, health, reference, replay, reports, routing, tickets
 from app.api.middleware import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory, transaction, utcnow
@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.
-    for module in (auth, tickets, routing, reference, admin, reports):
+    for module in (auth, tickets, routing, replay, reference, admin, reports):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     return app
