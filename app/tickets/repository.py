@@ -182,10 +182,14 @@ async def insert_co_handlers(
 async def get_ticket(
     session: AsyncSession, *, ticket_id: int, for_update: bool = False
 ) -> Ticket | None:
-    """One ticket by id, row-locked when about to change it."""
+    """One ticket by id, row-locked when about to change it.
+
+    A locked read refreshes a ticket the session already holds: the values read before the
+    lock was granted may be stale (a concurrent request changed the row meanwhile).
+    """
     stmt = select(Ticket).where(Ticket.id == ticket_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(stmt)).one_or_none()
 
 
@@ -364,6 +368,14 @@ async def serialise_duplicate_marking(session: AsyncSession) -> None:
         await session.execute(
             select(func.pg_advisory_xact_lock(bindparam("k", _DUPLICATE_MARKING_LOCK)))
         )
+
+
+async def duplicates_of(session: AsyncSession, *, ticket_id: int, limit: int = 5) -> list[Ticket]:
+    """Tickets marked duplicates of this one (a few, oldest first)."""
+    stmt = (
+        select(Ticket).where(Ticket.duplicate_of_id == ticket_id).order_by(Ticket.id).limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
 
 
 async def rejected_units(session: AsyncSession, *, ticket_id: int) -> set[str]:
