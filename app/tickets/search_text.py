@@ -5,6 +5,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 
+from app.privacy.masking import searchable
 from app.text import fold
 from app.tickets.models import Ticket
 
@@ -28,7 +29,18 @@ def refold_search_text(connection: Connection, *, batch: int = 1000) -> int:
     changed, after = 0, 0
     while True:
         rows = connection.execute(
-            select(t.c.id, t.c.description, t.c.address, t.c.search_text)
+            select(
+                t.c.id,
+                t.c.description,
+                t.c.address,
+                t.c.search_text,
+                # What masking needs: a confidential caller's identity stays out of the text.
+                t.c.caller_name,
+                t.c.caller_phone,
+                t.c.caller_email,
+                t.c.anonymous,
+                t.c.confidential,
+            )
             .where(holds, t.c.id > after)
             .order_by(t.c.id)
             .limit(batch)
@@ -38,7 +50,8 @@ def refold_search_text(connection: Connection, *, batch: int = 1000) -> int:
         updates: list[dict[str, Any]] = [
             {"row_id": row.id, "text": new}
             for row in rows
-            if (new := search_text(row.description, row.address)) != row.search_text
+            if (new := searchable(row, search_text(row.description, row.address)))
+            != row.search_text
         ]
         if updates:
             connection.execute(write, updates)

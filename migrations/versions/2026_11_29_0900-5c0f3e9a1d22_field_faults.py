@@ -6,7 +6,7 @@ look-alike of đ/Đ (U+00D0, U+00F0, U+0189, U+0256) that the old folding droppe
 mirrored sla_warn_at of open tickets (now the earliest warning of their open targets).
 
 Revision ID: 5c0f3e9a1d22
-Revises: 1843bdd7f31f
+Revises: 9cf06455420f
 Create Date: 2026-11-29 09:00:00+00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "5c0f3e9a1d22"
-down_revision: str | None = "1843bdd7f31f"
+down_revision: str | None = "9cf06455420f"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
