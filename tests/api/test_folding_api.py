@@ -49,3 +49,28 @@ async def test_stored_search_text_folded_the_old_way_is_refolded(client, setting
             assert await conn.run_sync(refold_search_text) == 0  # idempotent
     finally:
         await engine.dispose()
+
+
+async def test_refolding_keeps_a_confidential_callers_identity_out(client, settings):
+    name = f"{ETH}ặng Thị Hoa"
+    ticket = await create_ticket(
+        client,
+        caller={"name": name, "phone": "0912 345 678", "confidential": True},
+        description=f"{name} báo {ETH}èn hỏng trước nhà",
+    )
+    engine = create_async_engine(settings.database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE ticket SET search_text = 'old' WHERE id = :id"), {"id": ticket["id"]}
+            )
+            await conn.run_sync(refold_search_text)
+            stored = (
+                await conn.execute(
+                    text("SELECT search_text FROM ticket WHERE id = :id"), {"id": ticket["id"]}
+                )
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    assert "den hong" in stored
+    assert "hoa" not in stored.split()
