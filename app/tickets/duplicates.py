@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, ValidationFailed, field_error
+from app.errors import ValidationFailed, field_error
 from app.tickets import repository as repo
 from app.tickets.lifecycle import Status
 from app.tickets.models import Ticket
@@ -53,20 +53,3 @@ async def live_original(
     if locked.status == Status.DUPLICATE:  # marked while we read the chain: cannot happen
         raise _refuse(f"{reference(locked)} is itself a duplicate; try again")
     return locked
-
-
-async def refuse_orphaning(
-    session: AsyncSession, ticket: Ticket, reference: Callable[[Ticket], str]
-) -> None:
-    """Cancelling a ticket others are duplicates of would leave them without a live original:
-    409 naming them. (Its row is locked, as marking locks the root: the two are serialised.)"""
-    children = await repo.duplicates_of(session, ticket_id=ticket.id)  # type: ignore[arg-type]
-    if children:
-        names = ", ".join(reference(c) for c in children)
-        raise Conflict(
-            f"{names} {'is a duplicate' if len(children) == 1 else 'are duplicates'} of this "
-            "ticket: cancelling it would leave no live original. Mark this ticket a duplicate "
-            "of another live ticket instead (its duplicates then lead there), or work it.",
-            current_status=ticket.status,
-            duplicates=[reference(c) for c in children],
-        )

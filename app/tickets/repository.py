@@ -373,14 +373,6 @@ async def serialise_duplicate_marking(session: AsyncSession) -> None:
         )
 
 
-async def duplicates_of(session: AsyncSession, *, ticket_id: int, limit: int = 5) -> list[Ticket]:
-    """Tickets marked duplicates of this one (a few, oldest first)."""
-    stmt = (
-        select(Ticket).where(Ticket.duplicate_of_id == ticket_id).order_by(Ticket.id).limit(limit)
-    )
-    return list((await session.scalars(stmt)).all())
-
-
 async def rejected_units(session: AsyncSession, *, ticket_id: int) -> set[str]:
     """Units that already rejected this ticket: routing must not pick them again."""
     stmt = select(Assignment.unit_code).where(

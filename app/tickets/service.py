@@ -33,7 +33,7 @@ from app.tickets.area_policy import (
     stored_candidates,
     stored_resolution,
 )
-from app.tickets.duplicates import live_original, refuse_orphaning
+from app.tickets.duplicates import live_original
 from app.tickets.intake_pg import NEW_ASSIGNMENT, IntakeRows
 from app.tickets.lifecycle import (
     CLOCK_NEUTRAL,
@@ -964,7 +964,6 @@ class TicketService:
         at: datetime,
         target: Status,
     ) -> None:
-        await refuse_orphaning(self.session, ticket, self.reference)
         await self._end(a, at, "cancelled")
         ticket.status = target
         ticket.current_unit_code = None
