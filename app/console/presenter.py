@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from app.tickets.schemas import EventRead, TicketRead
+from app.tickets.schemas import EventRead
 
 # The forms each action needs beyond the CSRF token: field name -> (label, required).
 ACTION_FIELDS: dict[str, list[tuple[str, str, bool]]] = {
@@ -17,20 +17,6 @@ ACTION_FIELDS: dict[str, list[tuple[str, str, bool]]] = {
     "reroute": [("reason", "Lý do", False)],
     "notes": [("text", "Nội dung ghi chú", True)],
 }
-
-
-def pending_question(ticket: TicketRead, events: Sequence[EventRead]) -> str | None:
-    """The question asked of the citizen while the ticket waits for them; else None."""
-    if ticket.status != "waiting_citizen":
-        return None
-    asked = [e for e in events if e.kind == "info_requested"]
-    return (asked[-1].details.get("question") or "(không ghi câu hỏi)") if asked else None
-
-
-def resolution(events: Sequence[EventRead]) -> str | None:
-    """The latest resolution text, if the ticket was ever resolved."""
-    done = [e for e in events if e.kind == "resolved"]
-    return done[-1].details.get("resolution") if done else None
 
 
 def co_handlers(events: Sequence[EventRead]) -> list[str]:

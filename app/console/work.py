@@ -59,8 +59,6 @@ async def _ticket_page(
             "events": events,
             "actions": actions,
             "fields": presenter.ACTION_FIELDS,
-            "question": presenter.pending_question(read, events),
-            "resolution": presenter.resolution(events),
             "co_handlers": presenter.co_handlers(events),
             "error": error,
             "can_reveal": console.principal.can("callers:reveal"),

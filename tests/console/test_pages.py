@@ -173,6 +173,8 @@ async def test_callback_queue_lists_tickets_waiting_for_the_citizen(client, brow
     operator = await browser("operator")
     page = (await operator.get("/console/callbacks")).text
     assert waiting["reference"] in page and working["reference"] not in page
+    ticket_page = (await operator.get(f"/console/tickets/{waiting['id']}")).text
+    assert "Đang chờ người dân trả lời" in ticket_page and "Số nhà?" in ticket_page
 
 
 async def test_admin_page_lists_users_keys_and_the_versions_in_force(app, browser):
