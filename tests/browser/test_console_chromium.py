@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import uvicorn
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -104,6 +105,13 @@ def _wait(driver: webdriver.Chrome, css: str) -> Any:
     return WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
+def _wait_text(driver: webdriver.Chrome, css: str, text: str) -> None:
+    """Wait until the element shows `text`, across page loads (stale elements retried)."""
+    WebDriverWait(driver, 15, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: text in d.find_element(By.CSS_SELECTOR, css).text
+    )
+
+
 async def test_operator_files_agent_resolves_supervisor_checks_the_numbers(
     client, auth, live_url, shots, chrome
 ):
@@ -123,6 +131,7 @@ async def test_operator_files_agent_resolves_supervisor_checks_the_numbers(
     driver.find_element(By.ID, "address").send_keys("Ngõ 25 Trần Thái Tông")
     driver.save_screenshot(str(shots / "02-intake-filled.png"))
     driver.find_element(By.ID, "file-ticket").click()
+    WebDriverWait(driver, 15).until(lambda d: "/console/tickets/" in d.current_url)
     heading = _wait(driver, "h1").text
     reference = heading.split()[1]
     assert reference.startswith("HN-")
@@ -142,16 +151,14 @@ async def test_operator_files_agent_resolves_supervisor_checks_the_numbers(
     first = driver.find_element(By.CSS_SELECTOR, "#queue tbody tr a")
     first.click()
     _wait(driver, "#do-acknowledge").click()
-    _wait(driver, "#do-start")
-    assert "Đã tiếp nhận" in driver.find_element(By.TAG_NAME, "h1").text
+    # The old page has a start button too: wait for the new page's heading instead.
+    _wait_text(driver, "h1", "Đã tiếp nhận")
     for summary in driver.find_elements(By.TAG_NAME, "summary"):
         if summary.text.startswith("Báo đã giải quyết"):
             summary.click()
     driver.find_element(By.ID, "resolve-resolution").send_keys("Đã thu gom rác")
     driver.find_element(By.ID, "do-resolve").click()
-    WebDriverWait(driver, 10).until(
-        lambda d: "Đã giải quyết" in d.find_element(By.TAG_NAME, "h1").text
-    )
+    _wait_text(driver, "h1", "Đã giải quyết")
     driver.save_screenshot(str(shots / "05-ticket-resolved.png"))
     api = await client.get(f"/tickets/{reference}")
     assert api.json()["status"] == "resolved"
