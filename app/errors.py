@@ -1,6 +1,5 @@
 """One error family, rendered as application/problem+json (RFC 9457) by one set of handlers."""
 
-import logging
 from typing import Any
 
 import asyncpg
@@ -10,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-log = logging.getLogger("hotline.errors")
+from app.api.plain_errors import plain_errors
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://hotline1022.dev/problems/"
@@ -85,19 +84,6 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    errors = []
-    for err in exc.errors():
-        loc = [p for p in err.get("loc", ()) if p not in ("body",)] or ["body"]
-        item = {"loc": loc, "msg": err.get("msg", "invalid"), "type": err.get("type")}
-        if "input" in err and not isinstance(err["input"], dict | list):
-            item["input"] = err["input"]
-        if err.get("ctx", {}).get("expected"):
-            item["expected"] = str(err["ctx"]["expected"])
-        errors.append(item)
-    return errors
-
-
 _STATUS_SLUGS = {
     404: ("Not found", "not-found"),
     405: ("Method not allowed", "method-not-allowed"),
@@ -133,7 +119,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _validation_errors(exc)
+        errors = plain_errors(list(exc.errors()))
         return problem(
             request, 422, "Validation failed", _summarise(errors), "validation", errors=errors
         )
@@ -147,26 +133,3 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}."
         return problem(request, exc.status_code, title, detail, slug, dict(exc.headers or {}))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if database_unavailable(exc):
-            log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
-            return problem(
-                request,
-                503,
-                "Database unavailable",
-                "The database cannot be reached right now and this request was not completed. "
-                "Retry in a moment; with the same Idempotency-Key a retry never files a ticket "
-                "twice.",
-                "database-unavailable",
-                {"Retry-After": "2"},
-            )
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(
-            request,
-            500,
-            "Internal server error",
-            "Something went wrong on our side; nothing was saved. Please retry or report it.",
-            "internal",
-        )

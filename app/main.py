@@ -12,6 +12,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from app.api import admin, auth, health, reference, reports, routing, tickets
+from app.api.failsafe import FailsafeMiddleware
 from app.api.middleware import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory, transaction, utcnow
@@ -106,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # Innermost: it answers what no handler took, so the server never sees an exception.
+    app.add_middleware(FailsafeMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.

@@ -5,11 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from pydantic import BaseModel, Field
 
+from app.api.checked_route import CheckedRoute
 from app.api.deps import NowDep, SessionDep, SettingsDep, UserDep, auth_policy
 from app.users import security
 from app.users.service import Unauthorized, authenticate, issue_tokens, principal_for_user
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(route_class=CheckedRoute, prefix="/auth", tags=["auth"])
 
 
 class TokenOut(BaseModel):
@@ -31,8 +32,8 @@ class MeOut(BaseModel):
 
 @router.post("/token", response_model=TokenOut)
 async def sign_in(
-    username: Annotated[str, Form()],
-    password: Annotated[str, Form()],
+    username: Annotated[str, Form(max_length=80)],
+    password: Annotated[str, Form(max_length=1024)],
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,

@@ -4,7 +4,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-router = APIRouter(tags=["health"])
+from app.api.checked_route import CheckedRoute
+
+router = APIRouter(route_class=CheckedRoute, tags=["health"])
 
 
 @router.get("/healthz")

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from app.api.checked_route import CheckedRoute
 from app.api.deps import NowDep, require, require_json, ticket_service
 from app.errors import AppError
 from app.tickets.schemas import TicketCreate
@@ -12,7 +13,7 @@ from app.tickets.service import TicketService
 from app.timefmt import InstantOut
 from app.users.principal import Principal
 
-router = APIRouter(tags=["routing"], dependencies=[Depends(require_json)])
+router = APIRouter(route_class=CheckedRoute, tags=["routing"], dependencies=[Depends(require_json)])
 
 
 class ExplainIn(TicketCreate):

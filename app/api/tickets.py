@@ -1,10 +1,10 @@
 """/api/v1/tickets: intake, search, corrections, history and lifecycle actions."""
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
+from app.api.checked_route import CheckedRoute
 from app.api.deps import require_json, ticket_service
 from app.tickets.lifecycle import Status
 from app.tickets.schemas import (
@@ -26,8 +26,14 @@ from app.tickets.schemas import (
     TransferIn,
 )
 from app.tickets.service import TicketService, etag
+from app.timefmt import InstantIn
 
-router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(require_json)])
+router = APIRouter(
+    route_class=CheckedRoute,
+    prefix="/tickets",
+    tags=["tickets"],
+    dependencies=[Depends(require_json)],
+)
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": {"application/problem+json": {}}}
@@ -77,8 +83,8 @@ async def search_tickets(
     topic: Annotated[list[str] | None, Query(description="Topic code; includes subtopics")] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
     channel: Annotated[list[Channel] | None, Query()] = None,
-    received_from: Annotated[datetime | None, Query()] = None,
-    received_to: Annotated[datetime | None, Query()] = None,
+    received_from: Annotated[InstantIn | None, Query()] = None,
+    received_to: Annotated[InstantIn | None, Query()] = None,
     caller_phone: Annotated[str | None, Query()] = None,
     q: Annotated[
         str | None,
