@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from app.api import admin, auth, health, reference, reports, routing, tickets
 from app.api.failsafe import FailsafeMiddleware
 from app.api.middleware import BodyLimitMiddleware
+from app.api.openapi import install_openapi
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory, transaction, utcnow
 from app.errors import install_error_handlers
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     # Innermost: it answers what no handler took, so the server never sees an exception.
     app.add_middleware(FailsafeMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -15,7 +15,10 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={503: {"description": "The database does not answer", "model": dict[str, str]}},
+)
 async def readyz(request: Request) -> JSONResponse:
     """The database answers and the reference data is loaded."""
     try:

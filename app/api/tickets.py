@@ -35,22 +35,11 @@ router = APIRouter(
     dependencies=[Depends(require_json)],
 )
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"description": text, "content": {"application/problem+json": {}}}
-    for code, text in {
-        404: "No such ticket",
-        409: "Not allowed in the current status",
-        412: "Stale If-Match",
-        422: "Invalid input; `errors` lists the fields",
-    }.items()
-}
-
-
 def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
-@router.post("", status_code=201, response_model=TicketRead, responses=PROBLEMS)
+@router.post("", status_code=201, response_model=TicketRead)
 async def create_ticket(
     data: TicketCreate,
     service: Annotated[TicketService, ticket_service("tickets:create", "create tickets")],
@@ -124,7 +113,7 @@ async def search_tickets(
     return await service.search(query)
 
 
-@router.get("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)
+@router.get("/{ticket_id}", response_model=TicketRead)
 async def get_ticket(
     ticket_id: str,
     service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
@@ -136,7 +125,7 @@ async def get_ticket(
     return await service.read(ticket)
 
 
-@router.patch("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)
+@router.patch("/{ticket_id}", response_model=TicketRead)
 async def update_ticket(
     ticket_id: str,
     data: TicketUpdate,
@@ -151,7 +140,7 @@ async def update_ticket(
     return await service.read(ticket)
 
 
-@router.get("/{ticket_id}/events", response_model=EventPage, responses=PROBLEMS)
+@router.get("/{ticket_id}/events", response_model=EventPage)
 async def ticket_events(
     ticket_id: str,
     service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
@@ -219,7 +208,6 @@ for _action, (_model, _summary) in ACTION_BODIES.items():
         _action_endpoint(_action, _model),
         methods=["POST"],
         response_model=TicketRead,
-        responses=PROBLEMS,
         summary=_summary,
         name=f"ticket_{_action.replace('-', '_')}",
     )

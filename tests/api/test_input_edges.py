@@ -67,7 +67,12 @@ async def test_unstorable_text_in_a_new_ticket_is_422_naming_the_field(client, b
 @pytest.mark.parametrize("bad", [NUL, SURROGATE], ids=["nul", "surrogate"])
 @pytest.mark.parametrize(
     "action, field",
-    [("notes", "text"), ("reject", "reason"), ("resolve", "resolution"), ("duplicate", "duplicate_of")],
+    [
+        ("notes", "text"),
+        ("reject", "reason"),
+        ("resolve", "resolution"),
+        ("duplicate", "duplicate_of"),
+    ],
 )
 async def test_unstorable_text_in_an_action_is_422(client, bad, action, field):
     ticket = await create_ticket(client)
@@ -150,9 +155,7 @@ async def test_coordinates_must_be_finite_numbers(client, field, value):
 
 
 async def test_report_offset_beyond_64_bits_is_422(client, auth):
-    response = await client.get(
-        f"/reports/sla/breaches?offset={2**64}", headers=auth("supervisor")
-    )
+    response = await client.get(f"/reports/sla/breaches?offset={2**64}", headers=auth("supervisor"))
     assert_problem(response, 422)
 
 
@@ -276,3 +279,22 @@ async def test_an_empty_list_names_what_is_needed(client):
     assert messages[("description",)] == "must not be empty"
     assert messages[("channel",)].startswith("must be one of")
     assert "Input should" not in response.text
+
+
+async def test_refresh_with_an_empty_token_is_not_a_500(client):
+    # Found by the fuzzer: the 422 echoed the body's bytes and could not be rendered.
+    response = await client.post("/auth/refresh", json={"refresh_token": ""})
+    assert response.status_code in (401, 422), response.text
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_every_error_status_is_documented_as_problem_json(app):
+    schema = app.openapi()
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")) and path != "/readyz":
+                    assert "application/problem+json" in response["content"], (method, path)
+    ticket = schema["paths"]["/api/v1/tickets/{ticket_id}"]["patch"]["responses"]
+    assert {"401", "403", "404", "409", "412", "413", "415", "422", "503"} <= set(ticket)
+    assert "429" in schema["paths"]["/api/v1/auth/token"]["post"]["responses"]
