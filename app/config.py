@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.networks import Network, parse_networks
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = "development-only-secret-do-not-use-in-production"
 
@@ -34,8 +36,21 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET
     access_token_minutes: int = 15
     refresh_token_days: int = 7
+    # Sign-in throttling (OWASP): per (username, client address), login_max_failures failures
+    # in login_window_minutes are free; each further one makes that pair wait twice as long as
+    # the last (30 s, 1 min, 2 min ... up to login_max_delay_seconds). Nobody is locked out: the
+    # owner signing in from another address is not slowed by a stranger's guesses.
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    login_max_delay_seconds: int = 900
+    # Failures per client address across all usernames in the window before that address is
+    # refused (429) until the window ends. A switchboard behind one NAT address may need more,
+    # or its network in login_exempt_networks (comma-separated CIDRs, exempt from this limit).
+    login_address_limit: int = 100
+    login_exempt_networks: str = ""
+    # Proxies (comma-separated addresses or CIDRs, e.g. haproxy's) whose X-Forwarded-For names
+    # the client; empty: the TCP peer is the client. See app/api/client_address.py.
+    trusted_proxies: str = ""
     # How often each instance checks routing_rules/ for a new ruleset (0 disables polling).
     rules_poll_seconds: float = 5.0
     # How often each instance scans for SLA warnings and breaches (0 disables the scan).
@@ -48,8 +63,21 @@ class Settings(BaseSettings):
     demo_users: bool = True
 
     @property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _networks_parse(self) -> "Settings":
+        for name in ("trusted_proxies", "login_exempt_networks"):
+            try:
+                parse_networks(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"HOTLINE_{name.upper()}: {exc}") from exc
+        return self
 
     @model_validator(mode="after")
     def _production_guards(self) -> "Settings":
