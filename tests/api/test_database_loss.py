@@ -138,7 +138,9 @@ async def test_keep_alive_survives_a_500_and_a_503_on_a_real_server(app, auth, c
         uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="info")
     )
     serving = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(500):  # uvicorn offers no event to wait on
+        if server.started:
+            break
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     token = auth("operator")["Authorization"].split()[1]
