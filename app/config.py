@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.networks import Network, parse_networks
@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     # revoking a key still takes effect at once (PostgreSQL NOTIFY); this bounds how stale an
     # API key's last_used_at may get. SQLite never caches. 0 disables the cache.
     principal_cache_seconds: float = 30.0
+    # /docs, /redoc and /openapi.json: None means served except in production.
+    api_docs: bool | None = None
+    # Strict-Transport-Security max-age; set it (e.g. 31536000) only when TLS terminates in
+    # front of the app. 0 sends no HSTS header.
+    hsts_seconds: int = 0
     # Demo users (one per role) are created on start in development only.
     demo_users: bool = True
 
@@ -71,33 +76,70 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     @model_validator(mode="after")
-    def _networks_parse(self) -> "Settings":
+    def _checks(self) -> "Settings":
+        """Every problem at once, one line each, naming the variable and never its value."""
+        problems = []
+        if self.database_url.startswith(("postgresql://", "postgres://")):
+            problems.append(
+                "HOTLINE_DATABASE_URL: use the asyncpg driver, postgresql+asyncpg://USER@HOST/DB"
+            )
+        elif not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            problems.append(
+                "HOTLINE_DATABASE_URL: expected postgresql+asyncpg://USER@HOST/DB or "
+                "sqlite+aiosqlite:///PATH"
+            )
         for name in ("trusted_proxies", "login_exempt_networks"):
             try:
                 parse_networks(getattr(self, name))
             except ValueError as exc:
-                raise ValueError(f"HOTLINE_{name.upper()}: {exc}") from exc
+                problems.append(f"HOTLINE_{name.upper()}: {exc}")
+        if self.env == "production":
+            if self.is_sqlite:
+                # Several app instances cannot share one SQLite file safely.
+                problems.append("HOTLINE_DATABASE_URL must point to PostgreSQL in production")
+            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+                problems.append(
+                    "HOTLINE_SECRET_KEY must be set to a random string of 32+ characters in "
+                    "production (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
-    @model_validator(mode="after")
-    def _production_guards(self) -> "Settings":
-        if self.env != "production":
-            return self
-        if self.is_sqlite:
-            # Several app instances cannot share one SQLite file safely.
-            raise ValueError("HOTLINE_DATABASE_URL must point to PostgreSQL in production")
-        if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
-            raise ValueError(
-                "HOTLINE_SECRET_KEY must be set to a random string of 32+ characters in production "
-                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
-            )
-        return self
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.env != "production"
 
     @property
     def create_demo_users(self) -> bool:
         return self.demo_users and self.env == "development"
 
 
+def settings_problems(exc: ValidationError) -> list[str]:
+    """One line per problem of a refused configuration, without the values given: pydantic's
+    own message would print them, secrets included."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        field = ".".join(str(p) for p in error.get("loc", ()))
+        for line in message.splitlines():
+            lines.append(f"HOTLINE_{field.upper()}: {line}" if field else line)
+    return lines
+
+
+class ConfigurationError(Exception):
+    """A refused configuration; its message lists every problem, one per line, no values."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; ConfigurationError when they are refused."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        # `from None`: the ValidationError's text holds the values given, secrets included.
+        raise ConfigurationError(settings_problems(exc)) from None

@@ -12,9 +12,11 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from app.api import admin, auth, health, reference, reports, routing, tickets
+from app.api.docs import OPENAPI_URL, install_docs
 from app.api.failsafe import FailsafeMiddleware
 from app.api.middleware import BodyLimitMiddleware
 from app.api.openapi import install_openapi
+from app.api.security_headers import SecurityHeadersMiddleware
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory, transaction, utcnow
 from app.errors import install_error_handlers
@@ -106,12 +108,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Ticketing backend for city citizen hotlines. Errors are application/problem+json."
         ),
         lifespan=lifespan,
+        # Served by app.api.docs from vendored assets, or not at all (HOTLINE_API_DOCS).
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if settings.serves_api_docs else None,
     )
     install_error_handlers(app)
     install_openapi(app)
     # Innermost: it answers what no handler took, so the server never sees an exception.
     app.add_middleware(FailsafeMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_seconds)
+    if settings.serves_api_docs:
+        install_docs(app)
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.
     for module in (auth, tickets, routing, reference, admin, reports):

@@ -1,5 +1,6 @@
 """/api/v1/routing: explain a decision, show the running ruleset; /admin/rules/reload."""
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -40,6 +41,20 @@ class ReloadOut(BaseModel):
     warnings: list[str]
 
 
+def _relative(value: Any, rules_dir: Path) -> Any:
+    """`value` with the rules folder's server path cut from every string: clients see
+    'rules.yaml:12', never where the server keeps its files."""
+    if isinstance(value, str):
+        for root in {str(rules_dir), str(rules_dir.resolve())}:
+            value = value.replace(root.rstrip("/") + "/", "")
+        return value
+    if isinstance(value, dict):
+        return {k: _relative(v, rules_dir) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_relative(v, rules_dir) for v in value]
+    return value
+
+
 class RulesInvalid(AppError):
     status, title, slug = 422, "Invalid ruleset", "invalid-ruleset"
 
@@ -54,7 +69,7 @@ async def explain_routing(
     failed for each. Area names resolve as at intake."""
     facts = service.intake_facts(body)
     explanation = request.app.state.rules.current.explain(facts, frozenset(body.exclude_units))
-    return explanation.as_dict()
+    return _relative(explanation.as_dict(), request.app.state.settings.rules_dir)
 
 
 @router.get("/routing/rules", response_model=RulesOut)
@@ -63,7 +78,8 @@ async def running_rules(
 ) -> RulesOut:
     """The ruleset this instance is running: version, load time, warnings and rules in order."""
     live = request.app.state.rules
-    return RulesOut(**live.current.describe(), loaded_at=live.loaded_at)
+    described = _relative(live.current.describe(), request.app.state.settings.rules_dir)
+    return RulesOut(**described, loaded_at=live.loaded_at)
 
 
 @router.post("/admin/rules/reload", response_model=ReloadOut)
@@ -75,12 +91,15 @@ async def reload_rules(
     """Load routing_rules/ again. An invalid ruleset is refused (422, with file, line and rule
     id of each error) and the running one keeps serving."""
     result = request.app.state.rules.reload(now)
+    rules_dir = request.app.state.settings.rules_dir
     if result.errors:
         raise RulesInvalid(
             f"The rule files have {len(result.errors)} error(s); still serving {result.version}.",
-            errors=[str(e) for e in result.errors],
+            errors=[_relative(str(e), rules_dir) for e in result.errors],
             running_version=result.version,
         )
     return ReloadOut(
-        changed=result.changed, version=result.version, warnings=[str(w) for w in result.warnings]
+        changed=result.changed,
+        version=result.version,
+        warnings=[_relative(str(w), rules_dir) for w in result.warnings],
     )
