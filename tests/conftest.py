@@ -42,6 +42,32 @@ TICKET_TABLES = [
 ]
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    server = os.environ.get("HOTLINE_TEST_DATABASE_URL")
+    if not server:
+        return "database: SQLite, a temporary file (set HOTLINE_TEST_DATABASE_URL for PostgreSQL)"
+    from app.cli_support import where_database
+
+    return f"database: {where_database(server)}, a fresh database for this run"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """An unreachable HOTLINE_TEST_DATABASE_URL stops the run at once, with one line."""
+    server = os.environ.get("HOTLINE_TEST_DATABASE_URL")
+    if not server:
+        return
+    from app.cli_support import where_database
+
+    try:
+        asyncio.run(asyncio.wait_for(_admin(server, "SELECT 1"), timeout=10))
+    except Exception as exc:
+        pytest.exit(
+            f"HOTLINE_TEST_DATABASE_URL: cannot reach {where_database(server)} "
+            f"({type(exc).__name__}); start it, or unset the variable to test on SQLite",
+            returncode=2,
+        )
+
+
 async def _admin(url: str, sql: str) -> None:
     engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
     async with engine.connect() as conn:
