@@ -133,7 +133,14 @@ async def update_ticket(
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> TicketRead:
-    """Correct topic, area, priority, description or address. Send If-Match to avoid lost updates."""
+    """Correct topic, area, priority, description or address; only the fields sent change.
+
+    Send the ETag of your read as If-Match: a concurrent change then answers 412 instead of
+    being overwritten. If-Match is optional here (and only here) so that an operator can
+    correct a ticket while the caller is on the line; without it the last change wins, and
+    every change is in the history with its old and new value. `topic`, `area` and `address`
+    may be null; `priority` and `description` may be left out but not nulled (422).
+    """
     ticket = await service.load(ticket_id, for_update=True)
     await service.update(ticket, data, if_match)
     response.headers["ETag"] = etag(ticket)

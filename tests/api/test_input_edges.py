@@ -298,3 +298,11 @@ async def test_every_error_status_is_documented_as_problem_json(app):
     ticket = schema["paths"]["/api/v1/tickets/{ticket_id}"]["patch"]["responses"]
     assert {"401", "403", "404", "409", "412", "413", "415", "422", "503"} <= set(ticket)
     assert "429" in schema["paths"]["/api/v1/auth/token"]["post"]["responses"]
+
+
+@pytest.mark.parametrize("phone", ["024 3825 6789 ext. 123", "+84 24 3825 6789;ext=45"])
+async def test_a_phone_extension_is_refused_not_dropped(client, phone):
+    response = await client.post("/tickets", json=ticket_body(caller={"phone": phone}))
+    body = assert_problem(response, 422)
+    assert ("caller", "phone") in locs(response)
+    assert "extension" in body["errors"][0]["msg"]
