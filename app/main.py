@@ -13,13 +13,13 @@ from fastapi import FastAPI
 
 from app.api import admin, auth, health, reference, reports, routing, tickets
 from app.api.docs import OPENAPI_URL, install_docs
-from app.api.failsafe import FailsafeMiddleware
+from app.api.failsafe import FailsafeMiddleware, redacted_traceback
 from app.api.middleware import BodyLimitMiddleware
 from app.api.openapi import install_openapi
 from app.api.security_headers import SecurityHeadersMiddleware
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory, transaction, utcnow
-from app.errors import install_error_handlers
+from app.errors import database_unavailable, install_error_handlers
 from app.reference.loader import load_catalog
 from app.routing.live import LiveRuleset
 from app.sla import load_sla
@@ -38,8 +38,8 @@ async def _poll_rules(live: LiveRuleset, interval: float) -> None:
         await asyncio.sleep(interval)
         try:
             live.reload(utcnow(), force=False)
-        except Exception:  # a broken poll must not kill the instance
-            log.exception("checking routing rules failed")
+        except Exception as exc:  # a broken poll must not kill the instance
+            log.error("checking routing rules failed\n%s", redacted_traceback(exc))
 
 
 async def _maintain(app: FastAPI, interval: float, idempotency_ttl: timedelta) -> None:
@@ -54,8 +54,12 @@ async def _maintain(app: FastAPI, interval: float, idempotency_ttl: timedelta) -
                 log.info("SLA scan: %s", report)
             async with transaction(app.state.session_factory) as session:
                 await purge_idempotency_keys(session, before=now - idempotency_ttl)
-        except Exception:  # keep going after a transient database error
-            log.exception("periodic maintenance failed")
+        except Exception as exc:  # keep going after a transient database error
+            # Without the messages: a failed statement's carries ticket rows, callers included.
+            if database_unavailable(exc):
+                log.warning("periodic maintenance: database unavailable (%s)", type(exc).__name__)
+            else:
+                log.error("periodic maintenance failed\n%s", redacted_traceback(exc))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
