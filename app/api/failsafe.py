@@ -12,15 +12,14 @@ usable, and we decide what is logged:
   contains (…, +84912345001, …)", SQLAlchemy's statement parameters).
 """
 
-import json
 import logging
 import re
 import traceback
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_BASE, PROBLEM_JSON, database_unavailable
+from app.api.middleware import problem_body, send_problem
+from app.errors import database_unavailable
 
 log = logging.getLogger("hotline.errors")
 
@@ -71,19 +70,8 @@ def redacted_traceback(exc: BaseException) -> str:
     return "".join(parts)
 
 
-def _body(status: int, title: str, detail: str, slug: str, path: str) -> bytes:
-    problem = {
-        "type": PROBLEM_BASE + slug,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": path,
-    }
-    return json.dumps(problem, ensure_ascii=False).encode()
-
-
 def unavailable_response(path: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    body = _body(
+    body = problem_body(
         503,
         "Database unavailable",
         "The database cannot be reached right now and this request was not completed. "
@@ -95,7 +83,7 @@ def unavailable_response(path: str) -> tuple[int, list[tuple[bytes, bytes]], byt
 
 
 def internal_response(path: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    body = _body(
+    body = problem_body(
         500,
         "Internal server error",
         "Something went wrong on our side; nothing was saved. Please retry or report it.",
@@ -134,15 +122,3 @@ class FailsafeMiddleware:
             if started:
                 return  # the response is under way; the server closes the connection
             await send_problem(send, status, headers, body)
-
-
-async def send_problem(
-    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
-) -> None:
-    all_headers: list[Any] = [
-        (b"content-type", PROBLEM_JSON.encode()),
-        (b"content-length", str(len(body)).encode()),
-        *headers,
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": all_headers})
-    await send({"type": "http.response.body", "body": body})
