@@ -99,3 +99,14 @@ async def test_a_500_logs_no_caller_data_and_says_nothing_internal(client, app, 
     assert "+84912345678" not in caplog.text and "Nguyễn" not in caplog.text
     assert "Failing row" not in caplog.text and "Failing row" not in response.text
     assert "RuntimeError (message withheld)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "path, allowed",
+    [("/tickets", "GET, POST"), ("/tickets/1", "GET, PATCH"), ("/auth/token", "POST")],
+)
+async def test_options_is_refused_with_every_allowed_method(client, path, allowed):
+    response = await client.options(path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    assert response.headers["content-type"] == "application/problem+json"
