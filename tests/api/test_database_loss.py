@@ -7,10 +7,14 @@ must simply succeed.
 
 import asyncio
 import logging
+import sqlite3
 
+import asyncpg
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.errors import database_unavailable
 from tests.api.test_problems import assert_problem
 from tests.conftest import ticket_body
 
@@ -174,3 +178,41 @@ async def _cleanup(app) -> None:
     async with app.state.engine.begin() as conn:
         for table in TICKET_TABLES:
             await conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        asyncpg.InterfaceError("cannot call Connection.fetchrow(): connection is closed"),
+        asyncpg.exceptions.InternalClientError("cannot switch to state 12"),
+        asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        asyncpg.InvalidCatalogNameError('database "hotline" does not exist'),
+        sqlite3.OperationalError("unable to open database file"),
+    ],
+    ids=["closed", "state-12", "does-not-exist", "database-dropped", "sqlite-unopenable"],
+)
+async def test_each_driver_error_of_a_lost_database_is_one_503_line_with_the_request_id(
+    client, app, caplog, lost
+):
+    from tests.conftest import routing_by
+
+    def failing(_facts, _exclude):
+        try:
+            raise lost
+        except Exception as exc:  # as SQLAlchemy wraps what the driver raised
+            raise RuntimeError("wrapped") from exc
+
+    with caplog.at_level(logging.INFO), routing_by(app, failing):
+        response = await client.post(
+            "/tickets", json=ticket_body(), headers={"X-Request-ID": "req-4711"}
+        )
+    assert_problem(response, 503)
+    lines = [r for r in caplog.records if r.name == "hotline.errors"]
+    assert len(lines) == 1 and lines[0].levelname == "WARNING" and not lines[0].exc_info
+    assert "(request req-4711)" in lines[0].getMessage()
+
+
+def test_a_programming_error_is_not_mistaken_for_a_lost_database():
+    assert not database_unavailable(sqlite3.OperationalError("no such column: x"))
+    assert not database_unavailable(asyncpg.exceptions.UndefinedColumnError("no column"))
+    assert not database_unavailable(ValueError("x"))
