@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from app.api import admin, auth, health, reference, reports, routing, tickets
+from app.api import admin, auth, health, reference, replay, reports, routing, tickets
 from app.api.docs import OPENAPI_URL, install_docs
 from app.api.failsafe import FailsafeMiddleware, redacted_traceback
 from app.api.middleware import BodyLimitMiddleware
@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         install_docs(app)
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.
-    for module in (auth, tickets, routing, reference, admin, reports):
+    for module in (auth, tickets, routing, replay, reference, admin, reports):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     return app
