@@ -415,10 +415,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    from app.cli_support import explain_failure
+    from app.cli_support import DATABASE_COMMANDS, check_sqlite_folder, explain_failure
 
     args = build_parser().parse_args(argv)
     try:
+        if args.command in DATABASE_COMMANDS:
+            check_sqlite_folder(get_settings().database_url)
         return args.func(args)
     except Exception as exc:
         try:

@@ -1,6 +1,7 @@
 """What the `hotline` command says when something expected goes wrong: one line a person can act
 on instead of a traceback. Failures not recognised here are bugs and keep their traceback."""
 
+import os
 import socket
 from datetime import datetime
 from pathlib import Path
@@ -54,6 +55,27 @@ def explain_failure(exc: BaseException, database_url: str | None) -> str | None:
             "does the database exist? (HOTLINE_DATABASE_URL)"
         )
     return None
+
+
+# Commands that open the database (the others read files only).
+DATABASE_COMMANDS = {"serve", "db", "sync", "sla", "demo", "users", "apikeys"}
+
+
+def check_sqlite_folder(url: str) -> None:
+    """CommandError when a SQLite file cannot be created or written where the URL says, found
+    before the driver tries (it would fail in a thread of its own, after the event loop ended)."""
+    if not url.startswith("sqlite"):
+        return
+    name = make_url(url).database
+    if not name or name == ":memory:":
+        return
+    path = Path(name).resolve()
+    target = path if path.exists() else path.parent
+    if not target.exists() or not os.access(target, os.W_OK):
+        raise CommandError(
+            f"cannot open the SQLite file {path}: check that its folder exists and is writable "
+            "(HOTLINE_DATABASE_URL)"
+        )
 
 
 def port_taken(host: str, port: int) -> bool:
