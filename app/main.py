@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from app.api import admin, auth, health, reference, replay, reports, routing, tickets
+from app.api import admin, auth, health, privacy, reference, replay, reports, routing, tickets
 from app.api.docs import OPENAPI_URL, install_docs
 from app.api.failsafe import FailsafeMiddleware, redacted_traceback
 from app.api.middleware import BodyLimitMiddleware
@@ -20,6 +20,8 @@ from app.api.security_headers import SecurityHeadersMiddleware
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory, transaction, utcnow
 from app.errors import database_unavailable, install_error_handlers
+from app.privacy import retention
+from app.privacy.cli import policy_of
 from app.reference.loader import load_catalog
 from app.routing.live import LiveRuleset
 from app.sla import load_sla
@@ -62,6 +64,28 @@ async def _maintain(app: FastAPI, interval: float, idempotency_ttl: timedelta) -
                 log.error("periodic maintenance failed\n%s", redacted_traceback(exc))
 
 
+async def _retain(app: FastAPI, interval: float) -> None:
+    """Retention (docs/privacy.md), safe in every instance at once (SKIP LOCKED batches)."""
+    settings = app.state.settings
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            done = await retention.run(
+                app.state.session_factory,
+                policy=policy_of(settings),
+                keys=app.state.privacy_keys,
+                now=utcnow(),
+                batch=settings.retention_batch,
+            )
+            if any(done.values()):
+                log.info("retention: %s", done)
+        except Exception as exc:  # keep going after a transient database error
+            if database_unavailable(exc):
+                log.warning("retention: database unavailable (%s)", type(exc).__name__)
+            else:
+                log.error("retention failed\n%s", redacted_traceback(exc))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -74,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sla = load_sla(settings.rules_dir, catalog)
         live = LiveRuleset(settings.rules_dir, catalog, utcnow(), sla_policies=sla.policy_ids)
         app.state.settings = settings
+        app.state.privacy_keys = settings.privacy_keys
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         app.state.catalog = catalog
@@ -90,6 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.sla_scan_seconds > 0:
             ttl = timedelta(hours=settings.idempotency_ttl_hours)
             tasks.append(asyncio.create_task(_maintain(app, settings.sla_scan_seconds, ttl)))
+        if settings.retention_run_seconds > 0 and policy_of(settings).enabled:
+            tasks.append(asyncio.create_task(_retain(app, settings.retention_run_seconds)))
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, lambda: live.reload(utcnow()))
@@ -127,7 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         install_docs(app)
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.
-    for module in (auth, tickets, routing, replay, reference, admin, reports):
+    for module in (auth, privacy, tickets, routing, replay, reference, admin, reports):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     return app

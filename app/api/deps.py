@@ -160,6 +160,7 @@ def ticket_service(permission: str, doing: str) -> TicketService:
             sla=state.sla_keeper,
             reference_prefix=state.settings.reference_prefix,
             clock_skew=timedelta(seconds=state.settings.clock_skew_seconds),
+            privacy=state.privacy_keys,
         )
 
     return Depends(build)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
 from app.api.checked_route import CheckedRoute
 from app.api.deps import require_json, ticket_service
+from app.api.privacy import log_for, route_of
 from app.tickets.lifecycle import Status
 from app.tickets.schemas import (
     ActionIn,
@@ -63,6 +64,7 @@ async def create_ticket(
 
 @router.get("", response_model=TicketPage)
 async def search_tickets(
+    request: Request,
     service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
     status: Annotated[list[Status] | None, Query()] = None,
     unit: Annotated[list[str] | None, Query(description="Current unit code(s)")] = None,
@@ -110,7 +112,16 @@ async def search_tickets(
         limit=limit,
         cursor=cursor,
     )
-    return await service.search(query)
+    page = await service.search(query)
+    if caller_phone:
+        # A caller-history lookup: on the access log, the number only as its keyed hash.
+        await log_for(request, service).record(
+            "caller_history",
+            route_of(request),
+            phone=service.query_phone(caller_phone),
+            details={"results": len(page.items)},
+        )
+    return page
 
 
 @router.get("/{ticket_id}", response_model=TicketRead)

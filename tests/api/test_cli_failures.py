@@ -116,4 +116,4 @@ def test_db_downgrade_says_where_it_went(capsys, env, tmp_path):
     capsys.readouterr()
     assert main(["db", "downgrade"]) == 0
     out = capsys.readouterr().out
-    assert "now at 1843bdd7f31f (sla report columns and indexes)" in out
+    assert "now at 9cf06455420f (privacy: access log" in out
