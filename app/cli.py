@@ -210,6 +210,13 @@ def _rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calendar(args: argparse.Namespace) -> int:
+    """show: each calendar's days off and extra working days in a year, library or override."""
+    from app.calendar_cli import show_calendars
+
+    return show_calendars(args.year, args.calendar, args.dir or get_settings().rules_dir)
+
+
 def _replay(args: argparse.Namespace) -> int:
     """rules replay: past tickets through the proposed files in --proposed DIR."""
     from app.replay.cli import run_replay
@@ -369,6 +376,17 @@ def build_parser() -> argparse.ArgumentParser:
     sla.add_parser("scan", help="write due SLA warning and breach events now").set_defaults(
         func=_sla
     )
+
+    calendar = sub.add_parser("calendar", help="SLA calendars").add_subparsers(
+        dest="action", required=True
+    )
+    show = calendar.add_parser(
+        "show", help="a year's effective days off and extra working days of each calendar"
+    )
+    show.add_argument("year", type=int)
+    show.add_argument("--calendar", action="append", help="only this calendar (repeat)")
+    show.add_argument("--dir", type=Path, help="rules directory (default: HOTLINE_RULES_DIR)")
+    show.set_defaults(func=_calendar)
 
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
     generate = demo.add_parser(

@@ -11,7 +11,9 @@ from sqlalchemy.engine import make_url
 
 from app.config import ConfigurationError
 from app.errors import AppError, database_unavailable
-from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
+from app.reference.area_errors import area_error
+from app.reference.catalog import Catalog
+from app.reference.resolver import AreaAmbiguous, AreaConflict, AreaNotFound
 
 
 class CommandError(Exception):
@@ -37,9 +39,8 @@ def explain_failure(exc: BaseException, database_url: str | None) -> str | None:
         return "configuration refused:\n" + "\n".join(f"  {p}" for p in exc.problems)
     if isinstance(exc, AppError):
         return f"error: {exc.detail}"
-    if isinstance(exc, AreaNotFound):
-        hint = ", ".join(a.code for a in exc.suggestions[:5])
-        return f"error: no area '{exc.text}'" + (f"; closest: {hint}" if hint else "")
+    if isinstance(exc, AreaNotFound | AreaConflict):
+        return f"error: {area_error(['area'], exc)['msg']}"
     if isinstance(exc, AreaAmbiguous):
         options = ", ".join(a.code for a in exc.candidates[:5])
         return f"error: '{exc.text}' names several areas ({options}); give the code"
@@ -101,7 +102,7 @@ def explain_inputs(args: Any, catalog: Catalog) -> tuple[str | None, datetime]:
         if getattr(args, name) not in {v.value for v in kind}:
             choices = ", ".join(v.value for v in kind)
             raise CommandError(f"--{name} must be one of {choices}")
-    area = catalog.resolve_area(args.area).code if args.area else None
+    area = catalog.resolve_one_area(args.area).code if args.area else None
     if not args.at:
         return area, datetime.now().astimezone()
     try:

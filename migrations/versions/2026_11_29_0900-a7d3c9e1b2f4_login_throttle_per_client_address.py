@@ -5,7 +5,7 @@ now counted per (username, client address) and per client address (app.users.thr
 counts are short-lived: the old rows are dropped, not carried over.
 
 Revision ID: a7d3c9e1b2f4
-Revises: 9cf06455420f
+Revises: 5c0f3e9a1d22
 Create Date: 2026-11-29 09:00:00.000000+00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a7d3c9e1b2f4"
-down_revision: str | None = "9cf06455420f"
+down_revision: str | None = "5c0f3e9a1d22"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -31,7 +31,7 @@ def run(capsys, *argv: str) -> tuple[int, str]:
 @pytest.mark.parametrize(
     "argv, says",
     [
-        (["--area", "nowhere at all"], "no area 'nowhere at all'"),
+        (["--area", "nowhere at all"], "no area named 'nowhere at all'"),
         (["--topic", "no-such-topic"], "no topic 'no-such-topic'"),
         (["--channel", "fax"], "--channel must be one of phone"),
         (["--priority", "asap"], "--priority must be one of low"),
@@ -116,4 +116,4 @@ def test_db_downgrade_says_where_it_went(capsys, env, tmp_path):
     capsys.readouterr()
     assert main(["db", "downgrade"]) == 0
     out = capsys.readouterr().out
-    assert "now at 9cf06455420f (privacy: access log" in out
+    assert "now at 5c0f3e9a1d22 (field faults (issue #10)" in out
