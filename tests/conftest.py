@@ -7,6 +7,7 @@ server for the run and dropped afterwards.
 
 import asyncio
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
@@ -59,14 +60,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     from app.cli_support import where_database
 
-    try:
-        asyncio.run(asyncio.wait_for(_admin(server, "SELECT 1"), timeout=10))
-    except Exception as exc:
-        pytest.exit(
-            f"HOTLINE_TEST_DATABASE_URL: cannot reach {where_database(server)} "
-            f"({type(exc).__name__}); start it, or unset the variable to test on SQLite",
-            returncode=2,
-        )
+    error: Exception | None = None
+    for _ in range(3):  # a busy server may refuse a connection for a moment
+        try:
+            asyncio.run(asyncio.wait_for(_admin(server, "SELECT 1"), timeout=10))
+            return
+        except Exception as exc:
+            error = exc
+            time.sleep(1)
+    pytest.exit(
+        f"HOTLINE_TEST_DATABASE_URL: cannot reach {where_database(server)} "
+        f"({type(error).__name__}); start it, or unset the variable to test on SQLite",
+        returncode=2,
+    )
 
 
 async def _admin(url: str, sql: str) -> None:
