@@ -10,12 +10,16 @@ from app.config import get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from app.logs import logging_config
+    from app.metrics import prepare_multiprocess_dir
     from app.serving import serve
     from app.setup import prepare
 
     settings = get_settings()
     if not args.no_setup:
         prepare(settings)
+    # Before any worker starts: they inherit the directory they share their metrics through.
+    prepare_multiprocess_dir()
     # uvloop + httptools: with plain asyncio one of two workers takes nearly every keep-alive
     # connection; uvicorn's standard extras spread them (and app.serving spreads bursts).
     serve(
@@ -26,11 +30,14 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         loop="uvloop",
         http="httptools",
-        access_log=args.access_log,
+        # Our own access line replaces uvicorn's (app.api.observe: route template, request id,
+        # user, duration; caller data redacted), in the format of every other line.
+        access_log=False,
+        log_config=logging_config(settings),
         # Longer than load balancers' idle timeouts (often 60 s), so that the balancer, not the
         # app, closes idle connections: otherwise requests race a closing socket and fail.
         timeout_keep_alive=75,
-        log_level="info",
+        log_level=settings.log_level.lower(),
     )
     return 0
 
@@ -38,7 +45,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _db(args: argparse.Namespace) -> int:
     from app.migrate import downgrade, upgrade
 
-    url = get_settings().database_url
+    url = get_settings().direct_url  # not through a transaction pooler
     if args.action == "upgrade":
         upgrade(url, args.revision or "head")
     else:
@@ -67,7 +74,7 @@ async def _in_transaction(work):  # type: ignore[no-untyped-def]
     from app.reference.loader import load_catalog
 
     settings = get_settings()
-    engine = make_engine(settings.database_url, pool_size=1)
+    engine = make_engine(settings.direct_url, pool_size=1)
     try:
         async with transaction(make_session_factory(engine)) as session:
             return await work(session, load_catalog(settings.rules_dir))
@@ -217,7 +224,7 @@ def _sla(args: argparse.Namespace) -> int:
     settings = get_settings()
 
     async def scan() -> str:
-        engine = make_engine(settings.database_url, pool_size=2)
+        engine = make_engine(settings.direct_url, pool_size=2)
         try:
             report = await run_scan(
                 make_session_factory(engine), catalog=load_catalog(settings.rules_dir), now=utcnow()
@@ -251,7 +258,7 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"  {done}/{args.tickets} tickets", file=sys.stderr)
 
     async def run() -> str:
-        engine = make_engine(settings.database_url, pool_size=2)
+        engine = make_engine(settings.direct_url, pool_size=2)
         try:
             report = await generate(
                 make_session_factory(engine),
@@ -282,7 +289,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-setup", action="store_true", help="skip migrations and data sync")
-    serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=_serve)
 
     db = sub.add_parser("db", help="schema migrations")
@@ -361,9 +367,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from app.logs import configure_logging
+
     args = build_parser().parse_args(argv)
+    if not logging.getLogger().handlers:  # as basicConfig: leave a host's logging alone
+        try:
+            configure_logging(get_settings())
+        except ValueError:  # settings refused; the command reports it when it reads them
+            logging.basicConfig(level=logging.INFO)
     return args.func(args)
 
 

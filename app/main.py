@@ -1,9 +1,8 @@
-"""create_app(): settings, engine, reference catalog, SLA config and rules, wired once per process."""
+"""create_app(): settings, databases, reference catalog, SLA config and rules, wired once per process."""
 
 import asyncio
 import contextlib
 import gc
-import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,47 +10,24 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from app import periodic
 from app.api import admin, auth, health, reference, reports, routing, tickets
+from app.api import metrics as metrics_api
 from app.api.middleware import BodyLimitMiddleware
+from app.api.observe import ObserveMiddleware
 from app.config import Settings, get_settings
-from app.db import make_engine, make_session_factory, transaction, utcnow
+from app.databases import open_databases
+from app.db import utcnow
 from app.errors import install_error_handlers
+from app.leader import Leadership
 from app.reference.loader import load_catalog
 from app.routing.live import LiveRuleset
 from app.sla import load_sla
-from app.tickets.repository import purge_idempotency_keys
-from app.tickets.sla import SlaKeeper, run_scan
+from app.tickets.sla import SlaKeeper
 from app.users.principal_cache import PrincipalCache
 from app.users.principal_cache import listen as listen_for_changes
 
 API_PREFIX = "/api/v1"
-log = logging.getLogger("hotline")
-
-
-async def _poll_rules(live: LiveRuleset, interval: float) -> None:
-    """Pick up a new valid ruleset without a restart; every instance runs this."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            live.reload(utcnow(), force=False)
-        except Exception:  # a broken poll must not kill the instance
-            log.exception("checking routing rules failed")
-
-
-async def _maintain(app: FastAPI, interval: float, idempotency_ttl: timedelta) -> None:
-    """Periodic work, safe in every instance at once: the SLA scan writes each warning and
-    breach exactly once; expired idempotency keys are forgotten."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            now = utcnow()
-            report = await run_scan(app.state.session_factory, catalog=app.state.catalog, now=now)
-            if report.warnings or report.breaches:
-                log.info("SLA scan: %s", report)
-            async with transaction(app.state.session_factory) as session:
-                await purge_idempotency_keys(session, before=now - idempotency_ttl)
-        except Exception:  # keep going after a transient database error
-            log.exception("periodic maintenance failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -59,29 +35,48 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(
-            settings.database_url, pool_size=settings.db_pool_size, echo=settings.db_echo
-        )
+        databases = open_databases(settings)
         catalog = load_catalog(settings.rules_dir)
         sla = load_sla(settings.rules_dir, catalog)
         live = LiveRuleset(settings.rules_dir, catalog, utcnow(), sla_policies=sla.policy_ids)
-        app.state.settings = settings
-        app.state.engine = engine
-        app.state.session_factory = make_session_factory(engine)
-        app.state.catalog = catalog
-        app.state.sla = sla
-        app.state.sla_keeper = SlaKeeper(sla, catalog)
-        app.state.rules = live
-        app.state.router = live.route
-        app.state.principals = principals = PrincipalCache(settings.principal_cache_seconds)
-        tasks = []
+        state = app.state
+        state.settings = settings
+        state.databases = databases
+        state.engine = databases.primary
+        state.session_factory = databases.sessions
+        state.read_session_factory = databases.read_sessions
+        state.catalog = catalog
+        state.sla = sla
+        state.sla_keeper = SlaKeeper(sla, catalog)
+        state.rules = live
+        state.router = live.route
+        state.principals = principals = PrincipalCache(settings.principal_cache_seconds)
+        state.leadership = leadership = Leadership(
+            settings.direct_url,
+            retry=settings.leader_retry_seconds,
+            idle_timeout=settings.leader_idle_timeout_seconds,
+        )
+        tasks = [asyncio.create_task(periodic.watch_process(state))]
         if not settings.is_sqlite and settings.principal_cache_seconds > 0:
-            tasks.append(asyncio.create_task(listen_for_changes(settings.database_url, principals)))
+            tasks.append(asyncio.create_task(listen_for_changes(settings.direct_url, principals)))
         if settings.rules_poll_seconds > 0:
-            tasks.append(asyncio.create_task(_poll_rules(live, settings.rules_poll_seconds)))
+            tasks.append(
+                asyncio.create_task(periodic.poll_rules(live, settings.rules_poll_seconds))
+            )
         if settings.sla_scan_seconds > 0:
             ttl = timedelta(hours=settings.idempotency_ttl_hours)
-            tasks.append(asyncio.create_task(_maintain(app, settings.sla_scan_seconds, ttl)))
+            tasks.append(asyncio.create_task(leadership.run()))
+            tasks.append(
+                asyncio.create_task(
+                    periodic.maintain(state, leadership, settings.sla_scan_seconds, ttl)
+                )
+            )
+            if settings.metrics_gauge_seconds > 0:
+                tasks.append(
+                    asyncio.create_task(
+                        periodic.count_open_work(state, leadership, settings.metrics_gauge_seconds)
+                    )
+                )
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, lambda: live.reload(utcnow()))
@@ -93,9 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGHUP)
-            await engine.dispose()
+            await databases.dispose()
 
     app = FastAPI(
         title="Hotline 1022",
@@ -109,7 +105,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.
-    for module in (auth, tickets, routing, reference, admin, reports):
+    api_modules = (auth, tickets, routing, reference, admin, reports)
+    for module in api_modules:
         app.include_router(module.router, prefix=API_PREFIX)
+    templates = {
+        id(route): API_PREFIX + route.path
+        for module in api_modules
+        for route in module.router.routes
+        if hasattr(route, "path")
+    }
+    # Outermost: times and logs every request, the refused ones included.
+    app.add_middleware(ObserveMiddleware, templates=templates)
     app.include_router(health.router)
+    app.include_router(metrics_api.router)
     return app

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
+from app import metrics
 from app.api.deps import require_json, ticket_service
 from app.tickets.lifecycle import Status
 from app.tickets.schemas import (
@@ -59,6 +60,7 @@ async def create_ticket(
         headers["Idempotent-Replayed"] = "true"
         read = await service.read(ticket)
     else:
+        metrics.TICKETS_CREATED.labels(ticket.channel).inc()
         current = service.created_assignment
         read = service.to_read(ticket, current, [current] if current else [])
     # Already a validated TicketRead: serialise it once instead of letting FastAPI re-validate
@@ -68,7 +70,9 @@ async def create_ticket(
 
 @router.get("", response_model=TicketPage)
 async def search_tickets(
-    service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
+    service: Annotated[
+        TicketService, ticket_service("tickets:read", "read tickets", reads_only=True)
+    ],
     status: Annotated[list[Status] | None, Query()] = None,
     unit: Annotated[list[str] | None, Query(description="Current unit code(s)")] = None,
     area: Annotated[
@@ -98,7 +102,10 @@ async def search_tickets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query()] = None,
 ) -> TicketPage:
-    """Tickets matching every filter given, newest first by default, a page at a time."""
+    """Tickets matching every filter given, newest first by default, a page at a time.
+
+    Read from HOTLINE_READ_DATABASE_URL when set: a replica's lag (usually under a second)
+    can hide a ticket created just before; GET /tickets/{id} reads the primary."""
     query = TicketQuery(
         statuses=[s.value for s in status or []],
         units=_split(unit),
