@@ -46,6 +46,19 @@ def _db(args: argparse.Namespace) -> int:
     from app.migrate import downgrade, upgrade
 
     url = get_settings().direct_url  # not through a transaction pooler
+    if args.action == "backup":
+        from app.backup import BackupRefused, backup_sqlite
+
+        if not args.revision:
+            print("error: give the file to write: hotline db backup PATH", file=sys.stderr)
+            return 1
+        try:
+            size = backup_sqlite(url, Path(args.revision))
+        except BackupRefused as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"backed up to {args.revision} ({size} bytes)")
+        return 0
     if args.action == "upgrade":
         upgrade(url, args.revision or "head")
     else:
@@ -292,8 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
 
     db = sub.add_parser("db", help="schema migrations")
-    db.add_argument("action", choices=["upgrade", "downgrade"])
-    db.add_argument("revision", nargs="?", help="default: head (upgrade) or -1 (downgrade)")
+    db.add_argument("action", choices=["upgrade", "downgrade", "backup"])
+    db.add_argument(
+        "revision",
+        nargs="?",
+        help="default: head (upgrade) or -1 (downgrade); backup: the new SQLite file to write",
+    )
     db.set_defaults(func=_db)
 
     sync = sub.add_parser("sync", help="load routing_rules/ reference data into the database")
