@@ -141,9 +141,13 @@ def haproxy_config(work: Path) -> Path:
     cfg.write_text(
         f"""global
     maxconn 2000
+    log stdout format raw local0
 
 defaults
     mode http
+    log global
+    option httplog
+    option dontlog-normal
     timeout connect 2s
     timeout client 30s
     timeout server 30s
@@ -155,6 +159,8 @@ defaults
 
 frontend hotline
     bind 127.0.0.1:{HAPROXY_PORT}
+    # The caller's address for sign-in throttling: trust X-Forwarded-For from haproxy only.
+    option forwardfor
     default_backend instances
 
 backend instances
@@ -501,7 +507,14 @@ def main() -> int:
             for path in work.iterdir():
                 shutil.chown(path, "postgres")
         cluster.others.append(subprocess.Popen(["pgbouncer", *user, str(ini)]))
-        cluster.others.append(subprocess.Popen(["haproxy", "-db", "-f", str(haproxy_config(work))]))
+        haproxy_log = open(work / "haproxy.log", "ab")  # noqa: SIM115 (kept for the child)
+        cluster.others.append(
+            subprocess.Popen(
+                ["haproxy", "-db", "-f", str(haproxy_config(work))],
+                stdout=haproxy_log,
+                stderr=subprocess.STDOUT,
+            )
+        )
         for port in PORTS:
             cluster.start_instance(port)
 
