@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.no_setup:
         prepare(settings)
     # Before any worker starts: they inherit the directory they share their metrics through.
-    prepare_multiprocess_dir()
+    metrics_dir = prepare_multiprocess_dir()
     # uvloop + httptools: with plain asyncio one of two workers takes nearly every keep-alive
     # connection; uvicorn's standard extras spread them (and app.serving spreads bursts).
     serve(
@@ -39,6 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
         timeout_keep_alive=75,
         log_level=settings.log_level.lower(),
     )
+    shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 
