@@ -286,16 +286,17 @@ async def drill(cluster: Cluster) -> None:
     if created != 20 or processes != WORKERS:
         fail("per-instance metrics do not add up over its workers")
 
-    step("2. intake through haproxy; one instance SIGKILLed at 8 s and restarted at 12 s")
+    step("2. intake through haproxy; one instance SIGKILLed at 6 s and restarted at 9 s")
     victim = PORTS[1]
+    kill_at = 6
     outcomes = await intake_load(
         base,
         auth,
-        seconds=24,
+        seconds=16,
         concurrency=12,
         events={
-            8: lambda: cluster.kill_instance(victim, signal.SIGKILL),
-            12: lambda: cluster.start_instance(victim),
+            kill_at: lambda: cluster.kill_instance(victim, signal.SIGKILL),
+            kill_at + 3: lambda: cluster.start_instance(victim),
         },
     )
     statuses = Counter(o.status for o in outcomes)
@@ -303,25 +304,12 @@ async def drill(cluster: Cluster) -> None:
     print(f"   {len(outcomes)} requests: {dict(statuses)}")
     if any(o.status not in (502, 503, 504) and not isinstance(o.status, str) for o in failed):
         fail(f"unexpected statuses: {dict(statuses)}")
-    if failed and max(o.sent for o in failed) - min(o.sent for o in failed) > 8:
-        fail("errors were not a burst around the kill: " + str(sorted(o.sent for o in failed)))
+    # Only what the killed instance had in flight, and what reached it before haproxy's
+    # checks marked it down (2 x 500 ms), may fail.
+    if any(not kill_at - 1 <= o.sent <= kill_at + 3 for o in failed):
+        fail("errors outside the burst around the kill: " + str(sorted(o.sent for o in failed)))
     per_second = Counter(int(o.sent) for o in outcomes if o.status == 201)
-    early = sum(per_second[s] for s in range(2, 8)) / 6
-    # The best 4 s after the restart: the machine is shared, a single window is noisy.
-    late = max(sum(per_second[s] for s in range(t, t + 4)) / 4 for t in range(14, 21))
-    # Recovered: the restarted instance takes its share again, and errors stopped.
-    served = sample(
-        await scrape(victim), "hotline_http_requests_total", route="/api/v1/tickets", method="POST"
-    )
-    last_seconds = sum(per_second[s] for s in range(20, 24))
-    print(
-        f"   throughput: {early:.1f}/s before the kill, {late:.1f}/s after the restart; "
-        f"the restarted instance served {served:.0f} ({last_seconds} in the last 4 s overall)"
-    )
-    if late < 0.4 * early or served < last_seconds / len(PORTS) / 2:
-        fail("throughput did not recover, or the restarted instance took no share")
-    if failed and max(o.sent for o in failed) > 12 + 4:
-        fail("errors went on after the restart")
+    early = sum(per_second[s] for s in range(1, kill_at)) / (kill_at - 1)
     ids = [o.ticket_id for o in outcomes if o.status == 201]
     found = int(
         psql(f"SELECT count(*) FROM ticket WHERE id IN ({','.join(map(str, ids))})", cluster.db)
@@ -354,7 +342,27 @@ async def drill(cluster: Cluster) -> None:
     print(f"   {len(failed)} failed requests retried; {tickets} keys for {keys} requests")
     if tickets != keys or duplicates != "0":
         fail("a retried request made a second ticket, or a key was lost")
-    await wait_ready(f"http://127.0.0.1:{victim}/readyz")
+
+    # Recovered: once the restarted instance is up (start-up takes seconds, more on a busy
+    # machine), it takes its share and throughput is back.
+    await wait_ready(f"http://127.0.0.1:{victim}/readyz", seconds=120)
+    await asyncio.sleep(1.5)  # haproxy's checks mark it up (rise 2 x 500 ms)
+
+    def served(text: str) -> float:
+        return sample(text, "hotline_http_requests_total", route="/api/v1/tickets", method="POST")
+
+    before = served(await scrape(victim))
+    again = await intake_load(base, auth, seconds=6, concurrency=12, events={})
+    share = served(await scrape(victim)) - before
+    rate = sum(1 for o in again if o.status == 201) / 6
+    print(
+        f"   throughput {early:.1f}/s before the kill, {rate:.1f}/s once it is back; "
+        f"the restarted instance served {share:.0f} of {len(again)}"
+    )
+    if any(o.status != 201 for o in again):
+        fail(f"errors after the restart: {dict(Counter(o.status for o in again))}")
+    if rate < 0.4 * early or share < len(again) / len(PORTS) / 2:
+        fail("throughput did not recover, or the restarted instance took no share")
 
     step("3. a rules change reaches every worker of every instance")
     old_version = {
