@@ -231,6 +231,13 @@ def _rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    """rules replay: past tickets through the proposed files in --proposed DIR."""
+    from app.replay.cli import run_replay
+
+    return run_replay(args, get_settings())
+
+
 def _sla(args: argparse.Namespace) -> int:
     from app.db import make_engine, make_session_factory, utcnow
     from app.reference.loader import load_catalog
@@ -339,6 +346,29 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--at", help="local time, e.g. 2026-11-26T23:10 (default: now)")
     explain.add_argument("--confidential", action="store_true")
     explain.add_argument("--exclude", action="append", help="unit that rejected it")
+
+    replay = rules.add_parser(
+        "replay", help="replay past tickets through proposed rule files; nothing is written"
+    )
+    replay.add_argument(
+        "--proposed",
+        type=Path,
+        required=True,
+        help="directory with the proposed files (rules.yaml, rules.d/, sla.yaml...); "
+        "files it lacks are the current ones",
+    )
+    replay.add_argument("--from", dest="date_from", help="first local date YYYY-MM-DD")
+    replay.add_argument("--to", dest="date_to", help="last local date (default: today)")
+    replay.add_argument("--unit", help="only tickets routed to or from this unit")
+    replay.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    replay.add_argument("--samples", type=int, default=3, help="tickets explained per cell")
+    replay.add_argument(
+        "--sla",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the SLA what-if (default: when the proposal has sla.yaml)",
+    )
+    replay.set_defaults(func=_replay)
 
     sla = sub.add_parser("sla", help="SLA tools").add_subparsers(dest="action", required=True)
     sla.add_parser("scan", help="write due SLA warning and breach events now").set_defaults(

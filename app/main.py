@@ -11,7 +11,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from app import periodic
-from app.api import admin, auth, health, reference, reports, routing, tickets
+from app.api import admin, auth, health, reference, replay, reports, routing, tickets
 from app.api import metrics as metrics_api
 from app.api.middleware import BodyLimitMiddleware
 from app.api.observe import ObserveMiddleware
@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.
-    api_modules = (auth, tickets, routing, reference, admin, reports)
+    api_modules = (auth, tickets, routing, replay, reference, admin, reports)
     for module in api_modules:
         app.include_router(module.router, prefix=API_PREFIX)
     templates = {

@@ -10,7 +10,7 @@ import difflib
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import ValidationFailed, field_error
 from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
 from app.reports import repository as repo
+from app.reports.period import local_dates, utc_bounds
 from app.reports.schemas import (
     GROUP_DOCS,
     METRIC_DOCS,
@@ -36,8 +37,6 @@ from app.timefmt import LOCAL_TZ
 from app.users.principal import Principal
 from app.users.service import Forbidden
 
-DEFAULT_DAYS = 30
-MIN_DATE, MAX_DATE = date(2000, 1, 1), date(2099, 12, 31)
 PRIORITIES = [p.value for p in Priority]
 CHANNELS = [c.value for c in Channel]
 
@@ -87,49 +86,9 @@ class ReportService:
 
     # -- parameters ----------------------------------------------------------------------
 
-    def _date(self, text: str | None, name: str, errors: list[dict[str, Any]]) -> date | None:
-        if text is None or not text.strip():
-            return None
-        value = text.strip()
-        try:
-            if len(value) != 10 or value[4] != "-" or value[7] != "-":
-                raise ValueError
-            parsed = date.fromisoformat(value)
-        except ValueError:
-            errors.append(
-                field_error(
-                    ["query", name],
-                    f"'{value}' is not a date; expected YYYY-MM-DD, a local date in "
-                    f"{self.timezone} (e.g. 2026-03-01)",
-                )
-            )
-            return None
-        if not MIN_DATE <= parsed <= MAX_DATE:
-            errors.append(
-                field_error(["query", name], f"{value} is out of range ({MIN_DATE} to {MAX_DATE})")
-            )
-            return None
-        return parsed
-
     def period(self, date_from: str | None, date_to: str | None) -> tuple[date, date]:
         """The local dates asked for; default: the 30 days up to today."""
-        errors: list[dict[str, Any]] = []
-        start, end = self._date(date_from, "from", errors), self._date(date_to, "to", errors)
-        if errors:
-            raise ValidationFailed(errors)
-        today = self.now.astimezone(LOCAL_TZ).date()
-        if end is None:
-            end = today if start is None else max(today, start)
-        if start is None:
-            start = end - timedelta(days=DEFAULT_DAYS - 1)
-        if start > end:
-            raise ValidationFailed(
-                [field_error(["query", "from"], f"from ({start}) is after to ({end})")]
-            )
-        return start, end
-
-    def _utc(self, day: date) -> datetime:
-        return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC)
+        return local_dates(date_from, date_to, now=self.now, timezone=self.timezone)
 
     def scope(self, date_from: date, date_to: date, filters: ReportFilters) -> repo.Scope:
         """Check the filters and the caller's scope; raises ValidationFailed or Forbidden."""
@@ -202,9 +161,10 @@ class ReportService:
                     f"You can see reports on your own units only ({mine}), not {', '.join(outside)}."
                 )
             scoped = sorted(set(units) or self.principal.units)
+        start, end = utc_bounds(date_from, date_to)
         return repo.Scope(
-            start=self._utc(date_from),
-            end=self._utc(date_to + timedelta(days=1)),
+            start=start,
+            end=end,
             now=self.now,
             timezone=self.timezone,
             utc_offset_minutes=int(

@@ -5,7 +5,8 @@ decision = ruleset.route(facts, exclude_units=frozenset({"ubnd-phuong-lang"}))
 errors, warnings = check_rules(Path("routing_rules"))
 """
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import replace
 from pathlib import Path
 
 from app.reference.catalog import Catalog
@@ -13,7 +14,7 @@ from app.reference.loader import ReferenceDataError, load_catalog
 from app.routing.compiler import compile_rules
 from app.routing.engine import Ruleset
 from app.routing.loader import read_rules
-from app.routing.schema import RuleProblem, RulesError
+from app.routing.schema import RuleProblem, RulesError, RuleSource
 from app.routing.serving import ServingIndex
 from app.routing.shadow import shadow_warnings
 
@@ -35,11 +36,14 @@ def load_ruleset(
     catalog: Catalog | None = None,
     *,
     sla_policies: Collection[str] | None = None,
+    relabel: Callable[[str], str] | None = None,
 ) -> Ruleset:
     """Validate and compile the rule files; raise RulesError (errors and warnings) if invalid.
 
     `catalog` defaults to the reference data in the same directory. `sla_policies`, when given,
-    is the set of policy ids `set: {sla_policy: ...}` may name.
+    is the set of policy ids `set: {sla_policy: ...}` may name. `relabel`, when given, rewrites
+    the file names in problems and rule locations (a proposal checked in a temporary directory
+    reports the names its author gave).
     """
     rules_dir = Path(rules_dir)
     catalog = catalog if catalog is not None else _catalog(rules_dir)
@@ -47,6 +51,8 @@ def load_ruleset(
     source, errors, warnings = read_rules(
         rules_dir, catalog, sla_policies=sla_policies, serving=serving
     )
+    if relabel is not None:
+        source, errors, warnings = _relabelled(relabel, source, errors, warnings)
     if errors or source is None:
         raise RulesError(errors, warnings)
     ruleset = compile_rules(source, catalog, serving=serving)
@@ -59,10 +65,29 @@ def check_rules(
     catalog: Catalog | None = None,
     *,
     sla_policies: Collection[str] | None = None,
+    relabel: Callable[[str], str] | None = None,
 ) -> tuple[list[RuleProblem], list[RuleProblem]]:
     """(errors, warnings) for the rule files; no errors means `load_ruleset` succeeds."""
     try:
-        ruleset = load_ruleset(rules_dir, catalog, sla_policies=sla_policies)
+        ruleset = load_ruleset(rules_dir, catalog, sla_policies=sla_policies, relabel=relabel)
     except RulesError as exc:
         return exc.errors, exc.warnings
     return [], ruleset.warnings
+
+
+def _relabelled(
+    relabel: Callable[[str], str],
+    source: RuleSource | None,
+    errors: list[RuleProblem],
+    warnings: list[RuleProblem],
+) -> tuple[RuleSource | None, list[RuleProblem], list[RuleProblem]]:
+    def problems(items: list[RuleProblem]) -> list[RuleProblem]:
+        return [replace(p, file=relabel(p.file), message=relabel(p.message)) for p in items]
+
+    if source is not None:
+        source = replace(
+            source,
+            rules=tuple(replace(r, file=relabel(r.file)) for r in source.rules),
+            files=tuple(relabel(f) for f in source.files),
+        )
+    return source, problems(errors), problems(warnings)

@@ -148,6 +148,8 @@ def _add_working(
         raise ValueError(f"seconds must be >= 0, got {seconds}")
     if seconds == 0:
         return start
+    if calendar.always_open and not pauses:
+        return start + timedelta(seconds=seconds)  # every instant is working time
     left = timedelta(seconds=seconds)
     for a, b in _working_pieces(start, calendar, pauses):
         if b - a >= left:

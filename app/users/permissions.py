@@ -30,12 +30,13 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     ),
     Role.SUPERVISOR: frozenset(
         _READ
-        | {"reports:read", "routing:explain"}
+        | {"reports:read", "routing:explain", "rules:replay"}
         | {f"act:{a}" for a in ("transfer", "reroute", "reopen", "notes")}
     ),
     Role.ADMIN: frozenset(
         _READ
         | {"users:manage", "apikeys:manage", "rules:reload", "routing:explain", "reports:read"}
+        | {"rules:replay"}
     ),
 }
 

@@ -84,6 +84,7 @@ MATRIX = {
     ("POST", "/api/v1/routing/explain"): expect(200, allowed=(OPER, SUP, ADMIN, KEY)),
     ("GET", "/api/v1/routing/rules"): expect(200, allowed=EVERYONE),
     ("POST", "/api/v1/admin/rules/reload"): expect(200, allowed=(ADMIN,)),
+    ("POST", "/api/v1/routing/replay"): expect(200, allowed=(SUP, ADMIN)),
     ("POST", "/api/v1/auth/token"): expect(200, allowed=EVERYONE, public=True),
     ("POST", "/api/v1/auth/refresh"): expect(401, allowed=EVERYONE, public=True),
     ("GET", "/api/v1/auth/me"): expect(200, allowed=EVERYONE),
@@ -168,6 +169,8 @@ async def _request(client, auth, method, path):
             body = {"priority": "high"}
     elif path in ("/api/v1/tickets", "/api/v1/routing/explain") and method == "POST":
         body = {"channel": "phone", "description": "Đèn đường hỏng", "area": "Ba Đình"}
+    elif path.endswith("/routing/replay"):
+        body = {"files": {}}
     elif path.endswith("/auth/token"):
         form = {"username": "operator", "password": "operator1022"}
     elif path.endswith("/auth/refresh"):
