@@ -50,8 +50,9 @@ def logging_config(settings: Settings) -> dict[str, Any]:
     if settings.json_logs:
         formatter: dict[str, Any] = {
             "()": "pythonjsonlogger.orjson.OrjsonFormatter",
-            "fmt": ["asctime", "levelname", "name", "message", "request_id"],
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "fmt": ["levelname", "name", "message", "request_id"],
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601, UTC
         }
     else:
         formatter = {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}

@@ -361,7 +361,9 @@ async def drill(cluster: Cluster) -> None:
     )
     if any(o.status != 201 for o in again):
         fail(f"errors after the restart: {dict(Counter(o.status for o in again))}")
-    if rate < 0.4 * early or share < len(again) / len(PORTS) / 2:
+    # The share is the test; the rate only catches a collapse (the CI machine may be shared,
+    # and its load moves more than this between two measurements).
+    if rate < 0.25 * early or share < len(again) / len(PORTS) / 2:
         fail("throughput did not recover, or the restarted instance took no share")
 
     step("3. a rules change reaches every worker of every instance")
@@ -524,7 +526,12 @@ def main() -> int:
             shutil.chown(work, "postgres")
             for path in work.iterdir():
                 shutil.chown(path, "postgres")
-        cluster.others.append(subprocess.Popen(["pgbouncer", *user, str(ini)]))
+        bouncer_out = open(work / "pgbouncer.out", "ab")  # noqa: SIM115 (kept for the child)
+        cluster.others.append(
+            subprocess.Popen(
+                ["pgbouncer", *user, str(ini)], stdout=bouncer_out, stderr=subprocess.STDOUT
+            )
+        )
         haproxy_log = open(work / "haproxy.log", "ab")  # noqa: SIM115 (kept for the child)
         cluster.others.append(
             subprocess.Popen(

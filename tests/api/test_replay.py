@@ -270,7 +270,9 @@ async def test_the_command(client, clock, settings, monkeypatch, capsys, tmp_pat
     (proposed / "rules.yaml").write_text(MOVED, encoding="utf-8")
     dates = ["--from", "2026-03-01", "--to", "2026-03-31"]
 
-    code, out, _ = await _run_cli(settings, monkeypatch, capsys, "--proposed", str(proposed), *dates)
+    code, out, _ = await _run_cli(
+        settings, monkeypatch, capsys, "--proposed", str(proposed), *dates
+    )
     assert code == 0
     assert "5 ticket(s) replayed, 2 would change unit" in out
     assert "nuoc-sach-ha-noi -> thoat-nuoc-ha-noi: 2" in out
@@ -295,7 +297,9 @@ async def test_the_command(client, clock, settings, monkeypatch, capsys, tmp_pat
     index = next(i for i, line in enumerate(lines) if "assign: thoat-nuoc-ha-noi" in line)
     lines[index] = "    assign: thoat-nuoc-hanoi"
     (proposed / "rules.yaml").write_text("\n".join(lines), encoding="utf-8")
-    code, out, err = await _run_cli(settings, monkeypatch, capsys, "--proposed", str(proposed), *dates)
+    code, out, err = await _run_cli(
+        settings, monkeypatch, capsys, "--proposed", str(proposed), *dates
+    )
     assert code == 1 and out == ""
     assert f"{proposed / 'rules.yaml'}:{index + 1}: rule mat-nuoc-thoat-nuoc:" in err
     assert "Traceback" not in err
