@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from app.config import get_settings
+from app.privacy.cli import add_privacy_commands
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -412,6 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_parser("revoke").add_argument("id", type=int)
     for p in keys.choices.values():
         p.set_defaults(func=_apikeys)
+    add_privacy_commands(sub)
     return parser
 
 

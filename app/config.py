@@ -2,10 +2,13 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from app.privacy.keys import PrivacyKeys
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET = "development-only-secret-do-not-use-in-production"
@@ -73,6 +76,20 @@ class Settings(BaseSettings):
     leader_idle_timeout_seconds: float = 30.0
     # Demo users (one per role) are created on start in development only.
     demo_users: bool = True
+    # Personal data (docs/privacy.md). Keys of the keyed hashes: the audit key lets an auditor
+    # find a phone in the access log; the pseudonym key stands in for anonymised callers and
+    # can be destroyed (replaced) to make those pseudonyms irreversible. Unset: derived from
+    # secret_key (set both explicitly in production so that each can be rotated on its own).
+    audit_hash_key: str | None = None
+    pseudonym_key: str | None = None
+    # Retention, in days after a ticket reached a terminal status (closed, cancelled,
+    # duplicate); None keeps that kind of data (the default: the city decides its periods).
+    retention_caller_days: int | None = Field(default=None, ge=0)
+    retention_description_days: int | None = Field(default=None, ge=0)
+    retention_attachments_days: int | None = Field(default=None, ge=0)
+    # How often each instance runs retention (0 disables it), and tickets per transaction.
+    retention_run_seconds: float = 3600.0
+    retention_batch: int = Field(default=200, ge=1)
 
     @property
     def is_sqlite(self) -> bool:
@@ -105,6 +122,15 @@ class Settings(BaseSettings):
                 "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         return self
+
+    @property
+    def privacy_keys(self) -> "PrivacyKeys":
+        from app.privacy.keys import PrivacyKeys, derive_key
+
+        return PrivacyKeys(
+            audit_key=self.audit_hash_key or derive_key(self.secret_key, "audit"),
+            pseudonym_key=self.pseudonym_key or derive_key(self.secret_key, "pseudonym"),
+        )
 
     @property
     def create_demo_users(self) -> bool:

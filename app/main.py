@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import gc
+import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +12,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from app import periodic
-from app.api import admin, auth, health, reference, replay, reports, routing, tickets
+from app.api import admin, auth, health, privacy, reference, replay, reports, routing, tickets
 from app.api import metrics as metrics_api
 from app.api.middleware import BodyLimitMiddleware
 from app.api.observe import ObserveMiddleware
@@ -20,6 +21,8 @@ from app.databases import open_databases
 from app.db import utcnow
 from app.errors import install_error_handlers
 from app.leader import Leadership
+from app.privacy import retention
+from app.privacy.cli import policy_of
 from app.reference.loader import load_catalog
 from app.routing.live import LiveRuleset
 from app.sla import load_sla
@@ -28,6 +31,26 @@ from app.users.principal_cache import PrincipalCache
 from app.users.principal_cache import listen as listen_for_changes
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger("hotline")
+
+
+async def _retain(app: FastAPI, interval: float) -> None:
+    """Retention (docs/privacy.md), safe in every instance at once (SKIP LOCKED batches)."""
+    settings = app.state.settings
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            done = await retention.run(
+                app.state.session_factory,
+                policy=policy_of(settings),
+                keys=app.state.privacy_keys,
+                now=utcnow(),
+                batch=settings.retention_batch,
+            )
+            if any(done.values()):
+                log.info("retention: %s", done)
+        except Exception:  # keep going after a transient database error
+            log.exception("retention failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         live = LiveRuleset(settings.rules_dir, catalog, utcnow(), sla_policies=sla.policy_ids)
         state = app.state
         state.settings = settings
+        state.privacy_keys = settings.privacy_keys
         state.databases = databases
         state.engine = databases.primary
         state.session_factory = databases.sessions
@@ -77,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         periodic.count_open_work(state, leadership, settings.metrics_gauge_seconds)
                     )
                 )
+        if settings.retention_run_seconds > 0 and policy_of(settings).enabled:
+            tasks.append(asyncio.create_task(_retain(app, settings.retention_run_seconds)))
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, lambda: live.reload(utcnow()))
@@ -105,7 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.
-    api_modules = (auth, tickets, routing, replay, reference, admin, reports)
+    api_modules = (auth, privacy, tickets, routing, replay, reference, admin, reports)
     for module in api_modules:
         app.include_router(module.router, prefix=API_PREFIX)
     templates = {

@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from app.privacy.models import AccessRecord, DataSubjectRequest
 from app.reference.models import AreaRow, TopicRow, UnitAreaRow, UnitRow
 from app.tickets.models import (
     Assignment,
@@ -12,11 +13,13 @@ from app.tickets.models import (
 from app.users.models import ApiKey, LoginThrottle, User, UserUnit
 
 __all__ = [
+    "AccessRecord",
     "ApiKey",
     "AreaRow",
     "Assignment",
     "AssignmentPause",
     "CoHandler",
+    "DataSubjectRequest",
     "IdempotencyKey",
     "LoginThrottle",
     "Ticket",

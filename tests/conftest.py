@@ -31,6 +31,7 @@ from app.users.demo import ensure_demo_users
 from app.users.models import User
 
 TICKET_TABLES = [
+    "data_subject_request",
     "co_handler",
     "ticket_event",
     "assignment_pause",
@@ -150,8 +151,26 @@ async def client(
         yield c
     # Each test starts from empty ticket tables (reference data stays).
     async with app.state.engine.begin() as conn:
+        await clear_access_log(conn)
         for table in TICKET_TABLES:
             await conn.execute(text(f"DELETE FROM {table}"))
+
+
+# The access log refuses DELETE (a trigger): TRUNCATE on PostgreSQL, which row triggers do not
+# see; on SQLite the trigger is dropped for the cleanup and made again as the migration does.
+_SQLITE_NO_DELETE = (
+    "CREATE TRIGGER access_record_no_delete BEFORE DELETE ON access_record "
+    "BEGIN SELECT RAISE(ABORT, 'access_record is append-only'); END"
+)
+
+
+async def clear_access_log(conn: Any) -> None:
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("TRUNCATE access_record"))
+        return
+    await conn.execute(text("DROP TRIGGER access_record_no_delete"))
+    await conn.execute(text("DELETE FROM access_record"))
+    await conn.execute(text(_SQLITE_NO_DELETE))
 
 
 @contextmanager

@@ -39,13 +39,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A read-only transaction on the read URL (a replica, or the primary when unset): for
-    reports and search, which write nothing and may be a replica's lag behind."""
-    async with transaction(request.app.state.read_session_factory) as session:
-        yield session
-
-
 async def get_now() -> datetime:
     """The clock, as a dependency so tests can pin it. Async: sync dependencies cost a thread hop."""
     return utcnow()
@@ -56,6 +49,20 @@ async def get_principals(request: Request) -> PrincipalCache:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_read_session(request: Request, primary: SessionDep) -> AsyncIterator[AsyncSession]:
+    """A transaction on the read URL (a replica), for reports and search, which write nothing
+    and may be a replica's lag behind. Without a read URL: the request's own session, so that
+    a request that also writes (an access record) holds one connection, not two."""
+    state = request.app.state
+    if state.read_session_factory is state.session_factory:
+        yield primary
+        return
+    async with transaction(state.read_session_factory) as session:
+        yield session
+
+
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 NowDep = Annotated[datetime, Depends(get_now)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
@@ -167,6 +174,7 @@ def ticket_service(permission: str, doing: str, *, reads_only: bool = False) -> 
             sla=state.sla_keeper,
             reference_prefix=state.settings.reference_prefix,
             clock_skew=timedelta(seconds=state.settings.clock_skew_seconds),
+            privacy=state.privacy_keys,
         )
 
     return Depends(build)

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
 from app import metrics
-from app.api.deps import require_json, ticket_service
+from app.api.deps import SessionDep, require_json, ticket_service
+from app.api.privacy import log_for, route_of
 from app.tickets.lifecycle import Status
 from app.tickets.schemas import (
     ActionIn,
@@ -70,9 +71,11 @@ async def create_ticket(
 
 @router.get("", response_model=TicketPage)
 async def search_tickets(
+    request: Request,
     service: Annotated[
         TicketService, ticket_service("tickets:read", "read tickets", reads_only=True)
     ],
+    primary: SessionDep,  # the access record of a caller-history lookup is a write
     status: Annotated[list[Status] | None, Query()] = None,
     unit: Annotated[list[str] | None, Query(description="Current unit code(s)")] = None,
     area: Annotated[
@@ -105,7 +108,8 @@ async def search_tickets(
     """Tickets matching every filter given, newest first by default, a page at a time.
 
     Read from HOTLINE_READ_DATABASE_URL when set: a replica's lag (usually under a second)
-    can hide a ticket created just before; GET /tickets/{id} reads the primary."""
+    can hide a ticket created just before; GET /tickets/{id} reads the primary. The access
+    record of a lookup by caller_phone is written to the primary."""
     query = TicketQuery(
         statuses=[s.value for s in status or []],
         units=_split(unit),
@@ -122,7 +126,16 @@ async def search_tickets(
         limit=limit,
         cursor=cursor,
     )
-    return await service.search(query)
+    page = await service.search(query)
+    if caller_phone:
+        # A caller-history lookup: on the access log, the number only as its keyed hash.
+        await log_for(request, service, session=primary).record(
+            "caller_history",
+            route_of(request),
+            phone=service.query_phone(caller_phone),
+            details={"results": len(page.items)},
+        )
+    return page
 
 
 @router.get("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)

@@ -20,6 +20,22 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_status_received_at", "status", "received_at"),
         Index("ix_ticket_current_unit_received_at", "current_unit_code", "received_at"),
         Index("ix_ticket_sla_due_at_id", "sla_due_at", "id"),
+        # Retention's work lists (app.privacy.retention): only ended tickets whose kind of data
+        # is not yet anonymised are indexed, so each run reads what is left, not every ticket.
+        *(
+            Index(
+                f"ix_ticket_retention_{kind}",
+                "last_event_at",
+                sqlite_where=text(where),
+                postgresql_where=text(where),
+            )
+            for kind, done in (
+                ("caller", "caller_anonymised_at"),
+                ("description", "description_redacted_at"),
+                ("attachments", "attachments_removed_at"),
+            )
+            for where in (f"{done} IS NULL AND status IN ('closed', 'cancelled', 'duplicate')",)
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -58,6 +74,14 @@ class Ticket(SQLModel, table=True):
     created_by: str = Field(max_length=120)
     # Bumped on every change; exposed as the ETag for If-Match.
     version: int = 1
+    # Personal data (app.privacy): when retention or an erasure anonymised each kind of data,
+    # and a supervisor's legal hold, which keeps the ticket out of both until lifted.
+    caller_anonymised_at: datetime | None = _utc(default=None)
+    description_redacted_at: datetime | None = _utc(default=None)
+    attachments_removed_at: datetime | None = _utc(default=None)
+    legal_hold_reason: str | None = Field(default=None, max_length=2000)
+    legal_hold_by: str | None = Field(default=None, max_length=120)
+    legal_hold_at: datetime | None = _utc(default=None)
 
 
 class Assignment(SQLModel, table=True):

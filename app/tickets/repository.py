@@ -35,6 +35,8 @@ class TicketFilter:
     received_from: datetime | None = None
     received_to: datetime | None = None
     caller_phone: str | None = None
+    # The same number's pseudonym: tickets whose caller retention anonymised (repeat callers).
+    caller_pseudonym: str | None = None
     text: str | None = None  # folded search text
     ticket_id: int | None = None  # from a reference typed into the search box
     # Restrict to tickets one of these units has ever been assigned (agents' scope).
@@ -212,7 +214,8 @@ async def list_tickets(
     if flt.received_to:
         conditions.append(Ticket.received_at < flt.received_to)
     if flt.caller_phone:
-        conditions.append(Ticket.caller_phone == flt.caller_phone)
+        phones = [p for p in (flt.caller_phone, flt.caller_pseudonym) if p]
+        conditions.append(Ticket.caller_phone.in_(phones))
         if flt.hide_confidential_callers:
             conditions.append(Ticket.confidential.is_(False))
     if flt.text or flt.ticket_id:

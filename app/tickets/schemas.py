@@ -233,6 +233,12 @@ class AssignmentRead(BaseModel):
     sla: SlaRead | None = None
 
 
+class LegalHoldRead(BaseModel):
+    reason: str
+    by: str
+    at: InstantOut
+
+
 class TicketRead(BaseModel):
     id: int
     reference: str
@@ -256,6 +262,9 @@ class TicketRead(BaseModel):
     allowed_actions: list[str]
     assignments: list[AssignmentRead] | None = Field(
         default=None, description="Every assignment, oldest first (single-ticket reads only)"
+    )
+    legal_hold: LegalHoldRead | None = Field(
+        default=None, description="Shown to supervisors and admins: kept out of retention"
     )
 
 

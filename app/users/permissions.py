@@ -19,7 +19,7 @@ _READ = {"tickets:read", "reference:read"}
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.OPERATOR: frozenset(
         _READ
-        | {"tickets:create", "tickets:update", "routing:explain"}
+        | {"tickets:create", "tickets:update", "routing:explain", "callers:reveal"}
         | {
             f"act:{a}"
             for a in ("transfer", "reroute", "close", "reopen", "cancel", "duplicate", "notes")
@@ -30,21 +30,17 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     ),
     Role.SUPERVISOR: frozenset(
         _READ
-        | {"reports:read", "routing:explain", "rules:replay"}
+        | {"reports:read", "routing:explain", "rules:replay", "callers:reveal", "audit:read"}
+        | {"tickets:legal-hold"}
         | {f"act:{a}" for a in ("transfer", "reroute", "reopen", "notes")}
     ),
     Role.ADMIN: frozenset(
         _READ
         | {"users:manage", "apikeys:manage", "rules:reload", "routing:explain", "reports:read"}
-        | {"rules:replay"}
+        | {"rules:replay", "audit:read", "callers:rights"}
     ),
 }
 
 
 def allows(role: str, permission: str) -> bool:
     return permission in PERMISSIONS.get(Role(role), frozenset())
-
-
-def sees_callers(role: str) -> bool:
-    """Whether a confidential caller's identity is shown to this role."""
-    return role in (Role.OPERATOR, Role.SUPERVISOR)

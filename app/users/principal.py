@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from app.users.permissions import Role, allows, sees_callers
+from app.users.permissions import Role, allows
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,3 @@ class Principal:
     def scoped_to_units(self) -> bool:
         """Unit agents see only tickets their units have been assigned."""
         return self.role == Role.UNIT_AGENT
-
-    @property
-    def sees_confidential_callers(self) -> bool:
-        return sees_callers(self.role)

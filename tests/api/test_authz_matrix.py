@@ -64,7 +64,11 @@ BODIES = {
     "transfer": {"unit": "urenco"},
     "reopen": {"reason": "Chưa xử lý xong"},
     "notes": {"text": "Ghi chú"},
+    "reveal": {"reason": "Gọi lại cho người dân"},
+    "legal-hold": {"reason": "Hồ sơ tố cáo đang xác minh"},
+    "lift": {"reason": "Đã xác minh xong"},
 }
+SUBJECT = {"phone": "0912 345 678", "request_ref": "YC-2026-001"}
 SETUP = {
     "assigned": [],
     "acknowledged": [("acknowledge", None)],
@@ -98,6 +102,16 @@ MATRIX = {
     # Reports: supervisors and admins see every unit, agents their own units' rows.
     ("GET", "/api/v1/reports/sla"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
     ("GET", "/api/v1/reports/sla/breaches"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
+    # Personal data (issue #19).
+    ("POST", "/api/v1/tickets/{ticket_id}/caller/reveal"): expect(200, allowed=(OPER, SUP, KEY)),
+    ("POST", "/api/v1/tickets/{ticket_id}/legal-hold"): expect(200, allowed=(SUP,)),
+    ("POST", "/api/v1/tickets/{ticket_id}/legal-hold/lift"): expect(200, allowed=(SUP,)),
+    ("GET", "/api/v1/tickets/{ticket_id}/access"): expect(200, allowed=(SUP, ADMIN)),
+    ("GET", "/api/v1/audit/access"): expect(200, allowed=(SUP, ADMIN)),
+    ("POST", "/api/v1/audit/access/search"): expect(200, allowed=(SUP, ADMIN)),
+    ("POST", "/api/v1/callers/export"): expect(200, allowed=(ADMIN,)),
+    ("POST", "/api/v1/callers/erase"): expect(200, allowed=(ADMIN,)),
+    ("GET", "/api/v1/callers/requests"): expect(200, allowed=(ADMIN,)),
     ("GET", "/healthz"): expect(200, allowed=EVERYONE, public=True),
     ("GET", "/readyz"): expect(200, allowed=EVERYONE, public=True),
 }
@@ -161,6 +175,13 @@ async def _request(client, auth, method, path):
         status = ACTIONS[action][0] if action in ACTIONS else "assigned"
         ticket = await _ticket(client, auth, status)
         path = path.replace("{ticket_id}", str(ticket["id"]))
+        if action == "lift":
+            held = await client.post(
+                f"/tickets/{ticket['id']}/legal-hold",
+                json=BODIES["legal-hold"],
+                headers=auth("supervisor"),
+            )
+            assert held.status_code == 200, held.text
         if action == "duplicate":
             body = {"duplicate_of": (await create_ticket(client))["reference"]}
         elif action in BODIES:
@@ -169,6 +190,12 @@ async def _request(client, auth, method, path):
             body = {"priority": "high"}
     elif path in ("/api/v1/tickets", "/api/v1/routing/explain") and method == "POST":
         body = {"channel": "phone", "description": "Đèn đường hỏng", "area": "Ba Đình"}
+    elif path == "/api/v1/audit/access/search":
+        body = {"phone": SUBJECT["phone"]}
+    elif path == "/api/v1/callers/export":
+        body = SUBJECT
+    elif path == "/api/v1/callers/erase":
+        body = {**SUBJECT, "ground": "Chủ thể dữ liệu yêu cầu xoá dữ liệu của mình"}
     elif path.endswith("/routing/replay"):
         body = {"files": {}}
     elif path.endswith("/auth/token"):

@@ -70,6 +70,16 @@ async def test_search_and_reports_read_the_read_url_and_writes_go_to_the_primary
         assert [t["id"] for t in found.json()["items"]] == [created.json()["id"]]
         assert on_read, "search did not read the read URL"
 
+        # A caller-history lookup reads the replica and writes its access record to the primary.
+        writes = len(on_primary)
+        history = await c.get(
+            "/tickets", params={"caller_phone": "0912345678"}, headers=auth("operator")
+        )
+        assert history.status_code == 200, history.text
+        assert [t["id"] for t in history.json()["items"]] == [created.json()["id"]]
+        assert any("access_record" in sql for sql in on_primary[writes:])
+        assert not any("access_record" in sql for sql in on_read)
+
         searched = len(on_read)
         report = await c.get("/reports/sla", headers=auth("supervisor"))
         assert report.status_code == 200, report.text

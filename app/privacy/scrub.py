@@ -1,0 +1,119 @@
+"""Find and blank a person's identity inside free text and JSON payloads. Pure.
+
+A caller's number and name turn up outside the caller columns: an operator types "gọi lại
+0912 345 678" into a note, a description says "ông Nguyễn Văn An ở số 10". Retention and
+erasure blank every occurrence: the phone in any usual Vietnamese format (E.164, 84…, 0…, with
+spaces, dots or dashes), the e-mail in any case, and the full name with or without diacritics.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+
+REDACTED = "[đã ẩn]"
+_SEP = r"[\s.\-()]*"
+
+
+@dataclass(frozen=True)
+class Identity:
+    phones: tuple[str, ...] = ()  # E.164
+    emails: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.phones or self.emails or self.names)
+
+
+def _phone_pattern(e164: str) -> str:
+    number = phonenumbers.parse(e164)
+    national = str(number.national_number)
+    digits = _SEP.join(national)
+    country = str(number.country_code)
+    prefix = rf"(?:(?:\+{_SEP}|00)?{_SEP.join(country)}{_SEP}|0{_SEP})?"
+    return rf"(?<!\d){prefix}{digits}(?!\d)"
+
+
+def _fold_char(ch: str) -> str:
+    if ch in "đĐ":
+        return "d"
+    stripped = "".join(
+        c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c)
+    ).casefold()
+    return stripped if stripped.isalnum() else " " * len(stripped or " ")
+
+
+def _folded_with_positions(text: str) -> tuple[str, list[int]]:
+    """The text folded (as app.text.fold, but keeping length per character) and, for each
+    folded character, the index of the original character it came from."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        folded = _fold_char(ch)
+        out.append(folded)
+        where.extend([i] * len(folded))
+    return "".join(out), where
+
+
+def _name_pattern(name: str) -> re.Pattern[str] | None:
+    words = "".join(_fold_char(c) for c in name).split()
+    if not words:
+        return None
+    return re.compile(r"(?<![0-9a-z])" + r"\s+".join(map(re.escape, words)) + r"(?![0-9a-z])")
+
+
+@dataclass(frozen=True)
+class Scrubber:
+    """Blanks one identity's occurrences; build once, apply to many texts."""
+
+    literal: re.Pattern[str] | None
+    names: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def of(cls, identity: Identity) -> "Scrubber":
+        parts = [_phone_pattern(p) for p in identity.phones if p and p.startswith("+")]
+        parts += [re.escape(e) for e in identity.emails if e]
+        literal = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+        names = tuple(p for p in map(_name_pattern, _unique(identity.names)) if p is not None)
+        return cls(literal, names)
+
+    def text(self, text: str) -> str:
+        if self.literal is not None:
+            text = self.literal.sub(REDACTED, text)
+        if self.names:
+            folded, where = _folded_with_positions(text)
+            spans = sorted(
+                (where[m.start()], where[m.end() - 1] + 1)
+                for pattern in self.names
+                for m in pattern.finditer(folded)
+            )
+            for start, end in reversed(_merge(spans)):
+                text = text[:start] + REDACTED + text[end:]
+        return text
+
+    def json(self, value: Any) -> Any:
+        """The same value with every string in it scrubbed (dict keys left alone)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.json(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.json(v) for k, v in value.items()}
+        return value
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    return sorted({n for n in names if n and n.strip()}, key=len, reverse=True)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

@@ -1,0 +1,151 @@
+"""An erasure reaches every copy: after it, a full dump of the database holds the person's
+phone in no format, their e-mail nowhere and their name neither with nor without diacritics."""
+
+import re
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app.db import metadata
+from app.privacy import retention
+from app.privacy.retention import RetentionPolicy
+from app.text import fold
+
+PHONE_FORMATS = [
+    "+84977123456",
+    "84977123456",
+    "0977123456",
+    "0977 123 456",
+    "977 123 456",
+    "0977.123.456",
+    "0977-123-456",
+    "977123456",
+]
+NAME = "Phạm Thị Hoa"
+EMAIL = "hoa.pham@example.vn"
+CHANNELS = ["phone", "sms", "zalo", "web", "email", "app", "walk_in", "open311"]
+
+
+def _body(channel: str, i: int) -> dict:
+    return {
+        "channel": channel,
+        "caller": {
+            "name": NAME if i % 2 else "pham thi hoa",
+            "phone": PHONE_FORMATS[i % len(PHONE_FORMATS)],
+            "email": EMAIL.upper() if i % 3 == 0 else EMAIL,
+            "confidential": i % 2 == 0,
+        },
+        "description": f"Bà {NAME} (ĐT {PHONE_FORMATS[(i + 3) % 8]}) báo đèn đường hỏng",
+        "topic": "cay-xanh-chieu-sang",
+        "area": "phuong-cau-giay",
+        "address": f"Nhà bà Pham Thi Hoa, ngõ {i + 1} Trần Thái Tông",
+        "attachments": [f"https://files.example.vn/{PHONE_FORMATS[2]}/anh-{i}.jpg"],
+    }
+
+
+async def _file_everything(client, auth) -> list[dict]:
+    """Tickets for one person through every channel, and every action that stores text."""
+    agent, sup = auth("agent.caugiay"), auth("supervisor")
+    made = []
+    for i, channel in enumerate(CHANNELS):
+        key = {"Idempotency-Key": f"call-{PHONE_FORMATS[2]}-{i}"}
+        r = await client.post("/tickets", json=_body(channel, i), headers=key)
+        assert r.status_code == 201, r.text
+        made.append(r.json())
+    said = f"gọi lại cho {NAME} số {PHONE_FORMATS[3]}"
+    a, b, c, d, e, f = (t["id"] for t in made[:6])
+
+    async def post(ticket_id, action, body=None, headers=None):
+        r = await client.post(f"/tickets/{ticket_id}/{action}", json=body, headers=headers)
+        assert r.status_code == 200, (action, r.text)
+
+    await post(a, "acknowledge", headers=agent)
+    await post(a, "request-info", {"question": said}, agent)
+    await post(a, "info-received", {"note": said}, agent)
+    await post(a, "resolve", {"resolution": f"Đã báo {NAME}"}, agent)
+    await post(a, "close", {"note": said})
+    await post(a, "reopen", {"reason": said})
+    await post(b, "reject", {"reason": said}, agent)
+    await post(b, "transfer", {"unit": "urenco", "reason": said})
+    await post(c, "reroute", {"reason": said})
+    await post(c, "notes", {"text": said})
+    await post(d, "cancel", {"reason": said})
+    await post(e, "duplicate", {"duplicate_of": str(f), "note": said})
+    patched = await client.patch(
+        f"/tickets/{f}", json={"description": f"{said} — mô tả sửa lại", "address": said}
+    )
+    assert patched.status_code == 200
+    await post(f, "caller/reveal", {"reason": "Gọi lại theo đề nghị của đơn vị"}, sup)
+    found = await client.get("/tickets", params={"caller_phone": PHONE_FORMATS[0]})
+    assert found.status_code == 200
+    exported = await client.post(
+        "/callers/export",
+        json={"phone": PHONE_FORMATS[1], "request_ref": "YC-1"},
+        headers=auth("admin"),
+    )
+    assert exported.status_code == 200 and len(exported.json()["tickets"]) == len(CHANNELS)
+    return made
+
+
+async def _dump(app, settings) -> str:
+    if settings.is_sqlite:
+        path = make_url(settings.database_url).database
+        with sqlite3.connect(path) as conn:
+            dump = "\n".join(conn.iterdump())
+        # SQLite's JSON columns hold \\uXXXX escapes: read them as the characters they are.
+        return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), dump)
+    lines = []
+    async with app.state.engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            rows = await conn.execute(text(f'SELECT t::text FROM "{table.name}" t'))
+            lines += [f"{table.name}: {row}" for (row,) in rows]
+    return "\n".join(lines)
+
+
+def _hits(dump: str) -> list[str]:
+    folded = fold(dump)
+    found = [p for p in PHONE_FORMATS if p in dump]
+    found += [x for x in (NAME, EMAIL, EMAIL.upper()) if x in dump]
+    found += [x for x in (fold(NAME), fold(EMAIL)) if x in folded]
+    return found
+
+
+async def test_erasure_leaves_no_copy_in_a_full_dump(client, app, auth, settings):
+    await _file_everything(client, auth)
+    before = await _dump(app, settings)
+    assert set(_hits(before)) >= {PHONE_FORMATS[0], PHONE_FORMATS[2], NAME, fold(NAME)}
+    answer = await client.post(
+        "/callers/erase",
+        json={
+            "phone": "0977 123 456",
+            "email": EMAIL,
+            "ground": "Chủ thể dữ liệu yêu cầu xoá",
+            "request_ref": "YC-2",
+        },
+        headers=auth("admin"),
+    )
+    assert answer.status_code == 200, answer.text
+    assert len(answer.json()["erased"]) == len(CHANNELS)
+    assert _hits(await _dump(app, settings)) == []
+    # The tickets themselves, their units and times, are still there for the reports.
+    listed = (await client.get("/tickets", params={"limit": 50})).json()["items"]
+    assert len(listed) == len(CHANNELS)
+
+
+async def test_retention_leaves_no_copy_in_a_full_dump(client, app, auth, settings):
+    made = await _file_everything(client, auth)
+    for ticket in made:
+        read = (await client.get(f"/tickets/{ticket['id']}")).json()
+        if "cancel" in read["allowed_actions"]:
+            r = await client.post(f"/tickets/{ticket['id']}/cancel", json={})
+            assert r.status_code == 200, r.text
+    done = await retention.run(
+        app.state.session_factory,
+        policy=RetentionPolicy(caller_days=0),
+        keys=app.state.privacy_keys,
+        now=datetime.now(UTC) + timedelta(days=1),
+    )
+    assert done == {"caller": len(CHANNELS)}
+    assert _hits(await _dump(app, settings)) == []
