@@ -34,17 +34,15 @@ async def test_open_assignments_by_unit_and_state(client, app, auth):
 
 
 async def test_the_leader_writes_every_kind_and_state(client, app):
-    await create_ticket(client)
+    created = await create_ticket(client)
+    kind = app.state.catalog.units[created["current_assignment"]["unit"]["code"]].kind
     leadership = Leadership("sqlite://")  # leads at once, as on SQLite
-    task = periodic.count_open_work(app.state, leadership, 0.01)
-    runner = asyncio.create_task(task)
+    runner = asyncio.create_task(periodic.count_open_work(app.state, leadership, 0.01))
     try:
         await asyncio.sleep(0.3)
     finally:
         runner.cancel()
-    kind = app.state.catalog.units[
-        (await client.get("/tickets")).json()["items"][0]["current_assignment"]["unit"]["code"]
-    ].kind
+        await asyncio.gather(runner, return_exceptions=True)
 
     def gauge(unit_kind: str, state: str) -> float | None:
         labels = {"unit_kind": unit_kind, "sla_state": state}
