@@ -1,5 +1,6 @@
-"""Background work of one app process: rules polling in every process; the SLA scan, purges
-and database gauges only in the periodic-work leader (app.leader).
+"""Background work of one app process: the SLA scan, purges and database gauges only in the
+periodic-work leader (app.leader); process metrics in every process (rules and sla.yaml
+polling: app.main, every process).
 
 Each loop survives its own failures (a database restart, a bad file) and logs them as one
 line, through the same logging set-up as requests (JSON in production).
@@ -14,22 +15,11 @@ from typing import Any
 from app import metrics
 from app.db import transaction, utcnow
 from app.leader import Leadership
-from app.routing.live import LiveRuleset
 from app.tickets.open_work import open_assignment_counts
 from app.tickets.repository import purge_idempotency_keys
 from app.tickets.sla import run_scan
 
 log = logging.getLogger("hotline.periodic")
-
-
-async def poll_rules(live: LiveRuleset, interval: float) -> None:
-    """Pick up a new valid ruleset without a restart; every process runs this."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            live.reload(utcnow(), force=False)
-        except Exception as exc:  # a broken poll must not kill the instance
-            log.error("checking routing rules failed: %s", exc)
 
 
 async def _wait_to_lead(leadership: Leadership, interval: float) -> None:

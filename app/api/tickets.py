@@ -8,10 +8,10 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from app import metrics
 from app.api.deps import SessionDep, require_json, ticket_service
 from app.api.privacy import log_for, route_of
-from app.tickets.lifecycle import Status
 from app.tickets.schemas import (
     ActionIn,
     Channel,
+    ConfirmAreaIn,
     DuplicateIn,
     EventPage,
     NoteIn,
@@ -76,8 +76,18 @@ async def search_tickets(
         TicketService, ticket_service("tickets:read", "read tickets", reads_only=True)
     ],
     primary: SessionDep,  # the access record of a caller-history lookup is a write
-    status: Annotated[list[Status] | None, Query()] = None,
-    unit: Annotated[list[str] | None, Query(description="Current unit code(s)")] = None,
+    status: Annotated[
+        list[str] | None,
+        Query(
+            description="Status(es); `open` = every status still being worked (new, assigned, "
+            "acknowledged, in_progress, waiting_citizen)",
+            examples=["open"],
+        ),
+    ] = None,
+    unit: Annotated[
+        list[str] | None,
+        Query(description="Current unit code(s); `mine` = the signed-in agent's units"),
+    ] = None,
     area: Annotated[
         list[str] | None, Query(description="Area code or name; includes sub-areas")
     ] = None,
@@ -111,7 +121,7 @@ async def search_tickets(
     can hide a ticket created just before; GET /tickets/{id} reads the primary. The access
     record of a lookup by caller_phone is written to the primary."""
     query = TicketQuery(
-        statuses=[s.value for s in status or []],
+        statuses=_split(status),
         units=_split(unit),
         areas=_split(area),
         topics=_split(topic),
@@ -192,6 +202,10 @@ ACTION_BODIES: dict[str, tuple[type[ActionIn], str]] = {
     "cancel": (OptionalReasonIn, "Cancel a ticket filed in error."),
     "duplicate": (DuplicateIn, "Mark as a duplicate of another ticket."),
     "notes": (NoteIn, "Add a note to the history."),
+    "confirm-area": (
+        ConfirmAreaIn,
+        "Settle an area kept as candidates at intake: `area` is one of them.",
+    ),
 }
 
 
@@ -199,7 +213,7 @@ def _action_endpoint(action: str, model: type[ActionIn]) -> Any:
     Service = Annotated[TicketService, ticket_service(f"act:{action}", f"{action} tickets")]
 
     async def run(ticket_id: str, body: ActionIn, service: Any, response: Response) -> TicketRead:
-        ticket = await service.load(ticket_id, for_update=True)
+        ticket = await service.load_for(action, ticket_id)
         await service.act(ticket, action, body)
         response.headers["ETag"] = etag(ticket)
         return await service.read(ticket)
