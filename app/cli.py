@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from app.privacy.cli import add_privacy_commands
 
 def _serve(args: argparse.Namespace) -> int:
     from app.cli_support import CommandError, port_taken
+    from app.logs import logging_config
+    from app.metrics import prepare_multiprocess_dir
     from app.serving import serve
     from app.setup import prepare
 
@@ -20,6 +23,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise CommandError(f"port {args.port} on {args.host} is taken; choose another with --port")
     if not args.no_setup:
         prepare(settings)
+    # Before any worker starts: they inherit the directory they share their metrics through.
+    metrics_dir = prepare_multiprocess_dir()
     # uvloop + httptools: with plain asyncio one of two workers takes nearly every keep-alive
     # connection; uvicorn's standard extras spread them (and app.serving spreads bursts).
     serve(
@@ -30,19 +35,36 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         loop="uvloop",
         http="httptools",
-        access_log=args.access_log,
+        # Our own access line replaces uvicorn's (app.api.observe: route template, request id,
+        # user, duration; caller data redacted), in the format of every other line.
+        access_log=False,
+        log_config=logging_config(settings),
         # Longer than load balancers' idle timeouts (often 60 s), so that the balancer, not the
         # app, closes idle connections: otherwise requests race a closing socket and fail.
         timeout_keep_alive=75,
-        log_level="info",
+        log_level=settings.log_level.lower(),
     )
+    shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 
 def _db(args: argparse.Namespace) -> int:
     from app.migrate import describe_current, downgrade, upgrade
 
-    url = get_settings().database_url
+    url = get_settings().direct_url  # not through a transaction pooler
+    if args.action == "backup":
+        from app.backup import BackupRefused, backup_sqlite
+
+        if not args.revision:
+            print("error: give the file to write: hotline db backup PATH", file=sys.stderr)
+            return 1
+        try:
+            size = backup_sqlite(url, Path(args.revision))
+        except BackupRefused as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"backed up to {args.revision} ({size} bytes)")
+        return 0
     if args.action == "upgrade":
         upgrade(url, args.revision or "head")
     else:
@@ -69,7 +91,7 @@ async def _in_transaction(work):  # type: ignore[no-untyped-def]
     from app.reference.loader import load_catalog
 
     settings = get_settings()
-    engine = make_engine(settings.database_url, pool_size=1)
+    engine = make_engine(settings.direct_url, pool_size=1)
     try:
         async with transaction(make_session_factory(engine)) as session:
             return await work(session, load_catalog(settings.rules_dir))
@@ -232,7 +254,7 @@ def _sla(args: argparse.Namespace) -> int:
     settings = get_settings()
 
     async def scan() -> str:
-        engine = make_engine(settings.database_url, pool_size=2)
+        engine = make_engine(settings.direct_url, pool_size=2)
         try:
             report = await run_scan(
                 make_session_factory(engine), catalog=load_catalog(settings.rules_dir), now=utcnow()
@@ -274,7 +296,7 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"  {done}/{args.tickets} tickets", file=sys.stderr)
 
     async def run() -> str:
-        engine = make_engine(settings.database_url, pool_size=2)
+        engine = make_engine(settings.direct_url, pool_size=2)
         try:
             report = await generate(
                 make_session_factory(engine),
@@ -316,12 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-setup", action="store_true", help="skip migrations and the reference data sync"
     )
-    serve.add_argument("--access-log", action="store_true", help="log one line per request")
     serve.set_defaults(func=_serve)
 
     db = sub.add_parser("db", help="schema migrations")
-    db.add_argument("action", choices=["upgrade", "downgrade"])
-    db.add_argument("revision", nargs="?", help="default: head (upgrade) or -1 (downgrade)")
+    db.add_argument("action", choices=["upgrade", "downgrade", "backup"])
+    db.add_argument(
+        "revision",
+        nargs="?",
+        help="default: head (upgrade) or -1 (downgrade); backup: the new SQLite file to write",
+    )
     db.set_defaults(func=_db)
 
     sync = sub.add_parser("sync", help="load routing_rules/ reference data into the database")
@@ -433,11 +458,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from app.cli_support import DATABASE_COMMANDS, check_sqlite_folder, explain_failure
+    from app.logs import configure_logging
 
     args = build_parser().parse_args(argv)
+    if not logging.getLogger().handlers:  # as basicConfig: leave a host's logging alone
+        try:
+            configure_logging(get_settings())
+        except ValueError:  # settings refused; the command reports it when it reads them
+            logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         if args.command in DATABASE_COMMANDS:
             check_sqlite_folder(get_settings().database_url)

@@ -20,7 +20,17 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_file=".env", extra="ignore")
 
     env: Literal["development", "test", "production"] = "development"
+    # Requests use this one: in production PgBouncer in transaction mode (see db_transaction_pooler).
     database_url: str = "sqlite+aiosqlite:///./hotline.db"
+    # A session-holding connection to the primary, not through a transaction pooler: LISTEN /
+    # NOTIFY (the caller cache's revocations), the periodic-work leader's advisory lock, and
+    # migrations. Unset: database_url.
+    direct_database_url: str | None = None
+    # Reports and ticket search may read from a replica (they write nothing). Unset: database_url.
+    read_database_url: str | None = None
+    # database_url goes through a pooler in transaction mode (PgBouncer 1.18): no prepared
+    # statements kept across transactions and no session state on those connections.
+    db_transaction_pooler: bool = False
     rules_dir: Path = REPO_ROOT / "routing_rules"
     # Reference prefix of ticket numbers: HN-2026-000123.
     reference_prefix: str = "HN"
@@ -30,6 +40,8 @@ class Settings(BaseSettings):
     # once: past it, each extra connection is opened and closed per request (a TLS handshake and
     # a PostgreSQL backend each time): at 16 concurrent requests that cost ~12% of intake.
     db_pool_size: int = 20
+    # Connections kept per process for read_database_url, when it is set.
+    db_read_pool_size: int = 5
     db_echo: bool = False
     # Tolerated client clock skew for received_at / occurred_at "in the future".
     clock_skew_seconds: int = 60
@@ -67,6 +79,21 @@ class Settings(BaseSettings):
     # Strict-Transport-Security max-age; set it (e.g. 31536000) only when TLS terminates in
     # front of the app. 0 sends no HSTS header.
     hsts_seconds: int = 0
+    # Log lines as JSON objects (production default) or plain text (development default).
+    log_format: Literal["json", "plain"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # GET /metrics: a bearer token Prometheus sends, and/or the networks it may come from
+    # (comma-separated CIDRs). In production one of them must be set, or /metrics answers 403.
+    metrics_token: str | None = None
+    metrics_networks: str | None = None
+    # How often the periodic-work leader refreshes the open-assignment gauges.
+    metrics_gauge_seconds: float = 30.0
+    # A candidate that is not the periodic-work leader tries to become it this often; a dead
+    # leader's work is taken over within this time after PostgreSQL drops its connection.
+    leader_retry_seconds: float = 5.0
+    # PostgreSQL ends the leader's lock connection when idle this long (a frozen process keeps
+    # its socket open): the bound on how long a hung leader keeps the others waiting.
+    leader_idle_timeout_seconds: float = 30.0
     # Demo users (one per role) are created on start in development only.
     demo_users: bool = True
     # Personal data (docs/privacy.md). Keys of the keyed hashes: the audit key lets an auditor
@@ -91,6 +118,20 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def direct_url(self) -> str:
+        """The URL for LISTEN/NOTIFY, session advisory locks and migrations."""
+        return self.direct_database_url or self.database_url
+
+    @property
+    def read_url(self) -> str:
+        """The URL reports and search read from (a replica, or the primary)."""
+        return self.read_database_url or self.database_url
+
+    @property
+    def json_logs(self) -> bool:
+        return (self.log_format or ("json" if self.env == "production" else "plain")) == "json"
 
     @model_validator(mode="after")
     def _checks(self) -> "Settings":

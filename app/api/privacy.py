@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, model_validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.checked_route import CheckedRoute
 from app.api.deps import NowDep, SessionDep, require, require_json, ticket_service
@@ -36,10 +37,13 @@ def route_of(request: Request) -> str:
     return f"{request.method} {full}"
 
 
-def log_for(request: Request, service: TicketService) -> AccessLog:
-    """The access log for the ticket service's caller, in the request's transaction."""
+def log_for(
+    request: Request, service: TicketService, *, session: AsyncSession | None = None
+) -> AccessLog:
+    """The access log for the ticket service's caller, in the request's transaction; or in
+    `session` (a primary one) when the service reads the read URL, which takes no writes."""
     return AccessLog(
-        session=service.session,
+        session=session or service.session,
         keys=request.app.state.privacy_keys,
         actor=service.principal.username,
         role=service.principal.role,

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.api.checked_route import CheckedRoute
-from app.api.deps import CatalogDep, NowDep, SessionDep, SettingsDep, require
+from app.api.deps import CatalogDep, NowDep, ReadSessionDep, SettingsDep, require
 from app.reports.repository import GROUP_KEYS, BreachQuery
 from app.reports.schemas import METRIC_DOCS, BreachItem, BreachPage, SlaReport
 from app.reports.service import (
@@ -43,7 +43,7 @@ def _responses(csv_columns: str) -> dict[int | str, dict[str, Any]]:
 
 async def report_service(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     now: NowDep,
     user: Reader,
     settings: SettingsDep,

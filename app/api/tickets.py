@@ -4,8 +4,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
+from app import metrics
 from app.api.checked_route import CheckedRoute
-from app.api.deps import require_json, ticket_service
+from app.api.deps import SessionDep, require_json, ticket_service
 from app.api.privacy import log_for, route_of
 from app.tickets.schemas import (
     ActionIn,
@@ -55,6 +56,7 @@ async def create_ticket(
         headers["Idempotent-Replayed"] = "true"
         read = await service.read(ticket)
     else:
+        metrics.TICKETS_CREATED.labels(ticket.channel).inc()
         current = service.created_assignment
         read = service.to_read(ticket, current, [current] if current else [])
     # Already a validated TicketRead: serialise it once instead of letting FastAPI re-validate
@@ -65,7 +67,10 @@ async def create_ticket(
 @router.get("", response_model=TicketPage)
 async def search_tickets(
     request: Request,
-    service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
+    service: Annotated[
+        TicketService, ticket_service("tickets:read", "read tickets", reads_only=True)
+    ],
+    primary: SessionDep,  # the access record of a caller-history lookup is a write
     status: Annotated[
         list[str] | None,
         Query(
@@ -105,7 +110,11 @@ async def search_tickets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query()] = None,
 ) -> TicketPage:
-    """Tickets matching every filter given, newest first by default, a page at a time."""
+    """Tickets matching every filter given, newest first by default, a page at a time.
+
+    Read from HOTLINE_READ_DATABASE_URL when set: a replica's lag (usually under a second)
+    can hide a ticket created just before; GET /tickets/{id} reads the primary. The access
+    record of a lookup by caller_phone is written to the primary."""
     query = TicketQuery(
         statuses=_split(status),
         units=_split(unit),
@@ -125,7 +134,7 @@ async def search_tickets(
     page = await service.search(query)
     if caller_phone:
         # A caller-history lookup: on the access log, the number only as its keyed hash.
-        await log_for(request, service).record(
+        await log_for(request, service, session=primary).record(
             "caller_history",
             route_of(request),
             phone=service.query_phone(caller_phone),
