@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import NowDep, SessionDep, require
+from app.api.checked_route import CheckedRoute
+from app.api.deps import NowDep, ReadSessionDep, require
 from app.reports.backlog import BacklogReport, backlog, backlog_csv_rows
 from app.reports.repository import GROUP_KEYS, BreachQuery
 from app.reports.schemas import METRIC_DOCS, BreachItem, BreachPage, SlaReport
@@ -23,7 +24,7 @@ from app.reports.service import (
 )
 from app.users.principal import Principal
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(route_class=CheckedRoute, prefix="/reports", tags=["reports"])
 
 Reader = Annotated[Principal, require("reports:read", "read reports")]
 CSV_MEDIA = "text/csv"
@@ -45,7 +46,7 @@ def _responses(csv_columns: str) -> dict[int | str, dict[str, Any]]:
 
 
 async def report_service(
-    request: Request, session: SessionDep, now: NowDep, user: Reader
+    request: Request, session: ReadSessionDep, now: NowDep, user: Reader
 ) -> ReportService:
     return build_report_service(request.app.state, session, now, user)
 
@@ -232,7 +233,7 @@ async def sla_breaches(
         Query(description="due: oldest due first (default); -overdue: most overdue first"),
     ] = "due",
     limit: Annotated[int, Query(ge=1, le=10000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     fmt: Format = None,
 ) -> Any:
     """Every target missed or open and overdue, one row per assignment and target.

@@ -6,11 +6,13 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from app.api.client_address import client_address
 from app.api.deps import NowDep, SessionDep, auth_policy
 from app.console import session as cookie
 from app.console.deps import ConsoleDep, ConsoleRoute, CsrfRejected
 from app.console.render import render
-from app.users.service import TooManyAttempts, Unauthorized, authenticate
+from app.users.service import Unauthorized, authenticate
+from app.users.throttle import TooManyAttempts
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -67,7 +69,12 @@ async def login(
         raise CsrfRejected("Biểu mẫu đăng nhập đã hết hạn: tải lại trang rồi thử lại.")
     try:
         user = await authenticate(
-            session, username=username, password=password, policy=auth_policy(settings), now=now
+            session,
+            username=username,
+            password=password,
+            address=client_address(request, settings.trusted_proxy_networks),
+            policy=auth_policy(settings),
+            now=now,
         )
     except TooManyAttempts:
         await session.commit()
