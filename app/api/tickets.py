@@ -84,7 +84,11 @@ async def search_tickets(
     caller_phone: Annotated[str | None, Query()] = None,
     q: Annotated[
         str | None,
-        Query(description="Words in description, address or reference; accents optional"),
+        Query(
+            description="Words (any order, accents and case optional) in description, address "
+            "and caller name; a reference or part of one (HN-2026-16, 000016); a caller phone",
+            max_length=200,
+        ),
     ] = None,
     sla_state: Annotated[
         list[Literal["on_track", "warning", "breached", "paused"]] | None,
@@ -93,8 +97,9 @@ async def search_tickets(
     sort: Annotated[
         str,
         Query(
-            pattern="^(-?received_at|due)$",
-            description="-received_at (newest first), received_at, or due (next due first)",
+            pattern="^(-?received_at|due|relevance)$",
+            description="-received_at (newest first), received_at, due (next due first), or "
+            "relevance (best match first among the newest 1000 matches of q)",
         ),
     ] = "-received_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -21,8 +21,9 @@ from app.privacy.keys import PrivacyKeys
 from app.privacy.masking import caller_view, free_text_view, searchable
 from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
 from app.routing.schema import Decision, TicketFacts
+from app.search.ranking import ranked_page
+from app.search.text import SearchQuery, read_query, ticket_search_text
 from app.sla import Pause
-from app.text import fold
 from app.tickets import repository as repo
 from app.tickets.intake_pg import NEW_ASSIGNMENT, IntakeRows
 from app.tickets.lifecycle import CLOCK_NEUTRAL, Status, allowed_actions, check_transition
@@ -251,9 +252,12 @@ class TicketService:
         return self.to_read(ticket, current, assignments, duplicate_of, pauses)
 
     async def search(self, query: TicketQuery) -> TicketPage:
-        """A page of the tickets this caller may see that match every filter given."""
-        ticket_id = self.parse_reference(query.q) if query.q else None
-        folded = fold(query.q) if query.q and not ticket_id else ""
+        """A page of the tickets this caller may see that match every filter given.
+
+        `q` is read by app.search.text.read_query (words in any order, a reference or part of
+        one, a phone); sort=relevance ranks the newest matches (app.search.ranking).
+        """
+        typed = read_query(query.q) if query.q else SearchQuery()
         phone = self.query_phone(query.caller_phone)
         principal = self.principal
         flt = repo.TicketFilter(
@@ -269,18 +273,28 @@ class TicketService:
             caller_pseudonym=self.privacy.pseudonym(phone, "phone")
             if phone and self.privacy
             else None,
-            text=folded or None,
-            ticket_id=ticket_id,
+            words=typed.words,
+            ticket_id=typed.ticket_id if typed.ticket_id and typed.ticket_id < 2**31 else None,
+            text_phone=typed.phone,
             visible_to_units=sorted(principal.units) if principal.scoped_to_units else None,
             # Caller history never links a number to a confidential ticket (the masking rule).
             hide_confidential_callers=True,
             sla_states=query.sla_states,
             now=self.now,
         )
+        if query.q and not (flt.words or flt.ticket_id or flt.text_phone):
+            return TicketPage(items=[], next_cursor=None)  # nothing searchable was typed
+        if query.sort == "relevance":
+            rows, more = await ranked_page(self.session, flt, typed, query.cursor, query.limit)
+            page = await self.page(rows, query.limit)
+            page.next_cursor = more
+            return page
         after = decode_cursor(query.cursor) if query.cursor else None
         rows = await repo.list_tickets(
             self.session, flt=flt, sort=query.sort, after=after, limit=query.limit + 1
         )
+        if typed.year is not None:
+            rows = [t for t in rows if t.received_at.astimezone(LOCAL_TZ).year == typed.year]
         return await self.page(rows, query.limit, by_due=query.sort == "due")
 
     def _areas_under(self, texts: list[str]) -> set[str]:
@@ -428,7 +442,7 @@ class TicketService:
             "anonymous": data.caller.anonymous,
             "confidential": data.caller.confidential,
             "description": data.description,
-            "search_text": _search_text(data.description, data.address),
+            "search_text": "",
             "topic_code": facts.topic,
             "area_code": facts.area,
             "address": data.address,
@@ -445,8 +459,7 @@ class TicketService:
             "version": 1,
         }
         ticket = detached(Ticket, row)
-        if ticket.confidential:
-            ticket.search_text = searchable(ticket, ticket.search_text)
+        ticket.search_text = searchable(ticket, ticket_search_text(ticket))
         # Ids are not known yet: write_intake fills in the ticket's and the assignment's.
         events = [self._event_row(0, "created", received_at, None, {"channel": ticket.channel})]
         assignment = None
@@ -614,9 +627,7 @@ class TicketService:
         for key, (_, value) in changes.items():
             setattr(ticket, key, value)
         if "description" in changes or "address" in changes:
-            ticket.search_text = searchable(
-                ticket, _search_text(ticket.description, ticket.address)
-            )
+            ticket.search_text = searchable(ticket, ticket_search_text(ticket))
         at = max(self.now, ticket.last_event_at)
         self._touch(ticket, at)
         self._event(ticket, "updated", at, None, {"changes": changes})
@@ -917,10 +928,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
                 )
             ]
         ) from exc
-
-
-def _search_text(description: str, address: str | None) -> str:
-    return fold(f"{description} {address or ''}")
 
 
 def _hash(payload: dict[str, Any]) -> str:

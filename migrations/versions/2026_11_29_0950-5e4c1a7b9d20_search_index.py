@@ -1,0 +1,39 @@
+"""search: a GIN index of the words of ticket.search_text (PostgreSQL)
+
+`q` matches every word as a word prefix (app.search.repository). On PostgreSQL a GIN index on
+to_tsvector('simple', search_text) serves it; measured against pg_trgm in docs/search.md.
+The index is an expression index and lives only here (autogenerate does not compare expression
+indexes); SQLite has no equivalent and scans (docs/search.md, limits).
+
+ANALYZE gathers the word frequencies of the indexed expression, which the planner needs to tell
+a rare word (use the index) from a common one (walk the newest-first index).
+
+Revision ID: 5e4c1a7b9d20
+Revises: 9cf06455420f
+Create Date: 2026-11-29 09:50:00.000000+00:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "5e4c1a7b9d20"
+down_revision: str | None = "9cf06455420f"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(
+        "CREATE INDEX ix_ticket_search_tsv ON ticket "
+        "USING gin (to_tsvector('simple'::regconfig, search_text))"
+    )
+    op.execute("ANALYZE ticket")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("DROP INDEX ix_ticket_search_tsv")
