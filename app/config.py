@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     # How often each instance runs retention (0 disables it), and tickets per transaction.
     retention_run_seconds: float = 3600.0
     retention_batch: int = Field(default=200, ge=1)
+    # Duplicate suggestions (app.search.similar; docs/search.md): what makes a ticket similar.
+    similar_same_caller_days: int = Field(default=30, ge=1)
+    similar_open_hours: int = Field(default=72, ge=1)
+    similar_text_days: int = Field(default=30, ge=1)
+    similar_text_min_ratio: float = Field(default=70.0, ge=0, le=100)
+    similar_radius_m: float = Field(default=250.0, gt=0)
+    similar_max: int = Field(default=5, ge=1, le=20)
 
     @property
     def is_sqlite(self) -> bool:

@@ -11,7 +11,19 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from app.api import admin, auth, health, privacy, reference, replay, reports, routing, tickets
+from app.api import (
+    admin,
+    auth,
+    callers_history,
+    health,
+    privacy,
+    reference,
+    replay,
+    reports,
+    routing,
+    similar,
+    tickets,
+)
 from app.api.middleware import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory, transaction, utcnow
@@ -133,7 +145,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.
-    for module in (auth, privacy, tickets, routing, replay, reference, admin, reports):
+    for module in (auth, privacy, callers_history, similar, tickets, routing, replay, reference):
+        app.include_router(module.router, prefix=API_PREFIX)
+    for module in (admin, reports):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     return app

@@ -313,9 +313,6 @@ def main() -> None:
         asyncio.run(run(args, dsn))
 
 
-if __name__ == "__main__":
-    main()
-
 
 async def clone(dsn: str, copies: int) -> None:
     """Multiply the loaded tickets (with their assignments, pauses and events) `copies` times.
@@ -380,3 +377,7 @@ _NEW_PHONE = (
     "CASE WHEN caller_phone LIKE '+849%' THEN '+849' || lpad(((substr(caller_phone, 5)::bigint "
     "+ {k} * 7919) % 100000000)::text, 8, '0') ELSE caller_phone END"
 )
+
+
+if __name__ == "__main__":
+    main()

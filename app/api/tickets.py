@@ -7,6 +7,8 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
 from app.api.deps import require_json, ticket_service
 from app.api.privacy import log_for, route_of
+from app.search.callers import summary as caller_summary
+from app.search.similar import facts_of_ticket, similar
 from app.tickets.lifecycle import Status
 from app.tickets.schemas import (
     ActionIn,
@@ -52,6 +54,10 @@ async def create_ticket(
     response: Response,
     request: Request,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    suggest_duplicates: Annotated[
+        bool,
+        Query(description="Add `possible_duplicates` (as POST /tickets/similar) to the answer"),
+    ] = False,
 ) -> Response:
     """Create a ticket; it is routed at once. Retries with the same Idempotency-Key are safe."""
     ticket, replayed = await service.create(data, idempotency_key)
@@ -62,6 +68,11 @@ async def create_ticket(
     else:
         current = service.created_assignment
         read = service.to_read(ticket, current, [current] if current else [])
+    if suggest_duplicates:
+        settings = request.app.state.settings
+        read.possible_duplicates = await similar(
+            service, facts_of_ticket(ticket), settings, exclude_id=ticket.id
+        )
     # Already a validated TicketRead: serialise it once instead of letting FastAPI re-validate
     # it against the response model (a measurable share of intake, the hot path).
     return Response(read.model_dump_json(), 201, headers, media_type="application/json")
@@ -143,7 +154,11 @@ async def get_ticket(
     """One ticket by id or reference (HN-2026-000123), with all its assignments."""
     ticket = await service.load(ticket_id)
     response.headers["ETag"] = etag(ticket)
-    return await service.read(ticket)
+    read = await service.read(ticket)
+    if service.principal.role == "operator":
+        # "Called 3 times this month, 1 open": the form shows it beside the caller.
+        read.caller_history = await caller_summary(service, ticket)
+    return read
 
 
 @router.patch("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)

@@ -55,3 +55,97 @@ async def tickets_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[A
         return []
     rows = {t.id: t for t in (await session.scalars(select(Ticket).where(Ticket.id.in_(ids))))}
     return [rows[i] for i in ids if i in rows]
+
+
+# Statuses whose work is not done (app.tickets.lifecycle.OPEN), as literals: a constant list
+# lets PostgreSQL's generic plans use it like a custom plan would.
+OPEN_STATUSES = ("new", "assigned", "acknowledged", "in_progress", "waiting_citizen")
+
+
+def _caller(phones: Sequence[str], exclude_id: int | None) -> list[Any]:
+    conditions = [Ticket.caller_phone.in_(phones), Ticket.confidential.is_(False)]
+    if exclude_id is not None:
+        conditions.append(Ticket.id != exclude_id)
+    return conditions
+
+
+async def caller_tickets(
+    session: AsyncSession, *, phones: Sequence[str], limit: int, exclude_id: int | None = None
+) -> list[Ticket]:
+    """A caller's tickets (any of these numbers; never confidential ones), newest first."""
+    stmt = (
+        select(Ticket)
+        .where(*_caller(phones, exclude_id))
+        .order_by(Ticket.received_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def caller_counts(
+    session: AsyncSession,
+    *,
+    phones: Sequence[str],
+    since_30: Any,
+    since_365: Any,
+    exclude_id: int | None = None,
+) -> tuple[int, int, int]:
+    """(tickets since since_30, since since_365, open ones) of a caller, confidential excluded."""
+    stmt = select(
+        func.count().filter(Ticket.received_at >= since_30),
+        func.count().filter(Ticket.received_at >= since_365),
+        func.count().filter(Ticket.status.in_(OPEN_STATUSES)),
+    ).where(*_caller(phones, exclude_id))
+    row = (await session.execute(stmt)).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+# What similarity needs of a ticket: plain rows, not ORM objects (hundreds per request).
+SIMILAR_COLUMNS = (
+    Ticket.id,
+    Ticket.received_at,
+    Ticket.caller_phone,
+    Ticket.area_code,
+    Ticket.topic_code,
+    Ticket.status,
+    Ticket.description,
+    Ticket.latitude,
+    Ticket.longitude,
+    Ticket.confidential,
+)
+_NOT_CANDIDATES = ("duplicate", "cancelled")
+
+
+async def similar_pool(
+    session: AsyncSession,
+    *,
+    phones: Sequence[str] = (),
+    phone_since: Any = None,
+    area: str | None = None,
+    topic: str | None = None,
+    since: Any,
+    limit: int,
+) -> list[Any]:
+    """Rows that may be the same problem: the caller's since `phone_since`, and the newest
+    `limit` of the area's (else the topic's) since `since`. Duplicates and cancelled left out."""
+    rows: dict[int, Any] = {}
+    queries = []
+    if phones:
+        queries.append(
+            select(*SIMILAR_COLUMNS)
+            .where(Ticket.caller_phone.in_(phones), Ticket.received_at >= phone_since)
+            .order_by(Ticket.received_at.desc())
+            .limit(20)
+        )
+    if area or topic:
+        column = Ticket.area_code if area else Ticket.topic_code
+        queries.append(
+            select(*SIMILAR_COLUMNS)
+            .where(column == (area or topic), Ticket.received_at >= since)
+            .order_by(Ticket.received_at.desc())
+            .limit(limit)
+        )
+    for stmt in queries:
+        for row in (await session.execute(stmt.where(Ticket.status.not_in(_NOT_CANDIDATES)))).all():
+            rows[row.id] = row
+    return list(rows.values())
