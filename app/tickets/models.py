@@ -20,6 +20,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_status_received_at", "status", "received_at"),
         Index("ix_ticket_current_unit_received_at", "current_unit_code", "received_at"),
         Index("ix_ticket_sla_due_at_id", "sla_due_at", "id"),
+        # Duplicate suggestions read an area's newest tickets (app.search.similar).
+        Index("ix_ticket_area_code_received_at", "area_code", "received_at"),
         # Retention's work lists (app.privacy.retention): only ended tickets whose kind of data
         # is not yet anonymised are indexed, so each run reads what is left, not every ticket.
         *(

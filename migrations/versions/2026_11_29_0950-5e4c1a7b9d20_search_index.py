@@ -1,4 +1,4 @@
-"""search: a GIN index of the words of ticket.search_text (PostgreSQL)
+"""search: a GIN index of the words of ticket.search_text (PostgreSQL); area + received_at
 
 `q` matches every word as a word prefix (app.search.repository). On PostgreSQL a GIN index on
 to_tsvector('simple', search_text) serves it; measured against pg_trgm in docs/search.md.
@@ -24,6 +24,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Duplicate suggestions read an area's newest tickets (app.search.similar).
+    op.create_index(
+        "ix_ticket_area_code_received_at", "ticket", ["area_code", "received_at"], unique=False
+    )
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(
@@ -34,6 +38,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ticket_area_code_received_at", table_name="ticket")
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("DROP INDEX ix_ticket_search_tsv")
