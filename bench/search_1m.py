@@ -313,7 +313,6 @@ def main() -> None:
         asyncio.run(run(args, dsn))
 
 
-
 async def clone(dsn: str, copies: int) -> None:
     """Multiply the loaded tickets (with their assignments, pauses and events) `copies` times.
 

@@ -108,9 +108,10 @@ async def search_tickets(
     sort: Annotated[
         str,
         Query(
-            pattern="^(-?received_at|due|relevance)$",
-            description="-received_at (newest first), received_at, due (next due first), or "
-            "relevance (best match first among the newest 1000 matches of q)",
+            pattern="^(-?received_at|due|relevance|-reports)$",
+            description="-received_at (newest first), received_at, due (next due first), "
+            "relevance (best match first among the newest 1000 matches of q), or -reports "
+            "(most reported first: 1 + linked duplicates)",
         ),
     ] = "-received_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -149,3 +149,14 @@ async def similar_pool(
         for row in (await session.execute(stmt.where(Ticket.status.not_in(_NOT_CANDIDATES)))).all():
             rows[row.id] = row
     return list(rows.values())
+
+
+async def duplicates_of(session: AsyncSession, *, ticket_id: int, limit: int) -> list[Ticket]:
+    """Tickets marked as duplicates of this one, oldest call first."""
+    stmt = (
+        select(Ticket)
+        .where(Ticket.duplicate_of_id == ticket_id)
+        .order_by(Ticket.received_at, Ticket.id)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())

@@ -1,6 +1,6 @@
 """Shapes of caller history and duplicate suggestions (JSON under /api/v1)."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -86,3 +86,12 @@ class SimilarCandidate(BaseModel):
 
 class SimilarPage(BaseModel):
     candidates: list[SimilarCandidate] = Field(description="Best first, at most similar_max")
+
+
+class Reporter(BaseModel):
+    """One call that reported the problem: the original's own, then each linked duplicate's."""
+
+    reference: str
+    received_at: InstantOut
+    channel: str
+    caller: Any = Field(description="As every caller block: masked when confidential")

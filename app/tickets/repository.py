@@ -249,7 +249,13 @@ async def list_tickets(
     sort: "-received_at" (newest first), "received_at", or "due" (earliest next due first).
     """
     conditions = filter_conditions(flt, session.bind.dialect.name)
-    key = _DUE_KEY if sort == "due" else Ticket.received_at
+    key = (
+        _DUE_KEY
+        if sort == "due"
+        else Ticket.reports_count
+        if sort == "-reports"
+        else Ticket.received_at
+    )
     descending = sort.startswith("-")
     if after is not None:
         at, last_id = after

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from app.phone import InvalidPhone, to_e164
-from app.search.schemas import CallerHistorySummary, SimilarCandidate
+from app.search.schemas import CallerHistorySummary, Reporter, SimilarCandidate
 from app.text import nfc
 from app.timefmt import InstantIn, InstantOut
 
@@ -270,6 +270,12 @@ class TicketRead(BaseModel):
     caller_history: CallerHistorySummary | None = Field(
         default=None,
         description="Operators' single-ticket read: the caller's other tickets (app.search)",
+    )
+    reported_count: int = Field(
+        default=1, description="How many calls reported this problem (1 + linked duplicates)"
+    )
+    reporters: list[Reporter] | None = Field(
+        default=None, description="Single-ticket read of an original: each call, oldest first"
     )
     possible_duplicates: list[SimilarCandidate] | None = Field(
         default=None, description="Intake with ?suggest_duplicates=true: as POST /tickets/similar"

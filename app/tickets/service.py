@@ -22,6 +22,8 @@ from app.privacy.masking import caller_view, free_text_view, searchable
 from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
 from app.routing.schema import Decision, TicketFacts
 from app.search.ranking import ranked_page
+from app.search.reporters import link as link_duplicate
+from app.search.reporters import reporters
 from app.search.text import SearchQuery, read_query, ticket_search_text
 from app.sla import Pause
 from app.tickets import repository as repo
@@ -231,6 +233,7 @@ class TicketService:
             if assignments is not None
             else None,
             legal_hold=self._legal_hold(ticket),
+            reported_count=ticket.reports_count,
         )
 
     def _legal_hold(self, ticket: Ticket) -> LegalHoldRead | None:
@@ -249,7 +252,9 @@ class TicketService:
             original = await repo.get_ticket(self.session, ticket_id=ticket.duplicate_of_id)
             duplicate_of = self.reference(original) if original else None
         pauses = await pauses_of(self.session, assignment_ids=[a.id for a in assignments])
-        return self.to_read(ticket, current, assignments, duplicate_of, pauses)
+        read = self.to_read(ticket, current, assignments, duplicate_of, pauses)
+        read.reporters = await reporters(self, ticket)
+        return read
 
     async def search(self, query: TicketQuery) -> TicketPage:
         """A page of the tickets this caller may see that match every filter given.
@@ -295,7 +300,8 @@ class TicketService:
         )
         if typed.year is not None:
             rows = [t for t in rows if t.received_at.astimezone(LOCAL_TZ).year == typed.year]
-        return await self.page(rows, query.limit, by_due=query.sort == "due")
+        by: bool | str = "reports" if query.sort == "-reports" else query.sort == "due"
+        return await self.page(rows, query.limit, by_due=by)
 
     def _areas_under(self, texts: list[str]) -> set[str]:
         """Codes or names to every current area under them (a former district: all it became)."""
@@ -329,7 +335,9 @@ class TicketService:
         except InvalidPhone as exc:
             raise ValidationFailed([field_error(["query", "caller_phone"], str(exc))]) from exc
 
-    async def page(self, tickets: list[Ticket], limit: int, by_due: bool = False) -> TicketPage:
+    async def page(
+        self, tickets: list[Ticket], limit: int, by_due: bool | str = False
+    ) -> TicketPage:
         has_more = len(tickets) > limit
         tickets = tickets[:limit]
         current = await repo.open_assignments(self.session, ticket_ids=[t.id for t in tickets])
@@ -840,7 +848,7 @@ class TicketService:
         self, ticket: Ticket, a: Assignment | None, body: DuplicateIn, at: datetime, target: Status
     ) -> None:
         try:
-            original = await self.load(body.duplicate_of)
+            original = await self.load(body.duplicate_of, for_update=True)
         except NotFound as exc:
             raise ValidationFailed([field_error(["duplicate_of"], exc.detail)]) from exc
         if original.id == ticket.id or original.duplicate_of_id == ticket.id:
@@ -858,6 +866,7 @@ class TicketService:
             a.id if a else None,
             {"duplicate_of": self.reference(original)},
         )
+        link_duplicate(self, ticket, original, at)
 
     async def _do_notes(
         self, ticket: Ticket, a: Assignment | None, body: NoteIn, at: datetime, target: None
@@ -905,8 +914,11 @@ def check_etag(ticket: Ticket, if_match: str | None) -> None:
         )
 
 
-def encode_cursor(ticket: Ticket, by_due: bool = False) -> str:
+def encode_cursor(ticket: Ticket, by_due: bool | str = False) -> str:
     """The position after `ticket` in the page order: (sort value, id)."""
+    if by_due == "reports":
+        raw = json.dumps([ticket.reports_count, ticket.id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
     key = (ticket.sla_due_at or NO_DUE) if by_due else ticket.received_at
     raw = json.dumps([key.isoformat(), ticket.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -916,6 +928,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, ticket_id = json.loads(raw)
+        if isinstance(at, int):  # sort=-reports: a count
+            return at, int(ticket_id)  # type: ignore[return-value]
         value = datetime.fromisoformat(at)
         if value.tzinfo is None:
             raise ValueError("cursor without offset")
