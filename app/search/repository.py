@@ -1,11 +1,11 @@
 """The SQL side of `q`: one condition per database, chosen by measurement (docs/search.md).
 
-PostgreSQL: a GIN index on to_tsvector('simple', search_text) (migration 2026_11_29_0950).
-The tsquery is rendered into the statement text, never a parameter: a parameter lets
-PostgreSQL switch the app's reused prepared statement to a generic plan that cannot see how
-rare a word is, and walks the newest-first index through the whole table for a rare word.
-With the words in the text every distinct query is planned with its own word statistics
-(ANALYZE keeps the frequency of the most common words of the index expression).
+PostgreSQL: each word as the regular expression `(^| )word` over search_text, served by a
+pg_trgm GIN index (migration 2026_11_29_0950). The pattern is rendered into the statement
+text, never a parameter: with a parameter PostgreSQL may switch the app's reused prepared
+statement to a generic plan that cannot see how rare a word is, and walk the newest-first
+index through the whole table for a rare word. With the pattern in the text, every distinct
+query is planned with its own pattern (estimated against the column's statistics).
 
 SQLite (the embedded default): each word as `LIKE '% word%'` over ' ' || search_text, a scan
 of the table; fine at embedded sizes, see docs/search.md for the limits.
@@ -14,24 +14,23 @@ of the table; fine at embedded sizes, see docs/search.md for the limits.
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, literal, literal_column, select
+from sqlalchemy import and_, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import func
 
-from app.search.text import prefix_tsquery
 from app.tickets.models import Ticket
-
-_SIMPLE = literal_column("'simple'::regconfig")
-# Exactly the indexed expression (the planner matches it textually).
-TSVECTOR = func.to_tsvector(_SIMPLE, Ticket.search_text)
 
 
 def words_condition(dialect: str, words: Sequence[str]) -> Any:
-    """Every word begins a word of the ticket's search text (any order)."""
-    words = tuple(words)
+    """Every word begins a word of the ticket's search text (any order).
+
+    Safe to render: folded words hold only [0-9a-z] (app.search.text.read_query).
+    """
+    assert all(w.isalnum() and w.isascii() for w in words), words
     if dialect == "postgresql":
-        query = func.to_tsquery(_SIMPLE, literal(prefix_tsquery(words), literal_execute=True))
-        return TSVECTOR.op("@@")(query)
+        return and_(
+            *(Ticket.search_text.op("~")(literal(f"(^| ){w}", literal_execute=True)) for w in words)
+        )
     padded = literal(" ") + Ticket.search_text
     return and_(*(padded.like(literal(f"% {w}%", literal_execute=True)) for w in words))
 

@@ -83,15 +83,6 @@ def read_query(q: str) -> SearchQuery:
     return SearchQuery(words=words, ticket_id=ticket_id, phone=phone)
 
 
-def prefix_tsquery(words: tuple[str, ...]) -> str:
-    """PostgreSQL tsquery text for "every word begins a word": 'rac:* & thai:*'.
-
-    Safe to render into SQL: folded words hold only [0-9a-z].
-    """
-    assert all(w.isalnum() and w.isascii() for w in words), words
-    return " & ".join(f"{w}:*" for w in words)
-
-
 def relevance(document: str, words: tuple[str, ...]) -> float:
     """How well a matching document answers the words, higher is better (0..1 per word + order).
 

@@ -7,12 +7,10 @@ async def test_duplicate_links_its_caller_to_the_original(client, auth):
     original = await create_ticket(client, caller={"name": "Trần Văn Bảo", "phone": "0903 111 001"})
     before = (await client.get(f"/tickets/{original['id']}")).json()
     dupes = []
-    for i, caller in enumerate(
-        [
-            {"name": "Lê Thị Cúc", "phone": "0903 111 002"},
-            {"phone": "0903 111 003", "confidential": True},
-        ]
-    ):
+    for caller in [
+        {"name": "Lê Thị Cúc", "phone": "0903 111 002"},
+        {"phone": "0903 111 003", "confidential": True},
+    ]:
         dupe = await create_ticket(client, caller=caller)
         marked = await client.post(
             f"/tickets/{dupe['id']}/duplicate", json={"duplicate_of": original["reference"]}
