@@ -207,9 +207,10 @@ async def pick_examples(dsn: str) -> dict[str, Any]:
             "SELECT caller_phone FROM ticket WHERE caller_phone IS NOT NULL AND NOT confidential "
             "GROUP BY caller_phone ORDER BY count(*) DESC OFFSET 50 LIMIT 1"
         )
+        # A recent ticket that has its history (copies made by `clone` have none).
         recent = await conn.fetchrow(
-            "SELECT id, area_code, topic_code, received_at FROM ticket ORDER BY id DESC "
-            "OFFSET 1000 LIMIT 1"
+            "SELECT id, area_code, topic_code, received_at FROM ticket t WHERE EXISTS "
+            "(SELECT 1 FROM ticket_event e WHERE e.ticket_id = t.id) ORDER BY id DESC LIMIT 1"
         )
     finally:
         await conn.close()
@@ -221,16 +222,18 @@ def searches(ex: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any] | N
     tid, year = ex["id"], ex["received_at"].year
     national = "0" + ex["phone"][3:]
     return {
+        "healthz (yardstick)": ("GET", "/healthz", None),
         "newest first": ("GET", "/api/v1/tickets?limit=50", None),
         "common word (rác)": ("GET", "/api/v1/tickets?q=r%C3%A1c", None),
-        "rare word (karaoke)": ("GET", "/api/v1/tickets?q=karaoke", None),
+        "rare word (aeon, 56 tickets)": ("GET", "/api/v1/tickets?q=aeon", None),
+        "1% word (karaoke)": ("GET", "/api/v1/tickets?q=karaoke", None),
         "word matching nothing": ("GET", "/api/v1/tickets?q=zyxwvu", None),
         "two words reversed (thải rác)": ("GET", "/api/v1/tickets?q=th%E1%BA%A3i+r%C3%A1c", None),
         "partial reference": ("GET", f"/api/v1/tickets?q={year}-{tid:06d}", None),
         "caller phone": ("GET", f"/api/v1/tickets?caller_phone={national}", None),
         "status + area": (
             "GET",
-            f"/api/v1/tickets?status=in_progress&area={ex['area_code']}",
+            f"/api/v1/tickets?status=closed&area={ex['area_code']}",
             None,
         ),
         "sla_state + sort=due": ("GET", "/api/v1/tickets?sla_state=breached&sort=due", None),

@@ -110,7 +110,7 @@ async def search_tickets(
         Query(
             pattern="^(-?received_at|due|relevance|-reports)$",
             description="-received_at (newest first), received_at, due (next due first), "
-            "relevance (best match first among the newest 1000 matches of q), or -reports "
+            "relevance (best match first among the newest 300 matches of q), or -reports "
             "(most reported first: 1 + linked duplicates)",
         ),
     ] = "-received_at",

@@ -14,7 +14,7 @@ from app.search.repository import ranked_candidates, tickets_by_ids
 from app.search.text import SearchQuery, relevance
 from app.tickets import repository as repo
 
-RELEVANCE_POOL = 1000
+RELEVANCE_POOL = 300
 
 
 def _offset(cursor: str | None) -> int:
