@@ -18,17 +18,18 @@ HISTORY_LIMIT = 50
 
 
 def sla_state(ticket: Ticket, now: datetime) -> str | None:
-    """The SLA state of the ticket's current assignment, from its mirrored marks (as the
-    `sla_state` filter judges it); None when no clock runs."""
-    if ticket.status == "waiting_citizen":
-        return "paused"
-    if ticket.sla_due_at is None:
-        return None
-    if ticket.sla_due_at < now:
+    """The ticket's headline SLA state from its mirrored marks, as the `sla_state` filter judges
+    it (app.tickets.repository._sla_condition); None when no clock runs."""
+    due, warn = ticket.sla_due_at, ticket.sla_warn_at
+    if due is not None and due < now:
         return "breached"
-    if ticket.sla_warn_at is not None and ticket.sla_warn_at <= now:
+    if due is not None and warn is not None and warn <= now:
         return "warning"
-    return "on_track"
+    if ticket.status == "waiting_citizen" and due is None:
+        return "paused"
+    if due is not None and warn is not None and warn > now:
+        return "on_track"
+    return None
 
 
 def phone_of(raw: str, loc: str = "phone") -> str:
