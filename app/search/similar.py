@@ -31,11 +31,13 @@ def thresholds(settings: Settings) -> Thresholds:
 
 
 def facts_in(service: Any, data: SimilarIn) -> Facts:
-    """The typed facts, checked (422 naming the field) and normalised."""
+    """The typed facts, checked (422 naming the field) and normalised. An area text that may
+    mean several areas is left out (the other facts still count)."""
+    resolution = service.read_area(data.area, ["area"])
     return Facts(
         received_at=service.now,
         phone=phone_of(data.caller_phone, "caller_phone") if data.caller_phone else None,
-        area=service.resolve_area(data.area, ["area"]),
+        area=resolution.code if resolution and not resolution.ambiguous else None,
         topic=service.check_topic(data.topic, ["topic"]),
         text=fold(data.description or ""),
         latitude=data.latitude,
