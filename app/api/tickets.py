@@ -9,6 +9,7 @@ from app.api.deps import require_json, ticket_service
 from app.api.privacy import log_for, route_of
 from app.search.callers import summary as caller_summary
 from app.search.similar import facts_of_ticket, similar
+from app.search.text import read_query
 from app.tickets.schemas import (
     ActionIn,
     Channel,
@@ -145,12 +146,16 @@ async def search_tickets(
         cursor=cursor,
     )
     page = await service.search(query)
-    if caller_phone:
+    # A number typed into `q` finds that caller's tickets too (app.search.text.read_query).
+    phone = (
+        service.query_phone(caller_phone) if caller_phone else read_query(q).phone if q else None
+    )
+    if phone:
         # A caller-history lookup: on the access log, the number only as its keyed hash.
         await log_for(request, service).record(
             "caller_history",
             route_of(request),
-            phone=service.query_phone(caller_phone),
+            phone=phone,
             details={"results": len(page.items)},
         )
     return page

@@ -44,6 +44,9 @@ async def test_caller_name_and_phone_are_searched_but_never_a_confidential_calle
     response = await client.get("/tickets", params={"q": "Hoa"}, headers=auth("supervisor"))
     assert [t["id"] for t in response.json()["items"]] == [seen["id"]]
     assert secret["id"] not in await ids(client, q="0903111222")
+    # A number typed into q is a caller-history lookup: on the access log like caller_phone.
+    log = await client.get("/audit/access", params={"user": "operator"}, headers=auth("supervisor"))
+    assert [r["action"] for r in log.json()["items"]].count("caller_history") == 3
 
 
 async def test_relevance_puts_the_phrase_as_typed_first(client):
