@@ -4,13 +4,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from app.api.checked_route import CheckedRoute
 from app.api.deps import require_json, ticket_service
 from app.api.privacy import log_for, route_of
 from app.search.callers import history, phone_of
 from app.search.schemas import CallerHistory, PhoneIn
 from app.tickets.service import TicketService
 
-router = APIRouter(prefix="/callers", tags=["callers"], dependencies=[Depends(require_json)])
+router = APIRouter(
+    route_class=CheckedRoute,
+    prefix="/callers",
+    tags=["callers"],
+    dependencies=[Depends(require_json)],
+)
 
 
 @router.post(

@@ -4,12 +4,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from app.api.checked_route import CheckedRoute
 from app.api.deps import require_json, ticket_service
 from app.search.schemas import SimilarIn, SimilarPage
 from app.search.similar import facts_in, facts_of_ticket, similar
 from app.tickets.service import TicketService
 
-router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(require_json)])
+router = APIRouter(
+    route_class=CheckedRoute,
+    prefix="/tickets",
+    tags=["tickets"],
+    dependencies=[Depends(require_json)],
+)
 Service = Annotated[TicketService, ticket_service("tickets:similar", "look for duplicates")]
 PROBLEMS = {
     code: {"description": text, "content": {"application/problem+json": {}}}

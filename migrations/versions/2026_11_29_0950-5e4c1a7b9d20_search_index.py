@@ -6,7 +6,7 @@ docs/search.md. The index uses a PostgreSQL-only operator class and lives only h
 (app.migrate.MIGRATION_ONLY_INDEXES); SQLite scans (docs/search.md, limits).
 
 Revision ID: 5e4c1a7b9d20
-Revises: 5c0f3e9a1d22
+Revises: a7d3c9e1b2f4
 Create Date: 2026-11-29 09:50:00.000000+00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5e4c1a7b9d20"
-down_revision: str | None = "5c0f3e9a1d22"
+down_revision: str | None = "a7d3c9e1b2f4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
