@@ -114,6 +114,13 @@ class Settings(BaseSettings):
     # over TLS (behind a TLS-terminating proxy too); sessions last this many hours.
     console_secure_cookie: bool = False
     console_session_hours: float = Field(default=10.0, gt=0)
+    # Duplicate suggestions (app.search.similar; docs/search.md): what makes a ticket similar.
+    similar_same_caller_days: int = Field(default=30, ge=1)
+    similar_open_hours: int = Field(default=72, ge=1)
+    similar_text_days: int = Field(default=30, ge=1)
+    similar_text_min_ratio: float = Field(default=70.0, ge=0, le=100)
+    similar_radius_m: float = Field(default=250.0, gt=0)
+    similar_max: int = Field(default=5, ge=1, le=20)
 
     @property
     def trusted_proxy_networks(self) -> tuple[Network, ...]:

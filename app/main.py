@@ -12,7 +12,19 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from app import console, periodic
-from app.api import admin, auth, health, privacy, reference, replay, reports, routing, tickets
+from app.api import (
+    admin,
+    auth,
+    callers_history,
+    health,
+    privacy,
+    reference,
+    replay,
+    reports,
+    routing,
+    similar,
+    tickets,
+)
 from app.api import metrics as metrics_api
 from app.api.docs import OPENAPI_URL, install_docs
 from app.api.failsafe import FailsafeMiddleware, redacted_traceback
@@ -164,7 +176,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         install_docs(app)
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.
-    api_modules = (auth, privacy, tickets, routing, replay, reference, admin, reports)
+    api_modules = (
+        auth, privacy, callers_history, similar, tickets, routing, replay, reference, admin, reports
+    )
     for module in api_modules:
         app.include_router(module.router, prefix=API_PREFIX)
     templates = {

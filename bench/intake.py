@@ -43,6 +43,9 @@ DESCRIPTIONS = [
 ]
 
 
+PATH = "/api/v1/tickets"
+
+
 def body(rng: random.Random) -> dict:
     return {
         "channel": rng.choice(["phone", "zalo", "web", "app"]),
@@ -68,7 +71,7 @@ async def client_loop(
     for _ in range(count):
         start = time.perf_counter()
         async with session.post(
-            "/api/v1/tickets", json=body(rng), headers={"Idempotency-Key": str(uuid.uuid4())}
+            PATH, json=body(rng), headers={"Idempotency-Key": str(uuid.uuid4())}
         ) as response:
             await response.read()
         latencies.append(time.perf_counter() - start)
@@ -96,7 +99,13 @@ async def main() -> None:
     parser.add_argument("--username", default="operator")
     parser.add_argument("--password", default="operator1022")
     parser.add_argument("--api-key", help="X-API-Key to send instead of signing in")
+    parser.add_argument(
+        "--suggest-duplicates", action="store_true", help="intake with ?suggest_duplicates=true"
+    )
     args = parser.parse_args()
+    global PATH
+    if args.suggest_duplicates:
+        PATH = "/api/v1/tickets?suggest_duplicates=true"
     if args.api_key:
         headers = {"X-API-Key": args.api_key}
     else:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.config import get_settings
 from app.db import metadata
+from app.migrate import include_object
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("quiet"):
@@ -46,6 +47,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_object=include_object,
     )
 
 

@@ -8,6 +8,9 @@ from app import metrics
 from app.api.checked_route import CheckedRoute
 from app.api.deps import SessionDep, require_json, ticket_service
 from app.api.privacy import log_for, route_of
+from app.search.callers import summary as caller_summary
+from app.search.similar import facts_of_ticket, similar
+from app.search.text import read_query
 from app.tickets.schemas import (
     ActionIn,
     Channel,
@@ -37,6 +40,7 @@ router = APIRouter(
     dependencies=[Depends(require_json)],
 )
 
+
 def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
@@ -48,6 +52,10 @@ async def create_ticket(
     response: Response,
     request: Request,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    suggest_duplicates: Annotated[
+        bool,
+        Query(description="Add `possible_duplicates` (as POST /tickets/similar) to the answer"),
+    ] = False,
 ) -> Response:
     """Create a ticket; it is routed at once. Retries with the same Idempotency-Key are safe."""
     ticket, replayed = await service.create(data, idempotency_key)
@@ -59,6 +67,11 @@ async def create_ticket(
         metrics.TICKETS_CREATED.labels(ticket.channel).inc()
         current = service.created_assignment
         read = service.to_read(ticket, current, [current] if current else [])
+    if suggest_duplicates:
+        settings = request.app.state.settings
+        read.possible_duplicates = await similar(
+            service, facts_of_ticket(ticket), settings, exclude_id=ticket.id
+        )
     # Already a validated TicketRead: serialise it once instead of letting FastAPI re-validate
     # it against the response model (a measurable share of intake, the hot path).
     return Response(read.model_dump_json(), 201, headers, media_type="application/json")
@@ -94,7 +107,11 @@ async def search_tickets(
     caller_phone: Annotated[str | None, Query()] = None,
     q: Annotated[
         str | None,
-        Query(description="Words in description, address or reference; accents optional"),
+        Query(
+            description="Words (any order, accents and case optional) in description, address "
+            "and caller name; a reference or part of one (HN-2026-16, 000016); a caller phone",
+            max_length=200,
+        ),
     ] = None,
     sla_state: Annotated[
         list[Literal["on_track", "warning", "breached", "paused"]] | None,
@@ -103,8 +120,10 @@ async def search_tickets(
     sort: Annotated[
         str,
         Query(
-            pattern="^(-?received_at|due)$",
-            description="-received_at (newest first), received_at, or due (next due first)",
+            pattern="^(-?received_at|due|relevance|-reports)$",
+            description="-received_at (newest first), received_at, due (next due first), "
+            "relevance (best match first among the newest 300 matches of q), or -reports "
+            "(most reported first: 1 + linked duplicates)",
         ),
     ] = "-received_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -132,12 +151,16 @@ async def search_tickets(
         cursor=cursor,
     )
     page = await service.search(query)
-    if caller_phone:
+    # A number typed into `q` finds that caller's tickets too (app.search.text.read_query).
+    phone = (
+        service.query_phone(caller_phone) if caller_phone else read_query(q).phone if q else None
+    )
+    if phone:
         # A caller-history lookup: on the access log, the number only as its keyed hash.
         await log_for(request, service, session=primary).record(
             "caller_history",
             route_of(request),
-            phone=service.query_phone(caller_phone),
+            phone=phone,
             details={"results": len(page.items)},
         )
     return page
@@ -152,7 +175,11 @@ async def get_ticket(
     """One ticket by id or reference (HN-2026-000123), with all its assignments."""
     ticket = await service.load(ticket_id)
     response.headers["ETag"] = etag(ticket)
-    return await service.read(ticket)
+    read = await service.read(ticket)
+    if service.principal.role == "operator":
+        # "Called 3 times this month, 1 open": the form shows it beside the caller.
+        read.caller_history = await caller_summary(service, ticket)
+    return read
 
 
 @router.patch("/{ticket_id}", response_model=TicketRead)

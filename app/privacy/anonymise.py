@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.privacy import repository as repo
 from app.privacy.keys import PrivacyKeys, is_pseudonym
 from app.privacy.scrub import Identity, Scrubber
+from app.search.text import ticket_search_text
 from app.text import fold
 from app.tickets.models import Ticket
 
@@ -84,7 +85,7 @@ async def anonymise(
         if "attachments" in kinds:
             ticket.attachments = []
             ticket.attachments_removed_at = now
-        ticket.search_text = fold(f"{ticket.description} {ticket.address or ''}")
+        ticket.search_text = ticket_search_text(ticket)
         ticket.version += 1
         ticket.updated_at = now
         for event in by_ticket.get(ticket.id, []):

@@ -20,6 +20,17 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_status_received_at", "status", "received_at"),
         Index("ix_ticket_current_unit_received_at", "current_unit_code", "received_at"),
         Index("ix_ticket_sla_due_at_id", "sla_due_at", "id"),
+        # Duplicate suggestions read an area's newest tickets (app.search.similar).
+        Index("ix_ticket_area_code_received_at", "area_code", "received_at"),
+        # An original's reporters (app.search.reporters): only duplicates are indexed.
+        Index(
+            "ix_ticket_duplicate_of_id",
+            "duplicate_of_id",
+            sqlite_where=text("duplicate_of_id IS NOT NULL"),
+            postgresql_where=text("duplicate_of_id IS NOT NULL"),
+        ),
+        # Supervisors sort by "reported N times".
+        Index("ix_ticket_reports_count_id", "reports_count", "id"),
         # Retention's work lists (app.privacy.retention): only ended tickets whose kind of data
         # is not yet anonymised are indexed, so each run reads what is left, not every ticket.
         *(
@@ -70,6 +81,8 @@ class Ticket(SQLModel, table=True):
     last_event_at: datetime = _utc()
     current_unit_code: str | None = Field(default=None, foreign_key="unit.code", max_length=80)
     duplicate_of_id: int | None = Field(default=None, foreign_key="ticket.id")
+    # How many calls reported this problem: 1 + the duplicates linked to it (app.search.reporters).
+    reports_count: int = 1
     # The current assignment's next open due and warning instants (None: none, or paused), kept
     # here so that `sla_state` filters and `sort=due` need no join.
     sla_due_at: datetime | None = _utc(default=None)

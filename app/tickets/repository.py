@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.util import await_, greenlet_spawn
 
 from app.db import UTCDateTime
+from app.search.repository import words_condition
 from app.tickets.intake_pg import NEW_ASSIGNMENT, IntakeRows, intake_statement
 from app.tickets.models import (
     Assignment,
@@ -37,8 +38,11 @@ class TicketFilter:
     caller_phone: str | None = None
     # The same number's pseudonym: tickets whose caller retention anonymised (repeat callers).
     caller_pseudonym: str | None = None
-    text: str | None = None  # folded search text
-    ticket_id: int | None = None  # from a reference typed into the search box
+    # `q`, read by app.search.text.read_query: every word begins a word of the search text...
+    words: Sequence[str] = ()
+    # ...or it names the ticket (a reference or part of one) or a caller's phone (E.164).
+    ticket_id: int | None = None
+    text_phone: str | None = None
     # Restrict to tickets one of these units has ever been assigned (agents' scope).
     visible_to_units: Sequence[str] | None = None
     # A confidential caller cannot be found by phone by those who may not see them.
@@ -195,19 +199,8 @@ async def get_ticket(
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def list_tickets(
-    session: AsyncSession,
-    *,
-    flt: TicketFilter,
-    sort: str,
-    after: tuple[datetime, int] | None,
-    limit: int,
-) -> list[Ticket]:
-    """A page of tickets in (sort key, id) order, starting after the cursor position.
-
-    sort: "-received_at" (newest first), "received_at", or "due" (earliest next due first).
-    """
-    stmt = select(Ticket)
+def filter_conditions(flt: TicketFilter, dialect: str) -> list[Any]:
+    """The WHERE conditions of a ticket filter (cursor and order apart)."""
     conditions = []
     if flt.statuses:
         conditions.append(Ticket.status.in_(flt.statuses))
@@ -230,15 +223,17 @@ async def list_tickets(
         conditions.append(Ticket.caller_phone.in_(phones))
         if flt.hide_confidential_callers:
             conditions.append(Ticket.confidential.is_(False))
-    if flt.text or flt.ticket_id:
+    if flt.words or flt.ticket_id or flt.text_phone:
         matches = []
-        if flt.text:
-            pattern = (
-                "%" + flt.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
-            matches.append(Ticket.search_text.like(pattern, escape="\\"))
+        if flt.words:
+            matches.append(words_condition(dialect, flt.words))
         if flt.ticket_id:
             matches.append(Ticket.id == flt.ticket_id)
+        if flt.text_phone:
+            # Never a confidential caller's tickets by their number (the masking rule).
+            matches.append(
+                and_(Ticket.caller_phone == flt.text_phone, Ticket.confidential.is_(False))
+            )
         conditions.append(or_(*matches))
     if flt.visible_to_units is not None:
         units = flt.visible_to_units
@@ -250,7 +245,29 @@ async def list_tickets(
         )
     if flt.sla_states and flt.now is not None:
         conditions.append(or_(*(_sla_condition(s, flt.now) for s in flt.sla_states)))
-    key = _DUE_KEY if sort == "due" else Ticket.received_at
+    return conditions
+
+
+async def list_tickets(
+    session: AsyncSession,
+    *,
+    flt: TicketFilter,
+    sort: str,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[Ticket]:
+    """A page of tickets in (sort key, id) order, starting after the cursor position.
+
+    sort: "-received_at" (newest first), "received_at", or "due" (earliest next due first).
+    """
+    conditions = filter_conditions(flt, session.bind.dialect.name)
+    key = (
+        _DUE_KEY
+        if sort == "due"
+        else Ticket.reports_count
+        if sort == "-reports"
+        else Ticket.received_at
+    )
     descending = sort.startswith("-")
     if after is not None:
         at, last_id = after
@@ -258,6 +275,7 @@ async def list_tickets(
             conditions.append(or_(key < at, and_(key == at, Ticket.id < last_id)))
         else:
             conditions.append(or_(key > at, and_(key == at, Ticket.id > last_id)))
+    stmt = select(Ticket)
     if conditions:
         stmt = stmt.where(*conditions)
     order = (key.desc(), Ticket.id.desc()) if descending else (key.asc(), Ticket.id.asc())

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from app.phone import InvalidPhone, to_e164
+from app.search.schemas import CallerHistorySummary, Reporter, SimilarCandidate
 from app.text import nfc
 from app.timefmt import InstantIn, InstantOut
 
@@ -323,6 +324,19 @@ class TicketRead(BaseModel):
     )
     legal_hold: LegalHoldRead | None = Field(
         default=None, description="Shown to supervisors and admins: kept out of retention"
+    )
+    caller_history: CallerHistorySummary | None = Field(
+        default=None,
+        description="Operators' single-ticket read: the caller's other tickets (app.search)",
+    )
+    reported_count: int = Field(
+        default=1, description="How many calls reported this problem (1 + linked duplicates)"
+    )
+    reporters: list[Reporter] | None = Field(
+        default=None, description="Single-ticket read of an original: each call, oldest first"
+    )
+    possible_duplicates: list[SimilarCandidate] | None = Field(
+        default=None, description="Intake with ?suggest_duplicates=true: as POST /tickets/similar"
     )
 
 

@@ -22,8 +22,11 @@ from app.privacy.masking import caller_view, free_text_view, searchable
 from app.reference.area_errors import ambiguity_error, area_error
 from app.reference.catalog import AreaConflict, AreaNotFound, AreaResolution, Catalog
 from app.routing.schema import Decision, TicketFacts
+from app.search.ranking import ranked_page
+from app.search.reporters import link as link_duplicate
+from app.search.reporters import reporters
+from app.search.text import SearchQuery, read_query, ticket_search_text
 from app.sla import Pause
-from app.text import fold
 from app.tickets import callback
 from app.tickets import repository as repo
 from app.tickets.area_policy import (
@@ -68,7 +71,6 @@ from app.tickets.schemas import (
     TicketUpdate,
     TransferIn,
 )
-from app.tickets.search_text import search_text
 from app.tickets.sla import (
     SlaKeeper,
     breach_events,
@@ -269,6 +271,7 @@ class TicketService:
             if assignments is not None
             else None,
             legal_hold=self._legal_hold(ticket),
+            reported_count=ticket.reports_count,
         )
 
     def _legal_hold(self, ticket: Ticket) -> LegalHoldRead | None:
@@ -288,7 +291,9 @@ class TicketService:
             duplicate_of = self.reference(original) if original else None
         pauses = await pauses_of(self.session, assignment_ids=[a.id for a in assignments])
         latest = await self._latest_callback_events([ticket])
-        return self.to_read(ticket, current, assignments, duplicate_of, pauses, latest)
+        read = self.to_read(ticket, current, assignments, duplicate_of, pauses, latest)
+        read.reporters = await reporters(self, ticket)
+        return read
 
     async def _latest_callback_events(
         self, tickets: list[Ticket]
@@ -301,9 +306,12 @@ class TicketService:
         )
 
     async def search(self, query: TicketQuery) -> TicketPage:
-        """A page of the tickets this caller may see that match every filter given."""
-        ticket_id = self.parse_reference(query.q) if query.q else None
-        folded = fold(query.q) if query.q and not ticket_id else ""
+        """A page of the tickets this caller may see that match every filter given.
+
+        `q` is read by app.search.text.read_query (words in any order, a reference or part of
+        one, a phone); sort=relevance ranks the newest matches (app.search.ranking).
+        """
+        typed = read_query(query.q) if query.q else SearchQuery()
         phone = self.query_phone(query.caller_phone)
         principal = self.principal
         flt = repo.TicketFilter(
@@ -319,19 +327,30 @@ class TicketService:
             caller_pseudonym=self.privacy.pseudonym(phone, "phone")
             if phone and self.privacy
             else None,
-            text=folded or None,
-            ticket_id=ticket_id,
+            words=typed.words,
+            ticket_id=typed.ticket_id if typed.ticket_id and typed.ticket_id < 2**31 else None,
+            text_phone=typed.phone,
             visible_to_units=sorted(principal.units) if principal.scoped_to_units else None,
             # Caller history never links a number to a confidential ticket (the masking rule).
             hide_confidential_callers=True,
             sla_states=query.sla_states,
             now=self.now,
         )
+        if query.q and not (flt.words or flt.ticket_id or flt.text_phone):
+            return TicketPage(items=[], next_cursor=None)  # nothing searchable was typed
+        if query.sort == "relevance":
+            rows, more = await ranked_page(self.session, flt, typed, query.cursor, query.limit)
+            page = await self.page(rows, query.limit)
+            page.next_cursor = more
+            return page
         after = decode_cursor(query.cursor) if query.cursor else None
         rows = await repo.list_tickets(
             self.session, flt=flt, sort=query.sort, after=after, limit=query.limit + 1
         )
-        return await self.page(rows, query.limit, by_due=query.sort == "due")
+        if typed.year is not None:
+            rows = [t for t in rows if t.received_at.astimezone(LOCAL_TZ).year == typed.year]
+        by: bool | str = "reports" if query.sort == "-reports" else query.sort == "due"
+        return await self.page(rows, query.limit, by_due=by)
 
     def _areas_under(self, texts: list[str]) -> set[str]:
         """Codes or names to every current area under them (a former district: all it became)."""
@@ -375,7 +394,9 @@ class TicketService:
         except InvalidPhone as exc:
             raise ValidationFailed([field_error(["query", "caller_phone"], str(exc))]) from exc
 
-    async def page(self, tickets: list[Ticket], limit: int, by_due: bool = False) -> TicketPage:
+    async def page(
+        self, tickets: list[Ticket], limit: int, by_due: bool | str = False
+    ) -> TicketPage:
         has_more = len(tickets) > limit
         tickets = tickets[:limit]
         current = await repo.open_assignments(self.session, ticket_ids=[t.id for t in tickets])
@@ -543,7 +564,7 @@ class TicketService:
             "anonymous": data.caller.anonymous,
             "confidential": data.caller.confidential,
             "description": data.description,
-            "search_text": search_text(data.description, data.address),
+            "search_text": "",
             "topic_code": facts.topic,
             "area_code": facts.area,
             "area_resolution": area_resolution,
@@ -561,8 +582,7 @@ class TicketService:
             "version": 1,
         }
         ticket = detached(Ticket, row)
-        if ticket.confidential:
-            ticket.search_text = searchable(ticket, ticket.search_text)
+        ticket.search_text = searchable(ticket, ticket_search_text(ticket))
         # Ids are not known yet: write_intake fills in the ticket's and the assignment's.
         events = [self._event_row(0, "created", received_at, None, {"channel": ticket.channel})]
         assignment = None
@@ -730,7 +750,7 @@ class TicketService:
         for key, (_, value) in changes.items():
             setattr(ticket, key, value)
         if "description" in changes or "address" in changes:
-            ticket.search_text = searchable(ticket, search_text(ticket.description, ticket.address))
+            ticket.search_text = searchable(ticket, ticket_search_text(ticket))
         at = max(self.now, ticket.last_event_at)
         self._touch(ticket, at)
         self._event(ticket, "updated", at, None, {"changes": changes})
@@ -993,6 +1013,7 @@ class TicketService:
                 "asked": self.reference(asked) if asked.id != original.id else None,
             },
         )
+        link_duplicate(self, ticket, original, at)
 
     async def _do_confirm_area(
         self, ticket: Ticket, a: Assignment | None, body: ConfirmAreaIn, at: datetime, target: None
@@ -1073,8 +1094,11 @@ def check_etag(ticket: Ticket, if_match: str | None) -> None:
         )
 
 
-def encode_cursor(ticket: Ticket, by_due: bool = False) -> str:
+def encode_cursor(ticket: Ticket, by_due: bool | str = False) -> str:
     """The position after `ticket` in the page order: (sort value, id)."""
+    if by_due == "reports":
+        raw = json.dumps([ticket.reports_count, ticket.id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
     key = (ticket.sla_due_at or NO_DUE) if by_due else ticket.received_at
     raw = json.dumps([key.isoformat(), ticket.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -1084,6 +1108,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, ticket_id = json.loads(raw)
+        if isinstance(at, int):  # sort=-reports: a count
+            return at, int(ticket_id)  # type: ignore[return-value]
         value = datetime.fromisoformat(at)
         if value.tzinfo is None:
             raise ValueError("cursor without offset")

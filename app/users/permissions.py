@@ -20,6 +20,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.OPERATOR: frozenset(
         _READ
         | {"tickets:create", "tickets:update", "routing:explain", "callers:reveal"}
+        | {"callers:history", "tickets:similar"}
         | {
             f"act:{a}"
             for a in (
@@ -41,6 +42,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         _READ
         | {"reports:read", "routing:explain", "rules:replay", "callers:reveal", "audit:read"}
         | {"tickets:legal-hold"}
+        | {"callers:history", "tickets:similar"}
         | {f"act:{a}" for a in ("transfer", "reroute", "reopen", "notes")}
     ),
     Role.ADMIN: frozenset(

@@ -118,6 +118,10 @@ MATRIX = {
     ("POST", "/api/v1/callers/export"): expect(200, allowed=(ADMIN,)),
     ("POST", "/api/v1/callers/erase"): expect(200, allowed=(ADMIN,)),
     ("GET", "/api/v1/callers/requests"): expect(200, allowed=(ADMIN,)),
+    # Search (issue #15): caller history and duplicate suggestions, operators and supervisors.
+    ("POST", "/api/v1/callers/lookup"): expect(200, allowed=(OPER, SUP, KEY)),
+    ("POST", "/api/v1/tickets/similar"): expect(200, allowed=(OPER, SUP, KEY)),
+    ("GET", "/api/v1/tickets/{ticket_id}/similar"): expect(200, allowed=(OPER, SUP, KEY)),
     ("GET", "/healthz"): expect(200, allowed=EVERYONE, public=True),
     ("GET", "/readyz"): expect(200, allowed=EVERYONE, public=True),
 }
@@ -201,6 +205,8 @@ async def _request(client, auth, method, path):
         body = {"channel": "phone", "description": "Đèn đường hỏng", "area": "Ba Đình"}
     elif path == "/api/v1/audit/access/search":
         body = {"phone": SUBJECT["phone"]}
+    elif path in ("/api/v1/callers/lookup", "/api/v1/tickets/similar"):
+        body = {"phone": SUBJECT["phone"]} if "lookup" in path else {"caller_phone": "0912345678"}
     elif path == "/api/v1/callers/export":
         body = SUBJECT
     elif path == "/api/v1/callers/erase":

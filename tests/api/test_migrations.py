@@ -10,11 +10,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db import metadata
-from app.migrate import downgrade, upgrade
+from app.migrate import downgrade, include_object, upgrade
 
 
 def _diff(sync_conn):
-    context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        sync_conn, opts={"compare_type": True, "include_object": include_object}
+    )
     return compare_metadata(context, metadata)
 
 

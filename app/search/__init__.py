@@ -1,0 +1,1 @@
+"""Ticket search (`q`), caller history and duplicate suggestions."""
