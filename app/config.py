@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     # How often each instance runs retention (0 disables it), and tickets per transaction.
     retention_run_seconds: float = 3600.0
     retention_batch: int = Field(default=200, ge=1)
+    # Open311 GeoReport v2 (docs/open311.md): the one jurisdiction_id served; whether lists also
+    # show tickets nobody made public (then without their description); status lookups allowed
+    # per client address per minute; days after a resolution without feedback before the
+    # ticket closes by itself.
+    open311_jurisdiction: str = "ha-noi"
+    open311_list_private: bool = False
+    open311_lookups_per_minute: int = Field(default=30, ge=1)
+    feedback_close_days: float = Field(default=7.0, gt=0)
 
     @property
     def is_sqlite(self) -> bool:

@@ -11,11 +11,23 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from app.api import admin, auth, health, privacy, reference, replay, reports, routing, tickets
+from app.api import (
+    admin,
+    auth,
+    health,
+    open311,
+    privacy,
+    reference,
+    replay,
+    reports,
+    routing,
+    tickets,
+)
 from app.api.middleware import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory, transaction, utcnow
 from app.errors import install_error_handlers
+from app.open311.attributes import load_definitions
 from app.privacy import retention
 from app.privacy.cli import policy_of
 from app.reference.loader import load_catalog
@@ -91,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         app.state.catalog = catalog
+        app.state.open311_extras = load_definitions(settings.rules_dir)
         app.state.sla = sla
         app.state.sla_keeper = SlaKeeper(sla, catalog)
         app.state.rules = live
@@ -136,4 +149,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, privacy, tickets, routing, replay, reference, admin, reports):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
+    app.include_router(open311.router)
     return app

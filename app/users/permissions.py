@@ -8,6 +8,8 @@ class Role(StrEnum):
     UNIT_AGENT = "unit_agent"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    # Citizen apps: file through Open311 and vouch for their user's feedback, nothing else.
+    INTEGRATION = "integration"
 
 
 # The work a responding unit does on its own assignment.
@@ -39,6 +41,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"users:manage", "apikeys:manage", "rules:reload", "routing:explain", "reports:read"}
         | {"rules:replay", "audit:read", "callers:rights"}
     ),
+    Role.INTEGRATION: frozenset({"open311:submit", "open311:feedback"}),
 }
 
 
