@@ -111,3 +111,7 @@ def _anonymise_caller(ticket: Ticket, keys: PrivacyKeys | None) -> None:
     ticket.caller_name = stand_in(ticket.caller_name, "name")
     ticket.caller_phone = stand_in(ticket.caller_phone, "phone")
     ticket.caller_email = stand_in(ticket.caller_email, "email")
+    # A citizen app's ids for its user (Open311) identify them as well: gone, not pseudonymised
+    # (no report counts by them).
+    ticket.citizen_account_id = None
+    ticket.citizen_device_id = None

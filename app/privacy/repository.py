@@ -71,6 +71,7 @@ async def tickets_of_caller(
     *,
     phones: Sequence[str],
     emails: Sequence[str],
+    accounts: Sequence[str] = (),
     for_update: bool = False,
 ) -> list[Ticket]:
     """Tickets whose caller has one of these phones or e-mails (pseudonyms included), oldest
@@ -80,6 +81,8 @@ async def tickets_of_caller(
         conditions.append(Ticket.caller_phone.in_(phones))
     if emails:
         conditions.append(func.lower(Ticket.caller_email).in_([e.lower() for e in emails]))
+    if accounts:  # a citizen app's account id, given through Open311
+        conditions.append(Ticket.citizen_account_id.in_(accounts))
     if not conditions:
         return []
     stmt = select(Ticket).where(or_(*conditions)).order_by(Ticket.id)
