@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from app.api import (
     admin,
     auth,
+    followup,
     health,
     open311,
     privacy,
@@ -28,6 +29,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory, transaction, utcnow
 from app.errors import install_error_handlers
 from app.open311.attributes import load_definitions
+from app.open311.feedback import close_unanswered
 from app.privacy import retention
 from app.privacy.cli import policy_of
 from app.reference.loader import load_catalog
@@ -64,6 +66,11 @@ async def _maintain(app: FastAPI, interval: float, idempotency_ttl: timedelta) -
                 log.info("SLA scan: %s", report)
             async with transaction(app.state.session_factory) as session:
                 await purge_idempotency_keys(session, before=now - idempotency_ttl)
+            # Resolutions nobody answered close by themselves (docs/open311.md, follow-up).
+            after = timedelta(days=app.state.settings.feedback_close_days)
+            async with transaction(app.state.session_factory) as session:
+                if closed := await close_unanswered(session, now=now, after=after):
+                    log.info("closed %d resolved tickets without feedback", closed)
         except Exception:  # keep going after a transient database error
             log.exception("periodic maintenance failed")
 
@@ -146,7 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.
-    for module in (auth, privacy, tickets, routing, replay, reference, admin, reports):
+    for module in (auth, privacy, tickets, followup, routing, replay, reference, admin, reports):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     app.include_router(open311.router)

@@ -71,7 +71,7 @@ async def answer(
     except Open311Error as exc:
         return _errors(fmt, exc.status, exc.detail, exc.headers)
     except AppError as exc:  # the ticket services' own checks (e.g. a bad area): the client's
-        status = exc.status if exc.status in (403, 404, 429) else 400
+        status = exc.status if exc.status in (403, 404, 409, 429) else 400
         return _errors(fmt, status, exc.detail, exc.headers)
     body, media = render(document, kind, fmt)
     return Response(body, 200, media_type=media)
@@ -141,7 +141,8 @@ async def post_request(fmt: str, request: Request, service: Service, now: NowDep
     params = {key: values[-1] for key, values in fields.items() if values}
 
     async def make() -> Any:
-        await _integration(request, now, params.get("api_key"), "open311:submit")
+        principal = await _integration(request, now, params.get("api_key"), "open311:submit")
+        service.tickets.principal = principal  # events and created_by name the app
         return await service.submit(fields)
 
     return await answer(fmt, "requests", service, params, make)
@@ -158,6 +159,36 @@ async def _integration(request: Request, now: Any, key: str | None, permission: 
     if not principal.can(permission):
         raise Open311Error(403, f"api_key: the role {principal.role} may not do this")
     return principal
+
+
+async def _feedback(fmt: str, reference: str, request: Request, service: Open311Service, now: Any):
+    form = await request.form()
+    params = {key: str(form.get(key)) for key in form}
+
+    async def make() -> Any:
+        principal = await _integration(request, now, params.get("api_key"), "open311:feedback")
+        service.tickets.principal = principal
+        await _throttle(request, service)  # it proves a phone number: no walking either
+        return await service.feedback(reference, params)
+
+    return await answer(fmt, "requests", service, params, make)
+
+
+@router.post("/requests/{reference}/feedback.{fmt}")
+async def post_feedback_fmt(
+    reference: str, fmt: str, request: Request, service: Service, now: NowDep
+) -> Response:
+    """Extension: the citizen's feedback after a resolution (form: api_key, phone, fixed,
+    rating, comment); "no" reopens the ticket for the unit that resolved it."""
+    return await _feedback(fmt, reference, request, service, now)
+
+
+@router.post("/requests/{reference}/feedback")
+async def post_feedback(
+    reference: str, request: Request, service: Service, now: NowDep
+) -> Response:
+    """The same as feedback.json."""
+    return await _feedback("json", reference, request, service, now)
 
 
 @router.get("/requests.{fmt}")

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.open311.models import LookupThrottle
+from app.open311.models import LookupThrottle, TicketFeedback
 from app.tickets.models import Assignment, Ticket, TicketEvent
 
 
@@ -127,3 +127,59 @@ async def count_lookup(
         },
     ).returning(table.c.count)
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def feedback_of(session: AsyncSession, *, assignment_id: int) -> TicketFeedback | None:
+    stmt = select(TicketFeedback).where(TicketFeedback.assignment_id == assignment_id)
+    return (await session.scalars(stmt)).first()
+
+
+async def unanswered_resolutions(
+    session: AsyncSession, *, resolved_before: datetime, limit: int
+) -> list[tuple[Ticket, int]]:
+    """Resolved tickets whose latest assignment was resolved before the instant and has no
+    feedback: (ticket, assignment id), row-locked, skipping rows another instance holds."""
+    latest = (
+        select(func.max(Assignment.id))
+        .where(Assignment.ticket_id == Ticket.id)
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    answered = select(TicketFeedback.id).where(TicketFeedback.assignment_id == Assignment.id)
+    stmt = (
+        select(Ticket, Assignment.id)
+        .join(Assignment, Assignment.id == latest)
+        .where(
+            Ticket.status == "resolved",
+            Assignment.outcome == "resolved",
+            Assignment.resolved_at < resolved_before,
+            ~answered.exists(),
+        )
+        .order_by(Ticket.id)
+        .limit(limit)
+        .with_for_update(of=Ticket, skip_locked=True)
+    )
+    return [(t, a) for t, a in (await session.execute(stmt)).all()]
+
+
+async def satisfaction(
+    session: AsyncSession, *, since: datetime, until: datetime
+) -> list[dict[str, Any]]:
+    """Per unit, feedback recorded in [since, until): answers, fixed yes/partly/no, ratings."""
+    fb = TicketFeedback
+    stmt = (
+        select(
+            fb.unit_code,
+            func.count(),
+            func.sum(case((fb.fixed == "yes", 1), else_=0)),
+            func.sum(case((fb.fixed == "partly", 1), else_=0)),
+            func.sum(case((fb.fixed == "no", 1), else_=0)),
+            func.avg(fb.rating),
+            func.count(fb.rating),
+        )
+        .where(fb.recorded_at >= since, fb.recorded_at < until)
+        .group_by(fb.unit_code)
+        .order_by(fb.unit_code)
+    )
+    keys = ("unit", "answers", "fixed", "partly", "not_fixed", "mean_rating", "ratings")
+    return [dict(zip(keys, row, strict=True)) for row in (await session.execute(stmt)).all()]

@@ -17,6 +17,7 @@ from app.errors import AppError
 from app.open311 import repository as repo
 from app.open311 import status as st
 from app.open311.attributes import ServiceExtras, check_answers
+from app.open311.feedback import FeedbackIn, FeedbackService
 from app.phone import InvalidPhone, to_e164
 from app.privacy.masking import caller_shown
 from app.reference.catalog import AreaAmbiguous, AreaNotFound
@@ -335,23 +336,10 @@ class Open311Service:
         """GET requests/{id}: any ticket but a confidential one, by its reference (status
         lookup needs no account). With the phone number used, the resolution text too; a wrong
         phone answers exactly as an unknown reference."""
-        ticket_id = self._id_of(reference)
-        ticket = None
-        if ticket_id is not None and ticket_id < 2**31:
-            ticket = await self.tickets.session.get(Ticket, ticket_id)
-        if (
-            ticket is None
-            or ticket.confidential
-            or self.tickets.reference(ticket).upper() != reference.strip().upper()
-        ):
-            raise Open311Error(404, NOT_FOUND)
+        ticket = await self._ticket(reference)
         resolution = None
         if phone is not None:
-            try:
-                proven = ticket.caller_phone is not None and to_e164(phone) == ticket.caller_phone
-            except InvalidPhone:
-                proven = False
-            if not proven:
+            if not self._phone_matches(ticket, phone):
                 raise Open311Error(404, NOT_FOUND)
             event = await repo.last_resolution(self.tickets.session, ticket_id=ticket.id)
             if event is not None and ticket.status in st.CLOSED:
@@ -362,6 +350,52 @@ class Open311Service:
                 ticket, latest.get(ticket.id), extensions=extensions, resolution=resolution
             )
         ]
+
+    async def feedback(self, reference: str, form: dict[str, str]) -> list[dict[str, Any]]:
+        """The citizen's answer after a resolution, vouched for by their app: `phone` (the number
+        used; otherwise 404 as for an unknown reference), `fixed`, `rating`, `comment`."""
+        ticket = await self._ticket(reference)
+        if not self._phone_matches(ticket, form.get("phone")):
+            raise Open311Error(404, NOT_FOUND)
+        try:
+            data = FeedbackIn.model_validate(
+                {k: form[k] for k in ("fixed", "rating", "comment") if form.get(k)}
+            )
+        except ValidationError as exc:
+            raise bad("; ".join(_field_message(e) for e in exc.errors())) from exc
+        read = await FeedbackService(self.tickets).record(ticket, data, channel="open311")
+        return [
+            {
+                "service_request_id": read.reference,
+                "fixed": read.fixed.value,
+                "rating": read.rating,
+                "reopened": read.reopened,
+                "status": st.basic(read.status),
+            }
+        ]
+
+    async def _ticket(self, reference: str) -> Ticket:
+        """The ticket of a reference, unless confidential; 404 otherwise."""
+        ticket_id = self._id_of(reference)
+        ticket = None
+        if ticket_id is not None and ticket_id < 2**31:
+            ticket = await self.tickets.session.get(Ticket, ticket_id)
+        if (
+            ticket is None
+            or ticket.confidential
+            or self.tickets.reference(ticket).upper() != reference.strip().upper()
+        ):
+            raise Open311Error(404, NOT_FOUND)
+        return ticket
+
+    @staticmethod
+    def _phone_matches(ticket: Ticket, phone: str | None) -> bool:
+        if not phone or ticket.caller_phone is None:
+            return False
+        try:
+            return to_e164(phone) == ticket.caller_phone
+        except InvalidPhone:
+            return False
 
     async def token(self, token: str) -> list[dict[str, Any]]:
         """Requests are filed in real time, so a token is the request's own reference."""

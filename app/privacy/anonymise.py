@@ -20,7 +20,7 @@ from app.tickets.models import Ticket
 
 DESCRIPTION_REDACTED = "[Nội dung đã xoá hết thời hạn lưu trữ]"
 # Event payload keys that hold someone's own words.
-FREE_TEXT = ("text", "resolution", "question", "reason")
+FREE_TEXT = ("text", "resolution", "question", "reason", "comment")
 
 
 def identity_of(tickets: Iterable[Ticket], extra: Identity = Identity()) -> Identity:
@@ -70,6 +70,9 @@ async def anonymise(
     by_ticket: dict[int, list[Any]] = {}
     for event in events:
         by_ticket.setdefault(event.ticket_id, []).append(event)
+    comments: dict[int, list[Any]] = {}
+    for row in await repo.feedback_of_tickets(session, ticket_ids=ids):
+        comments.setdefault(row.ticket_id, []).append(row)
     for ticket in tickets:
         scrubber = Scrubber.of(identity_of([ticket], identity)) if "caller" in kinds else None
         if scrubber is not None:
@@ -87,6 +90,11 @@ async def anonymise(
         ticket.search_text = fold(f"{ticket.description} {ticket.address or ''}")
         ticket.version += 1
         ticket.updated_at = now
+        for feedback in comments.get(ticket.id, []):  # citizens' words after a resolution
+            if feedback.comment and scrubber is not None:
+                feedback.comment = scrubber.text(feedback.comment)
+            if feedback.comment and "description" in kinds:
+                feedback.comment = DESCRIPTION_REDACTED
         for event in by_ticket.get(ticket.id, []):
             details = event.details or {}
             new = scrubber.json(details) if scrubber is not None else details

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.open311.models import TicketFeedback
 from app.privacy.models import AccessRecord, DataSubjectRequest
 from app.tickets.models import IdempotencyKey, Ticket, TicketEvent
 
@@ -183,4 +184,14 @@ async def claim_expired(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    return list((await session.scalars(stmt)).all())
+
+
+async def feedback_of_tickets(
+    session: AsyncSession, *, ticket_ids: Sequence[int]
+) -> list[TicketFeedback]:
+    """Citizens' feedback on these tickets (its comment is their own words)."""
+    if not ticket_ids:
+        return []
+    stmt = select(TicketFeedback).where(TicketFeedback.ticket_id.in_(ticket_ids))
     return list((await session.scalars(stmt)).all())

@@ -22,6 +22,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.OPERATOR: frozenset(
         _READ
         | {"tickets:create", "tickets:update", "routing:explain", "callers:reveal"}
+        | {"tickets:feedback"}
         | {
             f"act:{a}"
             for a in ("transfer", "reroute", "close", "reopen", "cancel", "duplicate", "notes")

@@ -48,6 +48,8 @@ ACTIONS = {
     "cancel": ("assigned", (OPER, KEY)),
     "duplicate": ("assigned", (OPER, KEY)),
     "notes": ("assigned", (OPER, OWN, SUP, KEY)),
+    # Citizen follow-up (issue #14): an operator records the callback's answer.
+    "feedback": ("resolved", (OPER, KEY)),
 }
 AGENT_PERMITTED = {
     "acknowledge",
@@ -64,6 +66,7 @@ BODIES = {
     "transfer": {"unit": "urenco"},
     "reopen": {"reason": "Chưa xử lý xong"},
     "notes": {"text": "Ghi chú"},
+    "feedback": {"fixed": "yes", "rating": 4},
     "reveal": {"reason": "Gọi lại cho người dân"},
     "legal-hold": {"reason": "Hồ sơ tố cáo đang xác minh"},
     "lift": {"reason": "Đã xác minh xong"},
@@ -102,6 +105,7 @@ MATRIX = {
     # Reports: supervisors and admins see every unit, agents their own units' rows.
     ("GET", "/api/v1/reports/sla"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
     ("GET", "/api/v1/reports/sla/breaches"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
+    ("GET", "/api/v1/reports/satisfaction"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
     # Personal data (issue #19).
     ("POST", "/api/v1/tickets/{ticket_id}/caller/reveal"): expect(200, allowed=(OPER, SUP, KEY)),
     ("POST", "/api/v1/tickets/{ticket_id}/legal-hold"): expect(200, allowed=(SUP,)),

@@ -110,7 +110,23 @@ async def _file_through_open311(client, auth) -> dict:
     }
     r = await client.post("http://test/open311/v2/requests.json", data=form)
     assert r.status_code == 200, r.text
-    return (await client.get(f"/tickets/{r.json()[0]['service_request_id']}")).json()
+    reference = r.json()[0]["service_request_id"]
+    # Resolved, then the citizen's own words in their feedback.
+    resolved = await client.post(
+        f"/tickets/{reference}/resolve",
+        json={"resolution": "Đã thu"},
+        headers=auth("agent.caugiay"),
+    )
+    assert resolved.status_code == 200, resolved.text
+    said = {
+        "api_key": form["api_key"],
+        "phone": PHONE_FORMATS[5],
+        "fixed": "partly",
+        "comment": f"{NAME} đây, gọi {PHONE_FORMATS[6]} nếu cần",
+    }
+    answered = await client.post(f"http://test/open311/v2/requests/{reference}/feedback", data=said)
+    assert answered.status_code == 200, answered.text
+    return (await client.get(f"/tickets/{reference}")).json()
 
 
 async def _dump(app, settings) -> str:
@@ -174,9 +190,11 @@ async def test_retention_leaves_no_copy_in_a_full_dump(client, app, auth, settin
     made = await _file_everything(client, auth)
     for ticket in made:
         read = (await client.get(f"/tickets/{ticket['id']}")).json()
-        if "cancel" in read["allowed_actions"]:
-            r = await client.post(f"/tickets/{ticket['id']}/cancel", json={})
-            assert r.status_code == 200, r.text
+        for action in ("cancel", "close"):  # the Open311 one is resolved: it is closed
+            if action in read["allowed_actions"]:
+                r = await client.post(f"/tickets/{ticket['id']}/{action}", json={})
+                assert r.status_code == 200, r.text
+                break
     done = await retention.run(
         app.state.session_factory,
         policy=RetentionPolicy(caller_days=0),
