@@ -252,7 +252,9 @@ class SubjectIn(BaseModel):
     @model_validator(mode="after")
     def _someone(self) -> "SubjectIn":
         if not self.phone and not self.email and not self.open311_account_id:
-            raise ValueError("give the person's phone, email or open311_account_id")
+            raise ValueError(
+                "give the person's phone or email (or the Open311 account id, open311_account_id)"
+            )
         return self
 
 
