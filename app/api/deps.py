@@ -132,6 +132,25 @@ def require(permission: str, doing: str) -> Principal:
     return Depends(check)
 
 
+def build_ticket_service(
+    request: Request, session: AsyncSession, now: datetime, principal: Principal
+) -> TicketService:
+    """The ticket service for this request, acting as `principal` (permissions checked by the
+    caller)."""
+    state = request.app.state
+    return TicketService(
+        session=session,
+        catalog=state.catalog,
+        router=state.router,
+        now=now,
+        principal=principal,
+        sla=state.sla_keeper,
+        reference_prefix=state.settings.reference_prefix,
+        clock_skew=timedelta(seconds=state.settings.clock_skew_seconds),
+        privacy=state.privacy_keys,
+    )
+
+
 def ticket_service(permission: str, doing: str) -> TicketService:
     """A dependency giving the ticket service to a caller with `permission` (403 otherwise).
 
@@ -143,18 +162,7 @@ def ticket_service(permission: str, doing: str) -> TicketService:
         request: Request, session: SessionDep, now: NowDep, user: UserDep
     ) -> TicketService:
         _check(user, permission, doing)
-        state = request.app.state
-        return TicketService(
-            session=session,
-            catalog=state.catalog,
-            router=state.router,
-            now=now,
-            principal=user,
-            sla=state.sla_keeper,
-            reference_prefix=state.settings.reference_prefix,
-            clock_skew=timedelta(seconds=state.settings.clock_skew_seconds),
-            privacy=state.privacy_keys,
-        )
+        return build_ticket_service(request, session, now, user)
 
     return Depends(build)
 

@@ -10,12 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from app.api.deps import NowDep, SessionDep, current_user
+from app.api.deps import NowDep, SessionDep, build_ticket_service, current_user
 from app.errors import AppError
 from app.open311 import repository as repo
 from app.open311.render import render
 from app.open311.service import Open311Error, Open311Service
-from app.tickets.service import TicketService
 from app.users.principal import Principal
 from app.users.service import Unauthorized
 
@@ -27,17 +26,7 @@ FORMATS = ("json", "xml")
 async def open311_service(request: Request, session: SessionDep, now: NowDep) -> Open311Service:
     state = request.app.state
     settings = state.settings
-    tickets = TicketService(
-        session=session,
-        catalog=state.catalog,
-        router=state.router,
-        now=now,
-        principal=PUBLIC,
-        sla=state.sla_keeper,
-        reference_prefix=settings.reference_prefix,
-        clock_skew=timedelta(seconds=settings.clock_skew_seconds),
-        privacy=state.privacy_keys,
-    )
+    tickets = build_ticket_service(request, session, now, PUBLIC)
     return Open311Service(
         tickets=tickets,
         extras=state.open311_extras,
