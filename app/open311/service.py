@@ -272,14 +272,19 @@ class Open311Service:
             doc["extended_attributes"] = {
                 "status": st.extended(ticket.status),
                 # As a list, so that XML carries it like the definitions: [{code, values}].
-                "attributes": [
-                    {"code": code, "values": value if isinstance(value, list) else [value]}
-                    for code, value in (ticket.service_attributes or {}).items()
-                ]
-                if public
-                else [],
+                "attributes": self._answers(ticket) if public else [],
             }
         return doc
+
+    def _answers(self, ticket: Ticket) -> list[dict[str, Any]]:
+        """Attribute answers in the definition's order (PostgreSQL's JSONB keeps no key order)."""
+        answers = ticket.service_attributes or {}
+        declared = self.extras.get(ticket.topic_code or "", ServiceExtras()).attributes
+        order = {a.code: i for i, a in enumerate(declared)}
+        return [
+            {"code": code, "values": value if isinstance(value, list) else [value]}
+            for code, value in sorted(answers.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
+        ]
 
     async def _documents(self, tickets: list[Ticket], extensions: bool) -> list[dict[str, Any]]:
         latest = await repo.latest_assignments(
