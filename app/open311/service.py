@@ -20,7 +20,6 @@ from app.open311.attributes import ServiceExtras, check_answers
 from app.open311.feedback import FeedbackIn, FeedbackService
 from app.phone import InvalidPhone, to_e164
 from app.privacy.masking import caller_shown
-from app.reference.catalog import AreaAmbiguous, AreaNotFound
 from app.tickets.models import Assignment, Ticket
 from app.tickets.schemas import TicketCreate
 from app.tickets.service import TicketService
@@ -136,24 +135,6 @@ class Open311Service:
 
     # -- filing --------------------------------------------------------------------------
 
-    def _area_of(self, address: str) -> str | None:
-        """The current area an address names, trying its comma-separated parts from the most
-        specific; None when none names exactly one current area (then triage decides, never a
-        guess)."""
-        catalog = self.tickets.catalog
-        for part in [address, *(p.strip() for p in address.split(","))]:
-            if not part:
-                continue
-            try:
-                area = catalog.resolve_area(part)
-            except AreaAmbiguous:
-                return None
-            except AreaNotFound:
-                continue
-            if catalog.area_subtree(area.code) == {area.code}:
-                return area.code
-        return None
-
     async def submit(self, form: dict[str, list[str]]) -> list[dict[str, Any]]:
         """File a service request from the form fields; [{service_request_id, service_notice,
         account_id}]. 400 naming the field for anything missing or malformed."""
@@ -194,7 +175,10 @@ class Open311Service:
             "caller": {"name": name, "phone": one("phone"), "email": one("email")},
             "description": one("description") or self.tickets.catalog.topics[code].name,
             "topic": code,
-            "area": self._area_of(address) if address else None,
+            # The area is read from the address by intake itself (app.tickets.area_policy):
+            # open311 is unattended, so an address fitting several areas goes to triage with
+            # its candidates, and coordinates alone give no area: never a guess.
+            "area": None,
             "address": address or (f"address_id {address_id}" if address_id else None),
             "latitude": lat,
             "longitude": long,

@@ -14,7 +14,7 @@ class Role(StrEnum):
 
 # The work a responding unit does on its own assignment.
 UNIT_WORK = frozenset(
-    {"acknowledge", "start", "request-info", "info-received", "resolve", "reject"}
+    {"acknowledge", "start", "request-info", "info-received", "resolve", "reject", "confirm-area"}
 )
 
 _READ = {"tickets:read", "reference:read"}
@@ -25,7 +25,16 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"tickets:feedback"}
         | {
             f"act:{a}"
-            for a in ("transfer", "reroute", "close", "reopen", "cancel", "duplicate", "notes")
+            for a in (
+                "transfer",
+                "reroute",
+                "close",
+                "reopen",
+                "cancel",
+                "duplicate",
+                "notes",
+                "confirm-area",
+            )
         }
     ),
     Role.UNIT_AGENT: frozenset(

@@ -50,6 +50,9 @@ ACTIONS = {
     "notes": ("assigned", (OPER, OWN, SUP, KEY)),
     # Citizen follow-up (issue #14): an operator records the callback's answer.
     "feedback": ("resolved", (OPER, KEY)),
+    # On a ticket whose area is still two candidate wards, routed city-wide (the water
+    # company): the Cầu Giấy agent is not involved, so the ticket does not exist for them.
+    "confirm-area": ("assigned", (OPER, KEY)),
 }
 AGENT_PERMITTED = {
     "acknowledge",
@@ -59,6 +62,7 @@ AGENT_PERMITTED = {
     "resolve",
     "reject",
     "notes",
+    "confirm-area",
 }
 BODIES = {
     "resolve": {"resolution": "Đã xử lý"},
@@ -67,6 +71,7 @@ BODIES = {
     "reopen": {"reason": "Chưa xử lý xong"},
     "notes": {"text": "Ghi chú"},
     "feedback": {"fixed": "yes", "rating": 4},
+    "confirm-area": {"area": "phuong-cau-giay"},
     "reveal": {"reason": "Gọi lại cho người dân"},
     "legal-hold": {"reason": "Hồ sơ tố cáo đang xác minh"},
     "lift": {"reason": "Đã xác minh xong"},
@@ -120,8 +125,9 @@ MATRIX = {
     ("GET", "/readyz"): expect(200, allowed=EVERYONE, public=True),
 }
 for _action, (_status, _who) in ACTIONS.items():
+    _hidden = (OWN, OTHER) if _action == "confirm-area" else (OTHER,)
     MATRIX[("POST", f"/api/v1/tickets/{{ticket_id}}/{_action}")] = expect(
-        200, allowed=_who, hidden=(OTHER,) if _action in AGENT_PERMITTED else ()
+        200, allowed=_who, hidden=_hidden if _action in AGENT_PERMITTED else ()
     )
 
 
@@ -161,7 +167,9 @@ async def callers(client, auth):
     }
 
 
-async def _ticket(client, auth, status):
+async def _ticket(client, auth, status, action=None):
+    if action == "confirm-area":
+        return await create_ticket(client, area="Dịch Vọng, Cầu Giấy", topic="nuoc-sach.mat-nuoc")
     ticket = await create_ticket(client)
     for action, body in SETUP[status]:
         r = await client.post(
@@ -177,7 +185,7 @@ async def _request(client, auth, method, path):
     if "{ticket_id}" in path:
         action = path.rsplit("/", 1)[-1]
         status = ACTIONS[action][0] if action in ACTIONS else "assigned"
-        ticket = await _ticket(client, auth, status)
+        ticket = await _ticket(client, auth, status, action)
         path = path.replace("{ticket_id}", str(ticket["id"]))
         if action == "lift":
             held = await client.post(

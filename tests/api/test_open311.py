@@ -272,3 +272,13 @@ async def test_unknown_service_and_format(client):
     assert (
         await client.get(f"{BASE}/services.json", params={"jurisdiction_id": "ha-noi"})
     ).status_code == 200
+
+
+async def test_an_address_fitting_several_areas_goes_to_triage(client, auth):
+    # A former ward the 2025 reform split over two current wards: nobody is on the line to
+    # ask, so the request waits in triage with its candidates (issue #10's unattended path).
+    made = await file(client, auth, **RUBBISH, address_string="Dịch Vọng, Cầu Giấy")
+    ticket = (await client.get(f"/tickets/{made['service_request_id']}")).json()
+    assert ticket["area"] is None
+    assert ticket["area_resolution"]["outcome"] == "triage"
+    assert ticket["current_assignment"]["unit"]["code"] == "tong-dai-1022"
