@@ -4,8 +4,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.networks import Network, parse_networks
 
 if TYPE_CHECKING:
     from app.privacy.keys import PrivacyKeys
@@ -37,8 +39,21 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET
     access_token_minutes: int = 15
     refresh_token_days: int = 7
+    # Sign-in throttling (OWASP): per (username, client address), login_max_failures failures
+    # in login_window_minutes are free; each further one makes that pair wait twice as long as
+    # the last (30 s, 1 min, 2 min ... up to login_max_delay_seconds). Nobody is locked out: the
+    # owner signing in from another address is not slowed by a stranger's guesses.
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    login_max_delay_seconds: int = 900
+    # Failures per client address across all usernames in the window before that address is
+    # refused (429) until the window ends. A switchboard behind one NAT address may need more,
+    # or its network in login_exempt_networks (comma-separated CIDRs, exempt from this limit).
+    login_address_limit: int = 100
+    login_exempt_networks: str = ""
+    # Proxies (comma-separated addresses or CIDRs, e.g. haproxy's) whose X-Forwarded-For names
+    # the client; empty: the TCP peer is the client. See app/api/client_address.py.
+    trusted_proxies: str = ""
     # How often each instance checks routing_rules/ for a new ruleset (0 disables polling).
     rules_poll_seconds: float = 5.0
     # How often each instance scans for SLA warnings and breaches (0 disables the scan).
@@ -47,6 +62,11 @@ class Settings(BaseSettings):
     # revoking a key still takes effect at once (PostgreSQL NOTIFY); this bounds how stale an
     # API key's last_used_at may get. SQLite never caches. 0 disables the cache.
     principal_cache_seconds: float = 30.0
+    # /docs, /redoc and /openapi.json: None means served except in production.
+    api_docs: bool | None = None
+    # Strict-Transport-Security max-age; set it (e.g. 31536000) only when TLS terminates in
+    # front of the app. 0 sends no HSTS header.
+    hsts_seconds: int = 0
     # Demo users (one per role) are created on start in development only.
     demo_users: bool = True
     # Personal data (docs/privacy.md). Keys of the keyed hashes: the audit key lets an auditor
@@ -73,22 +93,47 @@ class Settings(BaseSettings):
     feedback_close_days: float = Field(default=7.0, gt=0)
 
     @property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
     @model_validator(mode="after")
-    def _production_guards(self) -> "Settings":
-        if self.env != "production":
-            return self
-        if self.is_sqlite:
-            # Several app instances cannot share one SQLite file safely.
-            raise ValueError("HOTLINE_DATABASE_URL must point to PostgreSQL in production")
-        if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
-            raise ValueError(
-                "HOTLINE_SECRET_KEY must be set to a random string of 32+ characters in production "
-                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+    def _checks(self) -> "Settings":
+        """Every problem at once, one line each, naming the variable and never its value."""
+        problems = []
+        if self.database_url.startswith(("postgresql://", "postgres://")):
+            problems.append(
+                "HOTLINE_DATABASE_URL: use the asyncpg driver, postgresql+asyncpg://USER@HOST/DB"
             )
+        elif not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            problems.append(
+                "HOTLINE_DATABASE_URL: expected postgresql+asyncpg://USER@HOST/DB or "
+                "sqlite+aiosqlite:///PATH"
+            )
+        for name in ("trusted_proxies", "login_exempt_networks"):
+            try:
+                parse_networks(getattr(self, name))
+            except ValueError as exc:
+                problems.append(f"HOTLINE_{name.upper()}: {exc}")
+        if self.env == "production":
+            if self.is_sqlite:
+                # Several app instances cannot share one SQLite file safely.
+                problems.append("HOTLINE_DATABASE_URL must point to PostgreSQL in production")
+            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+                problems.append(
+                    "HOTLINE_SECRET_KEY must be set to a random string of 32+ characters in "
+                    "production (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.env != "production"
 
     @property
     def privacy_keys(self) -> "PrivacyKeys":
@@ -104,6 +149,31 @@ class Settings(BaseSettings):
         return self.demo_users and self.env == "development"
 
 
+def settings_problems(exc: ValidationError) -> list[str]:
+    """One line per problem of a refused configuration, without the values given: pydantic's
+    own message would print them, secrets included."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        field = ".".join(str(p) for p in error.get("loc", ()))
+        for line in message.splitlines():
+            lines.append(f"HOTLINE_{field.upper()}: {line}" if field else line)
+    return lines
+
+
+class ConfigurationError(Exception):
+    """A refused configuration; its message lists every problem, one per line, no values."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; ConfigurationError when they are refused."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        # `from None`: the ValidationError's text holds the values given, secrets included.
+        raise ConfigurationError(settings_problems(exc)) from None

@@ -139,11 +139,19 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
         # (BEGIN IMMEDIATE). One connection, for which the pool queues requests in order, beats
         # many connections polling a lock: SQLite's busy handler sleeps up to 100 ms between
         # tries, and 32 concurrent clients saw waits of over 2 s.
-        engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0)
+        engine = create_async_engine(
+            url, echo=echo, pool_size=1, max_overflow=0, hide_parameters=True
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        # Statement parameters are callers' names and phones: never in an error message.
+        hide_parameters=True,
     )
 
 

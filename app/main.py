@@ -24,10 +24,14 @@ from app.api import (
     routing,
     tickets,
 )
+from app.api.docs import OPENAPI_URL, install_docs
+from app.api.failsafe import FailsafeMiddleware, redacted_traceback
 from app.api.middleware import BodyLimitMiddleware
+from app.api.openapi import install_openapi
+from app.api.security_headers import SecurityHeadersMiddleware
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory, transaction, utcnow
-from app.errors import install_error_handlers
+from app.errors import database_unavailable, install_error_handlers
 from app.open311.attributes import load_definitions
 from app.open311.feedback import close_unanswered
 from app.privacy import retention
@@ -52,8 +56,8 @@ async def _poll_rules(app: FastAPI, interval: float) -> None:
         try:
             app.state.rules.reload(utcnow(), force=False)
             await reload_sla(app.state, utcnow(), force=False)
-        except Exception:  # a broken poll must not kill the instance
-            log.exception("checking routing rules or sla.yaml failed")
+        except Exception as exc:  # a broken poll must not kill the instance
+            log.error("checking routing rules or sla.yaml failed\n%s", redacted_traceback(exc))
 
 
 def _reload_now(app: FastAPI) -> None:
@@ -79,8 +83,12 @@ async def _maintain(app: FastAPI, interval: float, idempotency_ttl: timedelta) -
             async with transaction(app.state.session_factory) as session:
                 if closed := await close_unanswered(session, now=now, after=after):
                     log.info("closed %d resolved tickets without feedback", closed)
-        except Exception:  # keep going after a transient database error
-            log.exception("periodic maintenance failed")
+        except Exception as exc:  # keep going after a transient database error
+            # Without the messages: a failed statement's carries ticket rows, callers included.
+            if database_unavailable(exc):
+                log.warning("periodic maintenance: database unavailable (%s)", type(exc).__name__)
+            else:
+                log.error("periodic maintenance failed\n%s", redacted_traceback(exc))
 
 
 async def _retain(app: FastAPI, interval: float) -> None:
@@ -98,8 +106,11 @@ async def _retain(app: FastAPI, interval: float) -> None:
             )
             if any(done.values()):
                 log.info("retention: %s", done)
-        except Exception:  # keep going after a transient database error
-            log.exception("retention failed")
+        except Exception as exc:  # keep going after a transient database error
+            if database_unavailable(exc):
+                log.warning("retention: database unavailable (%s)", type(exc).__name__)
+            else:
+                log.error("retention failed\n%s", redacted_traceback(exc))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -157,9 +168,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Ticketing backend for city citizen hotlines. Errors are application/problem+json."
         ),
         lifespan=lifespan,
+        # Served by app.api.docs from vendored assets, or not at all (HOTLINE_API_DOCS).
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if settings.serves_api_docs else None,
     )
     install_error_handlers(app)
+    install_openapi(app)
+    # Innermost: it answers what no handler took, so the server never sees an exception.
+    app.add_middleware(FailsafeMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_seconds)
+    if settings.serves_api_docs:
+        install_docs(app)
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.
     for module in (auth, privacy, tickets, followup, routing, replay, reference, admin, reports):

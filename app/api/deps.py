@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.db import transaction, utcnow
 from app.errors import AppError
+from app.networks import parse_networks
 from app.reference.catalog import Catalog
 from app.tickets.service import TicketService
 from app.users import security
@@ -23,6 +24,7 @@ from app.users.service import (
     principal_for_api_key,
     principal_for_user,
 )
+from app.users.throttle import ThrottlePolicy
 
 
 async def get_settings(request: Request) -> Settings:
@@ -63,8 +65,13 @@ def auth_policy(settings: Settings) -> AuthPolicy:
         secret_key=settings.secret_key,
         access_lifetime=timedelta(minutes=settings.access_token_minutes),
         refresh_lifetime=timedelta(days=settings.refresh_token_days),
-        max_failures=settings.login_max_failures,
-        failure_window=timedelta(minutes=settings.login_window_minutes),
+        throttle=ThrottlePolicy(
+            max_failures=settings.login_max_failures,
+            window=timedelta(minutes=settings.login_window_minutes),
+            max_delay=timedelta(seconds=settings.login_max_delay_seconds),
+            address_limit=settings.login_address_limit,
+            exempt=parse_networks(settings.login_exempt_networks),
+        ),
     )
 
 

@@ -4,7 +4,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-router = APIRouter(tags=["health"])
+from app.api.checked_route import CheckedRoute
+
+router = APIRouter(route_class=CheckedRoute, tags=["health"])
 
 
 @router.get("/healthz")
@@ -13,7 +15,10 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={503: {"description": "The database does not answer", "model": dict[str, str]}},
+)
 async def readyz(request: Request) -> JSONResponse:
     """The database answers and the reference data is loaded."""
     try:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from app.api.client_address import client_address
 from app.api.deps import NowDep, SessionDep, build_ticket_service, current_user
 from app.errors import AppError
 from app.open311 import repository as repo
@@ -69,8 +70,7 @@ async def answer(
 async def _throttle(request: Request, service: Open311Service) -> None:
     """Status lookups per client address and minute (references must not be walked)."""
     settings = request.app.state.settings
-    # TODO(#11): the client address per trusted proxies once that function lands on main.
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request, settings.trusted_proxy_networks)
     count = await repo.count_lookup(
         service.tickets.session, client=client, now=service.now, window=timedelta(minutes=1)
     )

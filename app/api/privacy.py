@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, model_validator
 
+from app.api.checked_route import CheckedRoute
 from app.api.deps import NowDep, SessionDep, require, require_json, ticket_service
 from app.privacy import access_log
 from app.privacy.access_log import AccessLog
@@ -19,7 +20,7 @@ from app.tickets.service import TicketService
 from app.timefmt import InstantIn, InstantOut, assume_local
 from app.users.principal import Principal
 
-router = APIRouter(tags=["privacy"], dependencies=[Depends(require_json)])
+router = APIRouter(route_class=CheckedRoute, tags=["privacy"], dependencies=[Depends(require_json)])
 Auditor = Annotated[Principal, require("audit:read", "read the access log")]
 RightsAdmin = Annotated[Principal, require("callers:rights", "serve data-subject requests")]
 

@@ -5,12 +5,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.checked_route import CheckedRoute
 from app.api.deps import NowDep, SessionDep, require, require_json
 from app.replay.render import CSV_COLUMNS, as_csv, as_dict
 from app.replay.service import MAX_SAMPLES, ReplayService
 from app.users.principal import Principal
 
-router = APIRouter(tags=["routing"], dependencies=[Depends(require_json)])
+router = APIRouter(route_class=CheckedRoute, tags=["routing"], dependencies=[Depends(require_json)])
 
 
 class ReplayIn(BaseModel):

@@ -1,10 +1,10 @@
 """/api/v1/tickets: intake, search, corrections, history and lifecycle actions."""
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
+from app.api.checked_route import CheckedRoute
 from app.api.deps import require_json, ticket_service
 from app.api.privacy import log_for, route_of
 from app.tickets.schemas import (
@@ -27,25 +27,21 @@ from app.tickets.schemas import (
     TransferIn,
 )
 from app.tickets.service import TicketService, etag
+from app.timefmt import InstantIn
 
-router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(require_json)])
-
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"description": text, "content": {"application/problem+json": {}}}
-    for code, text in {
-        404: "No such ticket",
-        409: "Not allowed in the current status",
-        412: "Stale If-Match",
-        422: "Invalid input; `errors` lists the fields",
-    }.items()
-}
+router = APIRouter(
+    route_class=CheckedRoute,
+    prefix="/tickets",
+    tags=["tickets"],
+    dependencies=[Depends(require_json)],
+)
 
 
 def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
-@router.post("", status_code=201, response_model=TicketRead, responses=PROBLEMS)
+@router.post("", status_code=201, response_model=TicketRead)
 async def create_ticket(
     data: TicketCreate,
     service: Annotated[TicketService, ticket_service("tickets:create", "create tickets")],
@@ -89,8 +85,8 @@ async def search_tickets(
     topic: Annotated[list[str] | None, Query(description="Topic code; includes subtopics")] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
     channel: Annotated[list[Channel] | None, Query()] = None,
-    received_from: Annotated[datetime | None, Query()] = None,
-    received_to: Annotated[datetime | None, Query()] = None,
+    received_from: Annotated[InstantIn | None, Query()] = None,
+    received_to: Annotated[InstantIn | None, Query()] = None,
     caller_phone: Annotated[str | None, Query()] = None,
     q: Annotated[
         str | None,
@@ -139,7 +135,7 @@ async def search_tickets(
     return page
 
 
-@router.get("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)
+@router.get("/{ticket_id}", response_model=TicketRead)
 async def get_ticket(
     ticket_id: str,
     service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
@@ -151,7 +147,7 @@ async def get_ticket(
     return await service.read(ticket)
 
 
-@router.patch("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)
+@router.patch("/{ticket_id}", response_model=TicketRead)
 async def update_ticket(
     ticket_id: str,
     data: TicketUpdate,
@@ -159,14 +155,21 @@ async def update_ticket(
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> TicketRead:
-    """Correct topic, area, priority, description or address. Send If-Match to avoid lost updates."""
+    """Correct topic, area, priority, description or address; only the fields sent change.
+
+    Send the ETag of your read as If-Match: a concurrent change then answers 412 instead of
+    being overwritten. If-Match is optional here (and only here) so that an operator can
+    correct a ticket while the caller is on the line; without it the last change wins, and
+    every change is in the history with its old and new value. `topic`, `area` and `address`
+    may be null; `priority` and `description` may be left out but not nulled (422).
+    """
     ticket = await service.load(ticket_id, for_update=True)
     await service.update(ticket, data, if_match)
     response.headers["ETag"] = etag(ticket)
     return await service.read(ticket)
 
 
-@router.get("/{ticket_id}/events", response_model=EventPage, responses=PROBLEMS)
+@router.get("/{ticket_id}/events", response_model=EventPage)
 async def ticket_events(
     ticket_id: str,
     service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
@@ -238,7 +241,6 @@ for _action, (_model, _summary) in ACTION_BODIES.items():
         _action_endpoint(_action, _model),
         methods=["POST"],
         response_model=TicketRead,
-        responses=PROBLEMS,
         summary=_summary,
         name=f"ticket_{_action.replace('-', '_')}",
     )

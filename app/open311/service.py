@@ -180,8 +180,8 @@ class Open311Service:
             # its candidates, and coordinates alone give no area: never a guess.
             "area": None,
             "address": address or (f"address_id {address_id}" if address_id else None),
-            "latitude": lat,
-            "longitude": long,
+            "latitude": _degrees("lat", lat),
+            "longitude": _degrees("long", long),
             "attachments": [media] if media else [],
             "public": True,
         }
@@ -418,6 +418,16 @@ class Open311Service:
                 }
             )
         return out
+
+
+def _degrees(name: str, raw: str | None) -> float | None:
+    """A form's coordinate as a number (the ticket schema takes numbers only)."""
+    if raw is None:
+        return None
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise bad(f"{name}: '{raw}' is not a number of degrees (WGS84, e.g. 21.0362)") from exc
 
 
 def _field_message(error: Any) -> str:

@@ -1,7 +1,7 @@
 """Open311: public flag, citizen app ids and attribute answers on tickets; feedback; lookup throttle
 
 Revision ID: 698f61b61a02
-Revises: 5c0f3e9a1d22
+Revises: a7d3c9e1b2f4
 Create Date: 2026-11-29 09:35:38.450277+00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "698f61b61a02"
-down_revision: str | None = "5c0f3e9a1d22"
+down_revision: str | None = "a7d3c9e1b2f4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
