@@ -136,6 +136,8 @@ async def test_coordinates_only_go_to_triage_without_an_area(client, auth):
         ({"attribute[mau-sac]": "do"}, 400, "no attribute 'mau-sac'"),
         ({"service_code": "giao-thong"}, 400, "service_code"),
         ({"address_string": "", "lat": "21.03"}, 400, "lat and long"),
+        ({"address_string": "", "lat": "bắc", "long": "105.8"}, 400, "lat: 'bắc'"),
+        ({"address_string": "", "lat": "95", "long": "105.8"}, 400, "lat:"),
         ({"address_string": ""}, 400, "location"),
         ({"description": "x" * 4001}, 400, "description"),
         ({"phone": "12"}, 400, "phone"),
