@@ -121,6 +121,14 @@ class Settings(BaseSettings):
     similar_text_min_ratio: float = Field(default=70.0, ge=0, le=100)
     similar_radius_m: float = Field(default=250.0, gt=0)
     similar_max: int = Field(default=5, ge=1, le=20)
+    # Open311 GeoReport v2 (docs/open311.md): the one jurisdiction_id served; whether lists also
+    # show tickets nobody made public (then without their description); status lookups allowed
+    # per client address per minute; days after a resolution without feedback before the
+    # ticket closes by itself.
+    open311_jurisdiction: str = "ha-noi"
+    open311_list_private: bool = False
+    open311_lookups_per_minute: int = Field(default=30, ge=1)
+    feedback_close_days: float = Field(default=7.0, gt=0)
 
     @property
     def trusted_proxy_networks(self) -> tuple[Network, ...]:

@@ -16,7 +16,9 @@ from app.api import (
     admin,
     auth,
     callers_history,
+    followup,
     health,
+    open311,
     privacy,
     reference,
     replay,
@@ -37,6 +39,7 @@ from app.databases import open_databases
 from app.db import utcnow
 from app.errors import database_unavailable, install_error_handlers
 from app.leader import Leadership
+from app.open311.attributes import load_definitions
 from app.privacy import retention
 from app.privacy.cli import policy_of
 from app.reference.loader import load_catalog
@@ -106,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.session_factory = databases.sessions
         state.read_session_factory = databases.read_sessions
         state.catalog = catalog
+        state.open311_extras = load_definitions(settings.rules_dir)
         state.sla_live = sla_live = LiveSla(settings.rules_dir, catalog, sla)
         state.sla = sla
         state.sla_keeper = sla_live.keeper
@@ -177,7 +181,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.
     api_modules = (
-        auth, privacy, callers_history, similar, tickets, routing, replay, reference, admin, reports
+        auth,
+        privacy,
+        callers_history,
+        similar,
+        tickets,
+        followup,
+        routing,
+        replay,
+        reference,
+        admin,
+        reports,
     )
     for module in api_modules:
         app.include_router(module.router, prefix=API_PREFIX)
@@ -192,4 +206,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics_api.router)
     console.install(app)
+    app.include_router(open311.router)
     return app

@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from app.open311.models import LookupThrottle, TicketFeedback
 from app.privacy.models import AccessRecord, DataSubjectRequest
 from app.reference.models import AreaRow, TopicRow, UnitAreaRow, UnitRow
 from app.tickets.models import (
@@ -22,8 +23,10 @@ __all__ = [
     "DataSubjectRequest",
     "IdempotencyKey",
     "LoginThrottle",
+    "LookupThrottle",
     "Ticket",
     "TicketEvent",
+    "TicketFeedback",
     "TopicRow",
     "UnitAreaRow",
     "UnitRow",

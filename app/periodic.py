@@ -17,6 +17,7 @@ from app.api.failsafe import redacted_traceback
 from app.db import transaction, utcnow
 from app.errors import database_unavailable
 from app.leader import Leadership
+from app.open311.feedback import close_unanswered
 from app.tickets.open_work import open_assignment_counts
 from app.tickets.repository import purge_idempotency_keys
 from app.tickets.sla import run_scan
@@ -45,7 +46,8 @@ async def maintain(
     state: Any, leadership: Leadership, interval: float, idempotency_ttl: timedelta
 ) -> None:
     """Every `interval` seconds in the leader: the SLA scan (each warning and breach written
-    exactly once, by row locks, whoever runs it) and forgetting expired idempotency keys."""
+    exactly once, by row locks, whoever runs it), forgetting expired idempotency keys, and
+    closing resolved tickets left without feedback (SKIP LOCKED, safe anywhere)."""
     while True:
         await _wait_to_lead(leadership, interval)
         try:
@@ -60,6 +62,11 @@ async def maintain(
                 purged = await purge_idempotency_keys(session, before=now - idempotency_ttl)
             if purged:
                 log.info("forgot %d expired idempotency keys", purged)
+            # Resolutions nobody answered close by themselves (docs/open311.md, follow-up).
+            after = timedelta(days=state.settings.feedback_close_days)
+            async with transaction(state.session_factory) as session:
+                if closed := await close_unanswered(session, now=now, after=after):
+                    log.info("closed %d resolved tickets without feedback", closed)
         except Exception as exc:  # keep going after a transient database error
             log_failure("periodic maintenance", exc)
 

@@ -33,6 +33,8 @@ from app.users.models import User
 
 TICKET_TABLES = [
     "data_subject_request",
+    "ticket_feedback",
+    "lookup_throttle",
     "co_handler",
     "ticket_event",
     "assignment_pause",

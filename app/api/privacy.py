@@ -21,9 +21,7 @@ from app.tickets.service import TicketService
 from app.timefmt import InstantIn, InstantOut, assume_local
 from app.users.principal import Principal
 
-router = APIRouter(
-    route_class=CheckedRoute, tags=["privacy"], dependencies=[Depends(require_json)]
-)
+router = APIRouter(route_class=CheckedRoute, tags=["privacy"], dependencies=[Depends(require_json)])
 Auditor = Annotated[Principal, require("audit:read", "read the access log")]
 RightsAdmin = Annotated[Principal, require("callers:rights", "serve data-subject requests")]
 
@@ -246,6 +244,9 @@ async def audit_access_by_phone(
 class SubjectIn(BaseModel):
     phone: Phone = Field(default=None, description="Any format; every copy of it is found")
     email: Email = None
+    open311_account_id: Annotated[str | None, Field(max_length=120)] = Field(
+        default=None, description="The citizen app's account id given through Open311"
+    )
     request_ref: Annotated[Text, Field(min_length=1, max_length=120)] = Field(
         description="The citizen's request reference (letter, form or case number)"
     )
@@ -255,8 +256,10 @@ class SubjectIn(BaseModel):
 
     @model_validator(mode="after")
     def _someone(self) -> "SubjectIn":
-        if not self.phone and not self.email:
-            raise ValueError("give the person's phone or email (or both)")
+        if not self.phone and not self.email and not self.open311_account_id:
+            raise ValueError(
+                "give the person's phone or email (or the Open311 account id, open311_account_id)"
+            )
         return self
 
 
@@ -287,6 +290,7 @@ async def export_caller(
     return await _rights(request, session, user, now).export(
         phone=body.phone,
         email=body.email,
+        account_id=body.open311_account_id,
         request_ref=body.request_ref,
         received_at=body.received_at,
     )
@@ -301,6 +305,7 @@ async def erase_caller(
     return await _rights(request, session, user, now).erase(
         phone=body.phone,
         email=body.email,
+        account_id=body.open311_account_id,
         ground=body.ground,
         request_ref=body.request_ref,
         received_at=body.received_at,

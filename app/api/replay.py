@@ -11,9 +11,7 @@ from app.replay.render import CSV_COLUMNS, as_csv, as_dict
 from app.replay.service import MAX_SAMPLES, ReplayService
 from app.users.principal import Principal
 
-router = APIRouter(
-    route_class=CheckedRoute, tags=["routing"], dependencies=[Depends(require_json)]
-)
+router = APIRouter(route_class=CheckedRoute, tags=["routing"], dependencies=[Depends(require_json)])
 
 
 class ReplayIn(BaseModel):

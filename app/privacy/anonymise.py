@@ -21,7 +21,7 @@ from app.tickets.models import Ticket
 
 DESCRIPTION_REDACTED = "[Nội dung đã xoá hết thời hạn lưu trữ]"
 # Event payload keys that hold someone's own words.
-FREE_TEXT = ("text", "resolution", "question", "reason")
+FREE_TEXT = ("text", "resolution", "question", "reason", "comment")
 
 
 def identity_of(tickets: Iterable[Ticket], extra: Identity = Identity()) -> Identity:
@@ -71,6 +71,9 @@ async def anonymise(
     by_ticket: dict[int, list[Any]] = {}
     for event in events:
         by_ticket.setdefault(event.ticket_id, []).append(event)
+    comments: dict[int, list[Any]] = {}
+    for row in await repo.feedback_of_tickets(session, ticket_ids=ids):
+        comments.setdefault(row.ticket_id, []).append(row)
     for ticket in tickets:
         scrubber = Scrubber.of(identity_of([ticket], identity)) if "caller" in kinds else None
         if scrubber is not None:
@@ -88,6 +91,11 @@ async def anonymise(
         ticket.search_text = ticket_search_text(ticket)
         ticket.version += 1
         ticket.updated_at = now
+        for feedback in comments.get(ticket.id, []):  # citizens' words after a resolution
+            if feedback.comment and scrubber is not None:
+                feedback.comment = scrubber.text(feedback.comment)
+            if feedback.comment and "description" in kinds:
+                feedback.comment = DESCRIPTION_REDACTED
         for event in by_ticket.get(ticket.id, []):
             details = event.details or {}
             new = scrubber.json(details) if scrubber is not None else details
@@ -112,3 +120,7 @@ def _anonymise_caller(ticket: Ticket, keys: PrivacyKeys | None) -> None:
     ticket.caller_name = stand_in(ticket.caller_name, "name")
     ticket.caller_phone = stand_in(ticket.caller_phone, "phone")
     ticket.caller_email = stand_in(ticket.caller_email, "email")
+    # A citizen app's ids for its user (Open311) identify them as well: gone, not pseudonymised
+    # (no report counts by them).
+    ticket.citizen_account_id = None
+    ticket.citizen_device_id = None

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.open311.models import TicketFeedback
 from app.privacy.models import AccessRecord, DataSubjectRequest
 from app.tickets.models import IdempotencyKey, Ticket, TicketEvent
 
@@ -71,6 +72,7 @@ async def tickets_of_caller(
     *,
     phones: Sequence[str],
     emails: Sequence[str],
+    accounts: Sequence[str] = (),
     for_update: bool = False,
 ) -> list[Ticket]:
     """Tickets whose caller has one of these phones or e-mails (pseudonyms included), oldest
@@ -80,6 +82,8 @@ async def tickets_of_caller(
         conditions.append(Ticket.caller_phone.in_(phones))
     if emails:
         conditions.append(func.lower(Ticket.caller_email).in_([e.lower() for e in emails]))
+    if accounts:  # a citizen app's account id, given through Open311
+        conditions.append(Ticket.citizen_account_id.in_(accounts))
     if not conditions:
         return []
     stmt = select(Ticket).where(or_(*conditions)).order_by(Ticket.id)
@@ -180,4 +184,14 @@ async def claim_expired(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    return list((await session.scalars(stmt)).all())
+
+
+async def feedback_of_tickets(
+    session: AsyncSession, *, ticket_ids: Sequence[int]
+) -> list[TicketFeedback]:
+    """Citizens' feedback on these tickets (its comment is their own words)."""
+    if not ticket_ids:
+        return []
+    stmt = select(TicketFeedback).where(TicketFeedback.ticket_id.in_(ticket_ids))
     return list((await session.scalars(stmt)).all())

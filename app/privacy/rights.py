@@ -112,11 +112,14 @@ class Rights:
         email: str | None,
         request_ref: str,
         received_at: datetime | None = None,
+        account_id: str | None = None,
     ) -> dict[str, Any]:
         """Everything held about the person with this phone (E.164) or e-mail: their tickets,
         own words, times and outcomes, with Vietnamese labels; local times (+07:00)."""
         phones, emails = self._lookup(phone, email)
-        tickets = await repo.tickets_of_caller(self.session, phones=phones, emails=emails)
+        tickets = await repo.tickets_of_caller(
+            self.session, phones=phones, emails=emails, accounts=[account_id] if account_id else []
+        )
         events = await repo.events_of_tickets(self.session, ticket_ids=[t.id for t in tickets])
         history: dict[int, list[Any]] = {}
         for event in events:
@@ -203,12 +206,17 @@ class Rights:
         ground: str,
         request_ref: str,
         received_at: datetime | None = None,
+        account_id: str | None = None,
     ) -> dict[str, Any]:
         """Anonymise the person (by phone and e-mail) on every ticket and every copy, except
         tickets under legal hold; the answer lists what was erased, what was kept and why."""
         phones, emails = self._lookup(phone, email)
         tickets = await repo.tickets_of_caller(
-            self.session, phones=phones, emails=emails, for_update=True
+            self.session,
+            phones=phones,
+            emails=emails,
+            accounts=[account_id] if account_id else [],
+            for_update=True,
         )
         held = [t for t in tickets if t.legal_hold_at is not None]
         erased = [t for t in tickets if t.legal_hold_at is None]

@@ -98,6 +98,13 @@ class Ticket(SQLModel, table=True):
     legal_hold_reason: str | None = Field(default=None, max_length=2000)
     legal_hold_by: str | None = Field(default=None, max_length=120)
     legal_hold_at: datetime | None = _utc(default=None)
+    # Open311 (app.open311): shown to the public (filed through Open311, or marked by an
+    # operator); the citizen app's own ids for its user (personal data, app.privacy erases
+    # them); the answers to the service's attributes ({code: value or [values]}).
+    public: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    citizen_account_id: str | None = Field(default=None, max_length=120, index=True)
+    citizen_device_id: str | None = Field(default=None, max_length=120)
+    service_attributes: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
 
 
 class Assignment(SQLModel, table=True):

@@ -111,6 +111,10 @@ class TicketCreate(Strict):
         default=None, description="When the call came in, for calls logged after the fact"
     )
     attachments: list[HttpUrl] = Field(default_factory=list, max_length=20)
+    public: bool = Field(
+        default=False,
+        description="Shown on Open311 with its description (always true for channel open311)",
+    )
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> "TicketCreate":
@@ -132,6 +136,7 @@ class TicketUpdate(Strict):
     priority: Priority = Field(default=None)  # type: ignore[assignment]
     description: Description = Field(default=None)  # type: ignore[assignment]
     address: Annotated[Text | None, Field(max_length=500)] = None
+    public: bool | None = Field(default=None, description="Shown on Open311 (docs/open311.md)")
 
 
 class ActionIn(Strict):
@@ -306,6 +311,7 @@ class TicketRead(BaseModel):
     latitude: float | None
     longitude: float | None
     attachments: list[str]
+    public: bool = Field(default=False, description="Shown on Open311 (docs/open311.md)")
     received_at: InstantOut
     created_at: InstantOut
     updated_at: InstantOut

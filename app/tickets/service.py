@@ -256,6 +256,7 @@ class TicketService:
             latitude=ticket.latitude,
             longitude=ticket.longitude,
             attachments=self._free_text(ticket, ticket.attachments),
+            public=bool(ticket.public),
             received_at=ticket.received_at,
             created_at=ticket.created_at,
             updated_at=ticket.updated_at,
@@ -546,8 +547,15 @@ class TicketService:
             return decision
         return self.router(facts_of(ticket), exclude)
 
-    async def create(self, data: TicketCreate, idempotency_key: str | None) -> tuple[Ticket, bool]:
+    async def create(
+        self,
+        data: TicketCreate,
+        idempotency_key: str | None,
+        extra: dict[str, Any] | None = None,
+    ) -> tuple[Ticket, bool]:
         """Create a ticket with its first assignment and events; (ticket, replayed).
+
+        `extra`: more ticket columns written with it (Open311's citizen ids and attributes).
 
         The hot path of the service: routing and SLA planning run before anything is written,
         and the rows go in together (one statement on PostgreSQL, see app.tickets.intake_pg).
@@ -580,6 +588,8 @@ class TicketService:
             "current_unit_code": decision.unit,
             "created_by": self.actor,
             "version": 1,
+            "public": data.public or data.channel == "open311",
+            **(extra or {}),
         }
         ticket = detached(Ticket, row)
         ticket.search_text = searchable(ticket, ticket_search_text(ticket))
@@ -729,7 +739,7 @@ class TicketService:
         """Apply operator corrections; a stale If-Match is refused with 412."""
         check_etag(ticket, if_match)
         fields = data.model_dump(exclude_unset=True)
-        for required in ("description",):
+        for required in ("description", "public"):
             if required in fields and fields[required] is None:
                 raise ValidationFailed([field_error([required], "cannot be removed")])
         new_values: dict[str, Any] = {}
@@ -737,7 +747,7 @@ class TicketService:
             new_values["topic_code"] = self.check_topic(fields["topic"], ["topic"])
         if "area" in fields:
             new_values.update(self._corrected_area(ticket, fields["area"], new_values))
-        for name in ("priority", "description", "address"):
+        for name in ("priority", "description", "address", "public"):
             if name in fields:
                 new_values[name] = fields[name]
         changes = {

@@ -8,6 +8,8 @@ class Role(StrEnum):
     UNIT_AGENT = "unit_agent"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    # Citizen apps: file through Open311 and vouch for their user's feedback, nothing else.
+    INTEGRATION = "integration"
 
 
 # The work a responding unit does on its own assignment.
@@ -20,7 +22,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.OPERATOR: frozenset(
         _READ
         | {"tickets:create", "tickets:update", "routing:explain", "callers:reveal"}
-        | {"callers:history", "tickets:similar"}
+        | {"callers:history", "tickets:similar", "tickets:feedback"}
         | {
             f"act:{a}"
             for a in (
@@ -50,6 +52,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"users:manage", "apikeys:manage", "rules:reload", "routing:explain", "reports:read"}
         | {"rules:replay", "audit:read", "callers:rights"}
     ),
+    Role.INTEGRATION: frozenset({"open311:submit", "open311:feedback"}),
 }
 
 

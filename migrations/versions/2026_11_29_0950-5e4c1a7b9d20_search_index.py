@@ -6,7 +6,7 @@ docs/search.md. The index uses a PostgreSQL-only operator class and lives only h
 (app.migrate.MIGRATION_ONLY_INDEXES); SQLite scans (docs/search.md, limits).
 
 Revision ID: 5e4c1a7b9d20
-Revises: a7d3c9e1b2f4
+Revises: 698f61b61a02
 Create Date: 2026-11-29 09:50:00.000000+00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5e4c1a7b9d20"
-down_revision: str | None = "a7d3c9e1b2f4"
+down_revision: str | None = "698f61b61a02"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

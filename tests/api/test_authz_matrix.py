@@ -48,6 +48,8 @@ ACTIONS = {
     "cancel": ("assigned", (OPER, KEY)),
     "duplicate": ("assigned", (OPER, KEY)),
     "notes": ("assigned", (OPER, OWN, SUP, KEY)),
+    # Citizen follow-up (issue #14): an operator records the callback's answer.
+    "feedback": ("resolved", (OPER, KEY)),
     # On a ticket whose area is still two candidate wards, routed city-wide (the water
     # company): the Cầu Giấy agent is not involved, so the ticket does not exist for them.
     "confirm-area": ("assigned", (OPER, KEY)),
@@ -68,6 +70,7 @@ BODIES = {
     "transfer": {"unit": "urenco"},
     "reopen": {"reason": "Chưa xử lý xong"},
     "notes": {"text": "Ghi chú"},
+    "feedback": {"fixed": "yes", "rating": 4},
     "confirm-area": {"area": "phuong-cau-giay"},
     "reveal": {"reason": "Gọi lại cho người dân"},
     "legal-hold": {"reason": "Hồ sơ tố cáo đang xác minh"},
@@ -108,6 +111,7 @@ MATRIX = {
     ("GET", "/api/v1/reports/sla"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
     ("GET", "/api/v1/reports/sla/breaches"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
     ("GET", "/api/v1/reports/backlog"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
+    ("GET", "/api/v1/reports/satisfaction"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
     # Personal data (issue #19).
     ("POST", "/api/v1/tickets/{ticket_id}/caller/reveal"): expect(200, allowed=(OPER, SUP, KEY)),
     ("POST", "/api/v1/tickets/{ticket_id}/legal-hold"): expect(200, allowed=(SUP,)),

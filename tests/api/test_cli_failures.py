@@ -116,4 +116,5 @@ def test_db_downgrade_says_where_it_went(capsys, env, tmp_path):
     capsys.readouterr()
     assert main(["db", "downgrade"]) == 0
     out = capsys.readouterr().out
-    assert "now at a7d3c9e1b2f4 (login throttle per client address)" in out
+    # One step below the head (search, issue #15): Open311 of issue #14.
+    assert "now at 698f61b61a02 (Open311: public flag" in out

@@ -25,6 +25,8 @@ PHONE_FORMATS = [
 ]
 NAME = "Phạm Thị Hoa"
 EMAIL = "hoa.pham@example.vn"
+# What a citizen app sends about its user through Open311 (app.open311).
+APP_IDS = ["ihanoi-hoa-77", "thiet-bi-hoa-77"]
 CHANNELS = ["phone", "sms", "zalo", "web", "email", "app", "walk_in", "open311"]
 
 
@@ -54,6 +56,7 @@ async def _file_everything(client, auth) -> list[dict]:
         r = await client.post("/tickets", json=_body(channel, i), headers=key)
         assert r.status_code == 201, r.text
         made.append(r.json())
+    made.append(await _file_through_open311(client, auth))
     said = f"gọi lại cho {NAME} số {PHONE_FORMATS[3]}"
     a, b, c, d, e, f = (t["id"] for t in made[:6])
 
@@ -85,8 +88,45 @@ async def _file_everything(client, auth) -> list[dict]:
         json={"phone": PHONE_FORMATS[1], "request_ref": "YC-1"},
         headers=auth("admin"),
     )
-    assert exported.status_code == 200 and len(exported.json()["tickets"]) == len(CHANNELS)
+    assert exported.status_code == 200 and len(exported.json()["tickets"]) == len(CHANNELS) + 1
     return made
+
+
+async def _file_through_open311(client, auth) -> dict:
+    key = await client.post(
+        "/admin/api-keys", json={"name": "ihanoi", "role": "integration"}, headers=auth("admin")
+    )
+    form = {
+        "api_key": key.json()["key"],
+        "service_code": "moi-truong.rac-thai",
+        "address_string": "Phường Cầu Giấy",
+        "description": f"Tôi là {NAME}, rác chưa thu gom",
+        "first_name": "Thị Hoa",
+        "last_name": "Phạm",
+        "phone": PHONE_FORMATS[4],
+        "email": EMAIL,
+        "account_id": APP_IDS[0],
+        "device_id": APP_IDS[1],
+    }
+    r = await client.post("http://test/open311/v2/requests.json", data=form)
+    assert r.status_code == 200, r.text
+    reference = r.json()[0]["service_request_id"]
+    # Resolved, then the citizen's own words in their feedback.
+    resolved = await client.post(
+        f"/tickets/{reference}/resolve",
+        json={"resolution": "Đã thu"},
+        headers=auth("agent.caugiay"),
+    )
+    assert resolved.status_code == 200, resolved.text
+    said = {
+        "api_key": form["api_key"],
+        "phone": PHONE_FORMATS[5],
+        "fixed": "partly",
+        "comment": f"{NAME} đây, gọi {PHONE_FORMATS[6]} nếu cần",
+    }
+    answered = await client.post(f"http://test/open311/v2/requests/{reference}/feedback", data=said)
+    assert answered.status_code == 200, answered.text
+    return (await client.get(f"/tickets/{reference}")).json()
 
 
 async def _dump(app, settings) -> str:
@@ -107,7 +147,7 @@ async def _dump(app, settings) -> str:
 def _hits(dump: str) -> list[str]:
     folded = fold(dump)
     found = [p for p in PHONE_FORMATS if p in dump]
-    found += [x for x in (NAME, EMAIL, EMAIL.upper()) if x in dump]
+    found += [x for x in (NAME, EMAIL, EMAIL.upper(), *APP_IDS) if x in dump]
     found += [x for x in (fold(NAME), fold(EMAIL)) if x in folded]
     return found
 
@@ -127,25 +167,39 @@ async def test_erasure_leaves_no_copy_in_a_full_dump(client, app, auth, settings
         headers=auth("admin"),
     )
     assert answer.status_code == 200, answer.text
-    assert len(answer.json()["erased"]) == len(CHANNELS)
+    assert len(answer.json()["erased"]) == len(CHANNELS) + 1
     assert _hits(await _dump(app, settings)) == []
     # The tickets themselves, their units and times, are still there for the reports.
     listed = (await client.get("/tickets", params={"limit": 50})).json()["items"]
-    assert len(listed) == len(CHANNELS)
+    assert len(listed) == len(CHANNELS) + 1
+
+
+async def test_erasure_by_open311_account_id(client, app, auth, settings):
+    made = await _file_through_open311(client, auth)
+    answer = await client.post(
+        "/callers/erase",
+        json={"open311_account_id": APP_IDS[0], "ground": "Yêu cầu xoá", "request_ref": "YC-3"},
+        headers=auth("admin"),
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["erased"] == [made["reference"]]
+    assert not set(_hits(await _dump(app, settings))) & {*APP_IDS, NAME}
 
 
 async def test_retention_leaves_no_copy_in_a_full_dump(client, app, auth, settings):
     made = await _file_everything(client, auth)
     for ticket in made:
         read = (await client.get(f"/tickets/{ticket['id']}")).json()
-        if "cancel" in read["allowed_actions"]:
-            r = await client.post(f"/tickets/{ticket['id']}/cancel", json={})
-            assert r.status_code == 200, r.text
+        for action in ("cancel", "close"):  # the Open311 one is resolved: it is closed
+            if action in read["allowed_actions"]:
+                r = await client.post(f"/tickets/{ticket['id']}/{action}", json={})
+                assert r.status_code == 200, r.text
+                break
     done = await retention.run(
         app.state.session_factory,
         policy=RetentionPolicy(caller_days=0),
         keys=app.state.privacy_keys,
         now=datetime.now(UTC) + timedelta(days=1),
     )
-    assert done == {"caller": len(CHANNELS)}
+    assert done == {"caller": len(CHANNELS) + 1}
     assert _hits(await _dump(app, settings)) == []
