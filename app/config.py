@@ -63,6 +63,20 @@ class Settings(BaseSettings):
     # How often each instance runs retention (0 disables it), and tickets per transaction.
     retention_run_seconds: float = 3600.0
     retention_batch: int = Field(default=200, ge=1)
+    # Webhooks (docs/webhooks.md). How often each instance's relay looks for work when no
+    # notification woke it (0 disables the relay); networks (comma-separated CIDRs) that
+    # webhook URLs may resolve into although private, loopback or link-local.
+    webhook_relay_seconds: float = 5.0
+    webhook_allowed_networks: str = ""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Requests in flight per endpoint, per instance.
+    webhook_concurrency_per_endpoint: int = Field(default=4, ge=1)
+    # An endpoint failing (no success) for this long is disabled.
+    webhook_disable_after_hours: float = Field(default=72.0, gt=0)
+    # Delivered (or abandoned) messages and their attempts are purged after this many days.
+    webhook_retention_days: float = Field(default=30.0, gt=0)
+    # After a secret rotation, how long the old secret still signs beside the new one.
+    webhook_secret_grace_hours: float = Field(default=24.0, ge=0)
 
     @property
     def is_sqlite(self) -> bool:

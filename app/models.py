@@ -1,5 +1,7 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+import app.outbox.capture  # noqa: F401  (writes outbox rows beside ticket events)
+from app.outbox.models import OutboxMessage, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.privacy.models import AccessRecord, DataSubjectRequest
 from app.reference.models import AreaRow, TopicRow, UnitAreaRow, UnitRow
 from app.tickets.models import (
@@ -22,6 +24,7 @@ __all__ = [
     "DataSubjectRequest",
     "IdempotencyKey",
     "LoginThrottle",
+    "OutboxMessage",
     "Ticket",
     "TicketEvent",
     "TopicRow",
@@ -29,4 +32,7 @@ __all__ = [
     "UnitRow",
     "User",
     "UserUnit",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
