@@ -11,11 +11,23 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from app.api import admin, auth, health, privacy, reference, replay, reports, routing, tickets
+from app.api import (
+    admin,
+    auth,
+    health,
+    privacy,
+    reference,
+    replay,
+    reports,
+    routing,
+    tickets,
+    webhooks,
+)
 from app.api.middleware import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.db import make_engine, make_session_factory, transaction, utcnow
 from app.errors import install_error_handlers
+from app.outbox.setup import relay_of
 from app.privacy import retention
 from app.privacy.cli import policy_of
 from app.reference.loader import load_catalog
@@ -104,6 +116,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.sla_scan_seconds > 0:
             ttl = timedelta(hours=settings.idempotency_ttl_hours)
             tasks.append(asyncio.create_task(_maintain(app, settings.sla_scan_seconds, ttl)))
+        app.state.relay = relay_of(app)
+        if settings.webhook_relay_seconds > 0:
+            tasks.append(asyncio.create_task(app.state.relay.run()))
         if settings.retention_run_seconds > 0 and policy_of(settings).enabled:
             tasks.append(asyncio.create_task(_retain(app, settings.retention_run_seconds)))
         loop = asyncio.get_running_loop()
@@ -119,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGHUP)
+            await app.state.relay.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -133,7 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.
-    for module in (auth, privacy, tickets, routing, replay, reference, admin, reports):
+    for module in (auth, privacy, tickets, routing, replay, reference, admin, reports, webhooks):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(health.router)
     return app

@@ -55,8 +55,7 @@ async def insert_events(connection: AsyncConnection, rows: list[dict[str, Any]])
     announced = outbox_rows(written)
     if announced:
         await connection.execute(_INSERT_OUTBOX, announced)
-        if connection.dialect.name == "postgresql":
-            await connection.execute(_NOTIFY)
+        await notify(connection)
 
 
 async def announce(
@@ -67,6 +66,11 @@ async def announce(
         _INSERT_OUTBOX,
         [{"type": type_, "ticket_id": None, "event_id": None, "data": data, "created_at": at}],
     )
+    await notify(connection)
+
+
+async def notify(connection: AsyncConnection) -> None:
+    """Wake the relays at commit (PostgreSQL; SQLite's single relay polls)."""
     if connection.dialect.name == "postgresql":
         await connection.execute(_NOTIFY)
 

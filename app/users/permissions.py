@@ -31,13 +31,14 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.SUPERVISOR: frozenset(
         _READ
         | {"reports:read", "routing:explain", "rules:replay", "callers:reveal", "audit:read"}
-        | {"tickets:legal-hold"}
+        | {"tickets:legal-hold", "webhooks:read"}
         | {f"act:{a}" for a in ("transfer", "reroute", "reopen", "notes")}
     ),
     Role.ADMIN: frozenset(
         _READ
         | {"users:manage", "apikeys:manage", "rules:reload", "routing:explain", "reports:read"}
         | {"rules:replay", "audit:read", "callers:rights"}
+        | {"webhooks:manage", "webhooks:read"}
     ),
 }
 

@@ -1,0 +1,182 @@
+"""Delivery bookkeeping: claiming due deliveries, and recording what each attempt did.
+
+A claim pushes the delivery's next attempt one lease ahead and counts the attempt, in a short
+transaction of its own (`FOR UPDATE SKIP LOCKED` on PostgreSQL), before any request is sent: two
+relays never claim one attempt, and a relay killed mid-request leaves a delivery that another
+claims again when the lease runs out (at least once; receivers dedupe on webhook-id).
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.outbox.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+# Seconds to wait before attempt n+1 (n = attempts made), the Standard Webhooks schedule:
+# at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h; then the message is abandoned.
+SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    delivery_id: int
+    endpoint_id: int
+    message_id: str
+    body: str
+    attempts: int
+    url: str
+    secrets: list[str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    claimed: Claimed
+    at: datetime
+    status: int | None
+    latency_ms: int
+    error: str | None
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def next_delay(attempts: int, retry_after: float | None, rng: random.Random) -> float | None:
+    """Seconds until the next attempt after `attempts` failed ones (None: give up). ±10 %
+    jitter spreads retries of many messages; a receiver's Retry-After is honoured (never
+    sooner than it asks)."""
+    if attempts >= len(SCHEDULE):
+        return None
+    delay = SCHEDULE[attempts] * rng.uniform(0.9, 1.1)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
+async def claim(session: AsyncSession, *, now: datetime, batch: int) -> list[Claimed]:
+    """Claim up to `batch` due deliveries of enabled endpoints (the caller commits at once)."""
+    due = (
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(batch)
+    )
+    if session.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    rows = (
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(due.scalar_subquery()))
+            .where(WebhookDelivery.next_attempt_at <= now)
+            .values(next_attempt_at=now + LEASE, attempts=WebhookDelivery.attempts + 1)
+            .returning(
+                WebhookDelivery.id,
+                WebhookDelivery.endpoint_id,
+                WebhookDelivery.message_id,
+                WebhookDelivery.body,
+                WebhookDelivery.attempts,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    if not rows:
+        return []
+    endpoints = {
+        e.id: e
+        for e in (
+            await session.execute(
+                select(WebhookEndpoint).where(WebhookEndpoint.id.in_({r[1] for r in rows}))
+            )
+        ).scalars()
+    }
+    claimed = []
+    for delivery_id, endpoint_id, message_id, body, attempts in rows:
+        endpoint = endpoints[endpoint_id]
+        secrets = [endpoint.secret]
+        if endpoint.previous_secret and (endpoint.previous_secret_until or now) > now:
+            secrets.append(endpoint.previous_secret)
+        claimed.append(
+            Claimed(delivery_id, endpoint_id, message_id, body, attempts, endpoint.url, secrets)
+        )
+    return claimed
+
+
+async def record(
+    session: AsyncSession,
+    outcomes: list[Outcome],
+    *,
+    now: datetime,
+    disable_after: timedelta,
+    rng: random.Random,
+) -> list[tuple[int, str]]:
+    """Write each attempt and settle its delivery and endpoint; returns the endpoints disabled
+    now, with why (410 Gone, or failing for `disable_after`)."""
+    if not outcomes:
+        return []
+    session.add_all(
+        WebhookAttempt(
+            delivery_id=o.claimed.delivery_id,
+            at=o.at,
+            status=o.status,
+            latency_ms=o.latency_ms,
+            error=o.error,
+        )
+        for o in outcomes
+    )
+    endpoints = {
+        e.id: e
+        for e in (
+            await session.execute(
+                select(WebhookEndpoint).where(
+                    WebhookEndpoint.id.in_({o.claimed.endpoint_id for o in outcomes})
+                )
+            )
+        ).scalars()
+    }
+    disabled: list[tuple[int, str]] = []
+    for o in outcomes:
+        endpoint = endpoints[o.claimed.endpoint_id]
+        values: dict[str, object]
+        if o.ok:
+            values = {"next_attempt_at": None, "delivered_at": now}
+            endpoint.failing_since = None
+        else:
+            delay = next_delay(o.claimed.attempts, o.retry_after, rng)
+            values = (
+                {"next_attempt_at": None, "failed_at": now}
+                if delay is None
+                else {"next_attempt_at": now + timedelta(seconds=delay)}
+            )
+            endpoint.failing_since = endpoint.failing_since or o.at
+            reason = None
+            if o.status == 410:
+                reason = "the receiver answered 410 Gone"
+            elif now - endpoint.failing_since >= disable_after:
+                reason = f"failing since {endpoint.failing_since.isoformat()}"
+            if reason and endpoint.enabled:
+                endpoint.enabled = False
+                endpoint.disabled_reason = reason
+                endpoint.updated_at = now
+                disabled.append((endpoint.id, reason))
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == o.claimed.delivery_id)
+            .values(**values)
+        )
+    for endpoint_id, _ in disabled:
+        # Nothing more goes to a disabled endpoint; its pending messages stay for a replay.
+        await session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.endpoint_id == endpoint_id,
+                WebhookDelivery.next_attempt_at.is_not(None),
+            )
+            .values(next_attempt_at=None)
+        )
+    await session.flush()
+    return disabled

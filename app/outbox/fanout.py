@@ -1,0 +1,97 @@
+"""Fan-out: each outbox row becomes one delivery per subscription that wants it.
+
+Runs in every instance: rows are claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so each
+is fanned out once; the deliveries and the `dispatched_at` mark commit together. The body is
+built here, once per message, and fixed for every attempt and every endpoint.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.outbox.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
+from app.outbox.render import dumps, envelope, involved_units, ticket_message
+from app.tickets.models import Ticket, TicketEvent
+
+
+def message_id(outbox_id: int) -> str:
+    """The webhook-id of an outbox message: the same for every attempt and every replay."""
+    return f"msg_{outbox_id}"
+
+
+def wants(endpoint: WebhookEndpoint, type_: str, units: set[str] | None) -> bool:
+    """Whether a subscription gets this message. `units` None: not about a ticket (every
+    subscription to the type gets it). Empty `events` means every type."""
+    if endpoint.events and type_ not in endpoint.events:
+        return False
+    if endpoint.units is None or units is None:
+        return True
+    return bool(units & set(endpoint.units))
+
+
+async def fan_out(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    service_for: Callable[[Any], Any],
+    batch: int = 200,
+) -> int:
+    """Fan out up to `batch` pending outbox rows on the session's transaction; returns how many.
+    `service_for(principal)` gives a TicketService (render)."""
+    claim = (
+        select(OutboxMessage)
+        .where(OutboxMessage.dispatched_at.is_(None))
+        .order_by(OutboxMessage.id)
+        .limit(batch)
+    )
+    if session.bind.dialect.name == "postgresql":
+        claim = claim.with_for_update(skip_locked=True)
+    messages = (await session.execute(claim)).scalars().all()
+    if not messages:
+        return 0
+    endpoints = (
+        # Disabled endpoints too: their messages are parked, for a replay once enabled again.
+        (await session.execute(select(WebhookEndpoint))).scalars().all()
+    )
+    deliveries: list[dict[str, Any]] = []
+    for message in messages:
+        message.dispatched_at = now
+        if not any(wants(e, message.type, None) for e in endpoints):
+            continue
+        units, body = await _body(session, message, service_for)
+        if body is None:
+            continue
+        deliveries.extend(
+            {
+                "endpoint_id": e.id,
+                "message_id": message_id(message.id),
+                "type": message.type,
+                "ticket_id": message.ticket_id,
+                "body": body,
+                "created_at": now,
+                "next_attempt_at": now if e.enabled else None,
+                "attempts": 0,
+            }
+            for e in endpoints
+            if wants(e, message.type, units)
+        )
+    if deliveries:
+        await session.execute(insert(WebhookDelivery), deliveries)
+    await session.flush()
+    return len(messages)
+
+
+async def _body(
+    session: AsyncSession, message: OutboxMessage, service_for: Callable[[Any], Any]
+) -> tuple[set[str] | None, str | None]:
+    if message.event_id is None:
+        return None, dumps(envelope(message.type, message.created_at, message.data or {}))
+    ticket = await session.get(Ticket, message.ticket_id)
+    event = await session.get(TicketEvent, message.event_id)
+    if ticket is None or event is None:  # purged meanwhile: nothing left to announce
+        return None, None
+    units = await involved_units(session, ticket.id)
+    return units, await ticket_message(service_for, session, message.type, ticket, event, units)
