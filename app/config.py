@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     webhook_retention_days: float = Field(default=30.0, gt=0)
     # After a secret rotation, how long the old secret still signs beside the new one.
     webhook_secret_grace_hours: float = Field(default=24.0, ge=0)
+    # E-mail (docs/webhooks.md#e-mail): no host, no mail. TLS: none, starttls or tls.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "Đường dây nóng 1022 <no-reply@1022.hanoi.gov.vn>"
 
     @property
     def is_sqlite(self) -> bool:

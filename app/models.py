@@ -1,7 +1,13 @@
 """Every table, imported in one place for Alembic and the tests."""
 
 import app.outbox.capture  # noqa: F401  (writes outbox rows beside ticket events)
-from app.outbox.models import OutboxMessage, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.outbox.models import (
+    MailMessage,
+    OutboxMessage,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from app.privacy.models import AccessRecord, DataSubjectRequest
 from app.reference.models import AreaRow, TopicRow, UnitAreaRow, UnitRow
 from app.tickets.models import (
@@ -24,6 +30,7 @@ __all__ = [
     "DataSubjectRequest",
     "IdempotencyKey",
     "LoginThrottle",
+    "MailMessage",
     "OutboxMessage",
     "Ticket",
     "TicketEvent",

@@ -35,6 +35,7 @@ TICKET_TABLES = [
     "webhook_delivery",
     "webhook_endpoint",
     "outbox_message",
+    "mail_message",
     "data_subject_request",
     "co_handler",
     "ticket_event",

@@ -9,12 +9,22 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.outbox.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
+from app.mail.compose import mails_for
+from app.mail.sender import rows_for as mail_rows
+from app.outbox.models import MailMessage, OutboxMessage, WebhookDelivery, WebhookEndpoint
 from app.outbox.render import dumps, envelope, involved_units, ticket_message
+from app.reference.catalog import Catalog
 from app.tickets.models import Ticket, TicketEvent
+
+# Message types that may cause e-mail (app.mail.compose).
+MAIL_TYPES = frozenset(
+    {"ticket.created", "ticket.assigned", "ticket.resolved", "sla.warning", "sla.breached"}
+    | {"sla.escalated"}
+)
 
 
 def message_id(outbox_id: int) -> str:
@@ -38,9 +48,11 @@ async def fan_out(
     now: datetime,
     service_for: Callable[[Any], Any],
     batch: int = 200,
+    mail_catalog: Catalog | None = None,
 ) -> int:
     """Fan out up to `batch` pending outbox rows on the session's transaction; returns how many.
-    `service_for(principal)` gives a TicketService (render)."""
+    `service_for(principal)` gives a TicketService (render). With `mail_catalog` (SMTP is
+    configured), the e-mails the messages cause are queued too (app.mail)."""
     claim = (
         select(OutboxMessage)
         .where(OutboxMessage.dispatched_at.is_(None))
@@ -57,13 +69,19 @@ async def fan_out(
         (await session.execute(select(WebhookEndpoint))).scalars().all()
     )
     deliveries: list[dict[str, Any]] = []
+    mail: list[dict[str, Any]] = []
     for message in messages:
         message.dispatched_at = now
-        if not any(wants(e, message.type, None) for e in endpoints):
+        mailing = mail_catalog is not None and message.type in MAIL_TYPES
+        if not mailing and not any(wants(e, message.type, None) for e in endpoints):
             continue
-        units, body = await _body(session, message, service_for)
+        units, body, ticket = await _body(session, message, service_for)
         if body is None:
             continue
+        if mailing and ticket is not None:
+            caller_email = None if ticket.anonymous else ticket.caller_email
+            mails = mails_for(mail_catalog, orjson.loads(body), caller_email, ticket.confidential)
+            mail += mail_rows(mails, mail_catalog, ticket.id, now)
         deliveries.extend(
             {
                 "endpoint_id": e.id,
@@ -80,18 +98,21 @@ async def fan_out(
         )
     if deliveries:
         await session.execute(insert(WebhookDelivery), deliveries)
+    if mail:
+        await session.execute(insert(MailMessage), mail)
     await session.flush()
     return len(messages)
 
 
 async def _body(
     session: AsyncSession, message: OutboxMessage, service_for: Callable[[Any], Any]
-) -> tuple[set[str] | None, str | None]:
+) -> tuple[set[str] | None, str | None, Ticket | None]:
     if message.event_id is None:
-        return None, dumps(envelope(message.type, message.created_at, message.data or {}))
+        return None, dumps(envelope(message.type, message.created_at, message.data or {})), None
     ticket = await session.get(Ticket, message.ticket_id)
     event = await session.get(TicketEvent, message.event_id)
     if ticket is None or event is None:  # purged meanwhile: nothing left to announce
-        return None, None
+        return None, None, None
     units = await involved_units(session, ticket.id)
-    return units, await ticket_message(service_for, session, message.type, ticket, event, units)
+    body = await ticket_message(service_for, session, message.type, ticket, event, units)
+    return units, body, ticket

@@ -109,3 +109,38 @@ class WebhookAttempt(SQLModel, table=True):
     status: int | None = None
     latency_ms: int | None = None
     error: str | None = Field(default=None, max_length=500)
+
+
+class MailMessage(SQLModel, table=True):
+    """One e-mail to send (app.mail), queued by the fan-out with the same retries as webhooks.
+
+    Holds a recipient address, which for a caller is personal data: erasure and retention
+    delete a caller's mail (app.privacy.anonymise), and sent mail is purged like deliveries.
+    """
+
+    __tablename__ = "mail_message"
+    __table_args__ = (
+        Index(
+            "ix_mail_message_due",
+            "next_attempt_at",
+            sqlite_where=text("next_attempt_at IS NOT NULL"),
+            postgresql_where=text("next_attempt_at IS NOT NULL"),
+        ),
+        Index("ix_mail_message_ticket_id", "ticket_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    audience: str = Field(max_length=10)  # unit | caller
+    unit_code: str | None = Field(default=None, max_length=80)
+    ticket_id: int | None = None
+    recipient: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    # A unit on a digest gets its mail gathered into one at the digest's next boundary.
+    digest: bool = False
+    created_at: datetime = _utc()
+    next_attempt_at: datetime | None = _utc(default=None)
+    attempts: int = 0
+    sent_at: datetime | None = _utc(default=None)
+    failed_at: datetime | None = _utc(default=None)
+    error: str | None = Field(default=None, max_length=500)

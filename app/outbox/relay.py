@@ -22,12 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db import transaction
+from app.mail import sender as mail_sender
 from app.outbox import delivery
 from app.outbox.capture import NOTIFY_CHANNEL
 from app.outbox.fanout import fan_out
-from app.outbox.models import OutboxMessage, WebhookAttempt, WebhookDelivery
+from app.outbox.models import MailMessage, OutboxMessage, WebhookAttempt, WebhookDelivery
 from app.outbox.signing import headers
 from app.outbox.ssrf import RefusedAddress, check_url, parse_networks
+from app.reference.catalog import Catalog
 
 log = logging.getLogger("hotline.webhooks")
 
@@ -58,12 +60,14 @@ class Relay:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch: int = 200,
+        catalog: Catalog | None = None,
     ) -> None:
         self.factory = factory
         self.settings = settings
         self.service_for = service_for
         self.clock = clock
         self.batch = batch
+        self.catalog = catalog  # units' e-mail addresses (app.mail)
         self.allowed = parse_networks(settings.webhook_allowed_networks)
         self.rng = random.Random()
         self.wake = asyncio.Event()
@@ -98,10 +102,16 @@ class Relay:
                     now=self.clock(),
                     service_for=lambda principal, s=session: self.service_for(s, principal),
                     batch=self.batch,
+                    mail_catalog=self.catalog if self.mailing else None,
                 )
             total += done
             if done < self.batch:
                 return total
+
+    @property
+    def mailing(self) -> bool:
+        """No SMTP host, no mail."""
+        return bool(self.settings.smtp_host) and self.catalog is not None
 
     async def send_due(self) -> int:
         """Claim one batch of due deliveries, send them, record the outcomes; returns how many."""
@@ -152,6 +162,11 @@ class Relay:
         """Fan out, then send until nothing is due now: (messages fanned out, attempts made)."""
         fanned = await self.fan_out_all()
         sent = 0
+        if self.mailing:
+            while done := await mail_sender.send_due(
+                self.factory, self.settings, self.catalog, self.clock(), self.rng
+            ):
+                sent += done
         while True:
             done = await self.send_due()
             sent += done
@@ -170,6 +185,11 @@ class Relay:
             result = await session.execute(
                 delete(WebhookDelivery).where(
                     WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.created_at < cutoff
+                )
+            )
+            await session.execute(
+                delete(MailMessage).where(
+                    MailMessage.next_attempt_at.is_(None), MailMessage.created_at < cutoff
                 )
             )
             await session.execute(

@@ -25,4 +25,4 @@ def relay_of(app: FastAPI) -> Relay:
             reference_prefix=state.settings.reference_prefix,
         )
 
-    return Relay(state.session_factory, state.settings, service_for)
+    return Relay(state.session_factory, state.settings, service_for, catalog=state.catalog)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.outbox.copies import anonymise_copies
 from app.privacy import repository as repo
 from app.privacy.keys import PrivacyKeys, is_pseudonym
 from app.privacy.scrub import Identity, Scrubber
@@ -87,6 +88,13 @@ async def anonymise(
         ticket.search_text = fold(f"{ticket.description} {ticket.address or ''}")
         ticket.version += 1
         ticket.updated_at = now
+        await anonymise_copies(
+            session,
+            ticket.id,
+            scrub=scrubber.json if scrubber is not None else None,
+            redact=_redact_free_text if "description" in kinds else None,
+            notice=DESCRIPTION_REDACTED,
+        )
         for event in by_ticket.get(ticket.id, []):
             details = event.details or {}
             new = scrubber.json(details) if scrubber is not None else details
