@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     webhook_allowed_networks: str = ""
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     # Requests in flight per endpoint, per instance.
-    webhook_concurrency_per_endpoint: int = Field(default=4, ge=1)
+    webhook_concurrency_per_endpoint: int = Field(default=16, ge=1)
     # An endpoint failing (no success) for this long is disabled.
     webhook_disable_after_hours: float = Field(default=72.0, gt=0)
     # Delivered (or abandoned) messages and their attempts are purged after this many days.

@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.outbox.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -19,6 +19,18 @@ from app.outbox.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 # at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h; then the message is abandoned.
 SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 LEASE = timedelta(seconds=60)
+
+_SETTLE = (
+    update(WebhookDelivery.__table__)
+    .where(WebhookDelivery.__table__.c.id == bindparam("b_id"))
+    .values(
+        next_attempt_at=bindparam("b_next"),
+        delivered_at=func.coalesce(
+            bindparam("b_delivered"), WebhookDelivery.__table__.c.delivered_at
+        ),
+        failed_at=func.coalesce(bindparam("b_failed"), WebhookDelivery.__table__.c.failed_at),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -139,19 +151,24 @@ async def record(
         ).scalars()
     }
     disabled: list[tuple[int, str]] = []
+    settled: list[dict[str, object]] = []
     for o in outcomes:
         endpoint = endpoints[o.claimed.endpoint_id]
-        values: dict[str, object]
+        row: dict[str, object] = {
+            "b_id": o.claimed.delivery_id,
+            "b_next": None,
+            "b_delivered": None,
+            "b_failed": None,
+        }
         if o.ok:
-            values = {"next_attempt_at": None, "delivered_at": now}
+            row["b_delivered"] = now
             endpoint.failing_since = None
         else:
             delay = next_delay(o.claimed.attempts, o.retry_after, rng)
-            values = (
-                {"next_attempt_at": None, "failed_at": now}
-                if delay is None
-                else {"next_attempt_at": now + timedelta(seconds=delay)}
-            )
+            if delay is None:
+                row["b_failed"] = now
+            else:
+                row["b_next"] = now + timedelta(seconds=delay)
             endpoint.failing_since = endpoint.failing_since or o.at
             reason = None
             if o.status == 410:
@@ -163,11 +180,10 @@ async def record(
                 endpoint.disabled_reason = reason
                 endpoint.updated_at = now
                 disabled.append((endpoint.id, reason))
-        await session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == o.claimed.delivery_id)
-            .values(**values)
-        )
+        settled.append(row)
+    # One executemany for the batch rather than a statement per delivery.
+    connection = await session.connection()
+    await connection.execute(_SETTLE, settled)
     for endpoint_id, _ in disabled:
         # Nothing more goes to a disabled endpoint; its pending messages stay for a replay.
         await session.execute(

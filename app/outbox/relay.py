@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
+import aiohttp
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,8 +34,8 @@ from app.reference.catalog import Catalog
 log = logging.getLogger("hotline.webhooks")
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+def _retry_after(value: str | None) -> float | None:
+    """Seconds the receiver asked us to wait (Retry-After: seconds or an HTTP date)."""
     if not value:
         return None
     try:
@@ -74,22 +74,21 @@ class Relay:
         self._limits: dict[int, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(settings.webhook_concurrency_per_endpoint)
         )
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> aiohttp.ClientSession:
+        # aiohttp: about 0.3 ms of CPU per request where httpx spent 2-5 ms (bench/intake.py).
         if self._client is None:
-            limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
-            self._client = httpx.AsyncClient(
-                timeout=self.settings.webhook_timeout_seconds,
-                follow_redirects=False,
-                limits=limits,
+            self._client = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.settings.webhook_timeout_seconds),
+                connector=aiohttp.TCPConnector(limit=200),
             )
         return self._client
 
     async def close(self) -> None:
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
             self._client = None
 
     async def fan_out_all(self) -> int:
@@ -143,20 +142,22 @@ class Relay:
 
             try:
                 await check_url(c.url, self.allowed)
-                response = await self.client.post(
+                async with self.client.post(
                     c.url,
-                    content=c.body.encode(),
+                    data=c.body.encode(),
                     headers=headers(c.message_id, datetime.now(UTC), c.body, c.secrets),
-                )
+                    allow_redirects=False,
+                ) as response:
+                    await response.read()
             except RefusedAddress as exc:
                 return outcome(None, f"refused: {exc}")
-            except httpx.TimeoutException:
+            except TimeoutError:
                 return outcome(None, "timed out")
-            except httpx.HTTPError as exc:
+            except aiohttp.ClientError as exc:
                 return outcome(None, f"{type(exc).__name__}: {exc}")
-            status = response.status_code
+            status = response.status
             error = None if 200 <= status < 300 else f"HTTP {status}"
-            return outcome(status, error, _retry_after(response))
+            return outcome(status, error, _retry_after(response.headers.get("retry-after")))
 
     async def run_once(self) -> tuple[int, int]:
         """Fan out, then send until nothing is due now: (messages fanned out, attempts made)."""
