@@ -59,14 +59,19 @@ async def fan_out(
         .order_by(OutboxMessage.id)
         .limit(batch)
     )
-    if session.bind.dialect.name == "postgresql":
+    postgres = session.bind.dialect.name == "postgresql"
+    if postgres:
         claim = claim.with_for_update(skip_locked=True)
+    endpoints_query = select(WebhookEndpoint)
+    if postgres:
+        endpoints_query = endpoints_query.with_for_update(read=True, key_share=True)
     messages = (await session.execute(claim)).scalars().all()
     if not messages:
         return 0
     endpoints = (
         # Disabled endpoints too: their messages are parked, for a replay once enabled again.
-        (await session.execute(select(WebhookEndpoint))).scalars().all()
+        # FOR KEY SHARE: a subscription deleted meanwhile waits for this fan-out to commit.
+        (await session.execute(endpoints_query)).scalars().all()
     )
     deliveries: list[dict[str, Any]] = []
     mail: list[dict[str, Any]] = []
