@@ -191,7 +191,7 @@ def _rules(args: argparse.Namespace) -> int:
             print(f"warning: no case expects rule {rule_id}")
         print(f"{len(report) - len(report.failed)} passed, {len(report.failed)} failed")
         return 0 if report.ok else 1
-    area = catalog.resolve_area(args.area).code if args.area else None
+    area = catalog.resolve_one_area(args.area).code if args.area else None
     at = assume_local(datetime.fromisoformat(args.at)) if args.at else datetime.now().astimezone()
     facts = TicketFacts(
         topic=args.topic,
@@ -209,6 +209,13 @@ def _rules(args: argparse.Namespace) -> int:
     d = explanation.decision
     print(f"-> {d.unit} (rule {d.rule_id or 'fallback'}, ruleset {d.ruleset_version})")
     return 0
+
+
+def _calendar(args: argparse.Namespace) -> int:
+    """show: each calendar's days off and extra working days in a year, library or override."""
+    from app.calendar_cli import show_calendars
+
+    return show_calendars(args.year, args.calendar, args.dir or get_settings().rules_dir)
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -351,6 +358,17 @@ def build_parser() -> argparse.ArgumentParser:
     sla.add_parser("scan", help="write due SLA warning and breach events now").set_defaults(
         func=_sla
     )
+
+    calendar = sub.add_parser("calendar", help="SLA calendars").add_subparsers(
+        dest="action", required=True
+    )
+    show = calendar.add_parser(
+        "show", help="a year's effective days off and extra working days of each calendar"
+    )
+    show.add_argument("year", type=int)
+    show.add_argument("--calendar", action="append", help="only this calendar (repeat)")
+    show.add_argument("--dir", type=Path, help="rules directory (default: HOTLINE_RULES_DIR)")
+    show.set_defaults(func=_calendar)
 
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="action", required=True)
     generate = demo.add_parser(

@@ -34,7 +34,8 @@ from app.reference.loader import load_catalog
 from app.routing.live import LiveRuleset
 from app.sla import load_sla
 from app.tickets.repository import purge_idempotency_keys
-from app.tickets.sla import SlaKeeper, run_scan
+from app.tickets.sla import run_scan
+from app.tickets.sla_reload import LiveSla, reload_sla
 from app.users.principal_cache import PrincipalCache
 from app.users.principal_cache import listen as listen_for_changes
 
@@ -42,14 +43,21 @@ API_PREFIX = "/api/v1"
 log = logging.getLogger("hotline")
 
 
-async def _poll_rules(live: LiveRuleset, interval: float) -> None:
-    """Pick up a new valid ruleset without a restart; every instance runs this."""
+async def _poll_rules(app: FastAPI, interval: float) -> None:
+    """Pick up a new valid ruleset and sla.yaml without a restart; every instance runs this."""
     while True:
         await asyncio.sleep(interval)
         try:
-            live.reload(utcnow(), force=False)
+            app.state.rules.reload(utcnow(), force=False)
+            await reload_sla(app.state, utcnow(), force=False)
         except Exception:  # a broken poll must not kill the instance
-            log.exception("checking routing rules failed")
+            log.exception("checking routing rules or sla.yaml failed")
+
+
+def _reload_now(app: FastAPI) -> None:
+    """SIGHUP: reload the rules now, then sla.yaml (re-planning in the background)."""
+    app.state.rules.reload(utcnow())
+    app.state.sla_reloading = asyncio.ensure_future(reload_sla(app.state, utcnow()))
 
 
 async def _maintain(app: FastAPI, interval: float, idempotency_ttl: timedelta) -> None:
@@ -103,8 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         app.state.catalog = catalog
+        app.state.sla_live = sla_live = LiveSla(settings.rules_dir, catalog, sla)
         app.state.sla = sla
-        app.state.sla_keeper = SlaKeeper(sla, catalog)
+        app.state.sla_keeper = sla_live.keeper
         app.state.rules = live
         app.state.router = live.route
         app.state.principals = principals = PrincipalCache(settings.principal_cache_seconds)
@@ -112,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not settings.is_sqlite and settings.principal_cache_seconds > 0:
             tasks.append(asyncio.create_task(listen_for_changes(settings.database_url, principals)))
         if settings.rules_poll_seconds > 0:
-            tasks.append(asyncio.create_task(_poll_rules(live, settings.rules_poll_seconds)))
+            tasks.append(asyncio.create_task(_poll_rules(app, settings.rules_poll_seconds)))
         if settings.sla_scan_seconds > 0:
             ttl = timedelta(hours=settings.idempotency_ttl_hours)
             tasks.append(asyncio.create_task(_maintain(app, settings.sla_scan_seconds, ttl)))
@@ -123,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             tasks.append(asyncio.create_task(_retain(app, settings.retention_run_seconds)))
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal.SIGHUP, lambda: live.reload(utcnow()))
+            loop.add_signal_handler(signal.SIGHUP, lambda: _reload_now(app))
         # Start-up built ~150k long-lived objects (catalog, rules, calendars). Moving them out
         # of the collector's sight spares every full collection a ~60 ms pause of all requests.
         gc.freeze()

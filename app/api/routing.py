@@ -9,6 +9,7 @@ from app.api.deps import NowDep, require, require_json, ticket_service
 from app.errors import AppError
 from app.tickets.schemas import TicketCreate
 from app.tickets.service import TicketService
+from app.tickets.sla_reload import reload_sla
 from app.timefmt import InstantOut
 from app.users.principal import Principal
 
@@ -37,6 +38,9 @@ class ReloadOut(BaseModel):
     changed: bool
     version: str
     warnings: list[str]
+    sla_changed: bool = False
+    sla_version: str = ""
+    replanned: int = Field(0, description="Open assignments whose due or warning moved")
 
 
 class RulesInvalid(AppError):
@@ -71,15 +75,30 @@ async def reload_rules(
     now: NowDep,
     _: Annotated[Principal, require("rules:reload", "reload the rules")],
 ) -> ReloadOut:
-    """Load routing_rules/ again. An invalid ruleset is refused (422, with file, line and rule
-    id of each error) and the running one keeps serving."""
-    result = request.app.state.rules.reload(now)
+    """Load routing_rules/ (rules, then sla.yaml) again. An invalid ruleset or sla.yaml is
+    refused (422, with file and line of each error) and the running one keeps serving. A new
+    sla.yaml re-plans the open assignments whose future due or warning instants it moves."""
+    state = request.app.state
+    result = state.rules.reload(now)
     if result.errors:
         raise RulesInvalid(
             f"The rule files have {len(result.errors)} error(s); still serving {result.version}.",
             errors=[str(e) for e in result.errors],
             running_version=result.version,
         )
+    sla, replanned = await reload_sla(state, now)
+    if sla.errors:
+        raise RulesInvalid(
+            f"sla.yaml has {len(sla.errors)} error(s); still serving SLA {sla.version}.",
+            errors=sla.errors,
+            running_version=result.version,
+            running_sla_version=sla.version,
+        )
     return ReloadOut(
-        changed=result.changed, version=result.version, warnings=[str(w) for w in result.warnings]
+        changed=result.changed,
+        version=result.version,
+        warnings=[str(w) for w in result.warnings],
+        sla_changed=sla.changed,
+        sla_version=sla.version,
+        replanned=replanned,
     )

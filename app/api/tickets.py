@@ -7,10 +7,10 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
 from app.api.deps import require_json, ticket_service
 from app.api.privacy import log_for, route_of
-from app.tickets.lifecycle import Status
 from app.tickets.schemas import (
     ActionIn,
     Channel,
+    ConfirmAreaIn,
     DuplicateIn,
     EventPage,
     NoteIn,
@@ -71,8 +71,18 @@ async def create_ticket(
 async def search_tickets(
     request: Request,
     service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
-    status: Annotated[list[Status] | None, Query()] = None,
-    unit: Annotated[list[str] | None, Query(description="Current unit code(s)")] = None,
+    status: Annotated[
+        list[str] | None,
+        Query(
+            description="Status(es); `open` = every status still being worked (new, assigned, "
+            "acknowledged, in_progress, waiting_citizen)",
+            examples=["open"],
+        ),
+    ] = None,
+    unit: Annotated[
+        list[str] | None,
+        Query(description="Current unit code(s); `mine` = the signed-in agent's units"),
+    ] = None,
     area: Annotated[
         list[str] | None, Query(description="Area code or name; includes sub-areas")
     ] = None,
@@ -102,7 +112,7 @@ async def search_tickets(
 ) -> TicketPage:
     """Tickets matching every filter given, newest first by default, a page at a time."""
     query = TicketQuery(
-        statuses=[s.value for s in status or []],
+        statuses=_split(status),
         units=_split(unit),
         areas=_split(area),
         topics=_split(topic),
@@ -183,6 +193,10 @@ ACTION_BODIES: dict[str, tuple[type[ActionIn], str]] = {
     "cancel": (OptionalReasonIn, "Cancel a ticket filed in error."),
     "duplicate": (DuplicateIn, "Mark as a duplicate of another ticket."),
     "notes": (NoteIn, "Add a note to the history."),
+    "confirm-area": (
+        ConfirmAreaIn,
+        "Settle an area kept as candidates at intake: `area` is one of them.",
+    ),
 }
 
 
@@ -190,7 +204,7 @@ def _action_endpoint(action: str, model: type[ActionIn]) -> Any:
     Service = Annotated[TicketService, ticket_service(f"act:{action}", f"{action} tickets")]
 
     async def run(ticket_id: str, body: ActionIn, service: Any, response: Response) -> TicketRead:
-        ticket = await service.load(ticket_id, for_update=True)
+        ticket = await service.load_for(action, ticket_id)
         await service.act(ticket, action, body)
         response.headers["ETag"] = etag(ticket)
         return await service.read(ticket)

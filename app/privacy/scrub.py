@@ -14,6 +14,8 @@ from typing import Any
 
 import phonenumbers
 
+from app.text import D_LOOKALIKES
+
 REDACTED = "[đã ẩn]"
 _SEP = r"[\s.\-()]*"
 
@@ -38,7 +40,7 @@ def _phone_pattern(e164: str) -> str:
 
 
 def _fold_char(ch: str) -> str:
-    if ch in "đĐ":
+    if ch in D_LOOKALIKES:  # đ/Đ and the letters typed or read for them, as app.text.fold
         return "d"
     stripped = "".join(
         c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c)

@@ -5,9 +5,17 @@ consult on every request: no database round trip for a name lookup.
 """
 
 import difflib
-import re
 from dataclasses import dataclass, field
 
+from app.reference.resolver import (
+    AreaAmbiguous,
+    AreaConflict,
+    AreaNotFound,
+    AreaResolution,
+    Reading,
+    resolve,
+    resolve_address,
+)
 from app.text import fold
 
 # Administrative prefixes people put before a name, folded, with the level they hint at.
@@ -92,20 +100,6 @@ class AreaMatch:
     score: float
 
 
-class AreaNotFound(LookupError):
-    def __init__(self, text: str, suggestions: list[Area]):
-        super().__init__(text)
-        self.text = text
-        self.suggestions = suggestions
-
-
-class AreaAmbiguous(LookupError):
-    def __init__(self, text: str, candidates: list[Area]):
-        super().__init__(text)
-        self.text = text
-        self.candidates = candidates
-
-
 @dataclass
 class _Entry:
     """A searchable name: a current area's own name or a former name."""
@@ -116,6 +110,7 @@ class _Entry:
     level: str
     codes: tuple[str, ...]
     former: bool
+    reading: Reading
 
 
 @dataclass
@@ -142,20 +137,36 @@ class Catalog:
         self._entries: list[_Entry] = []
         for area in self.areas.values():
             self._add_entry(area.name, area.level, (area.code,), former=False)
+        self._former_wards: dict[str, list[Reading]] = {}
         for old in self.former:
             label = f"{old.name} ({old.district})" if old.district else old.name
-            self._add_entry(old.name, old.level, old.areas, former=True, label=label)
+            entry = self._add_entry(
+                old.name, old.level, old.areas, former=True, label=label, district=old.district
+            )
+            if old.level != "district":
+                for code in old.areas:
+                    self._former_wards.setdefault(code, []).append(entry.reading)
         self._by_bare: dict[str, list[_Entry]] = {}
         for entry in self._entries:
             self._by_bare.setdefault(entry.bare, []).append(entry)
             self._by_bare.setdefault(entry.folded, []).append(entry)
 
     def _add_entry(
-        self, name: str, level: str, codes: tuple[str, ...], *, former: bool, label: str = ""
-    ) -> None:
+        self,
+        name: str,
+        level: str,
+        codes: tuple[str, ...],
+        *,
+        former: bool,
+        label: str = "",
+        district: str | None = None,
+    ) -> _Entry:
         folded = fold(name)
         _, bare = split_prefix(folded)
-        self._entries.append(_Entry(label or name, folded, bare, level, codes, former))
+        reading = Reading(name, level, frozenset(codes), former, district)
+        entry = _Entry(label or name, folded, bare, level, codes, former, reading)
+        self._entries.append(entry)
+        return entry
 
     # -- trees -------------------------------------------------------------------------------
 
@@ -195,37 +206,62 @@ class Catalog:
 
     # -- area names --------------------------------------------------------------------------
 
-    def resolve_area(self, text: str) -> Area:
-        """A code, a name or a former name (any case, with or without diacritics or prefix).
+    def resolve_area(self, text: str) -> AreaResolution:
+        """A code, a name or a former name (any case, with or without diacritics or prefix),
+        or several parts ("Dịch Vọng, Cầu Giấy"): what it can mean, per app.reference.resolver.
 
-        "Dịch Vọng, Cầu Giấy" style input is resolved part by part and the parts intersected.
-        Raises AreaAmbiguous when several current areas fit and AreaNotFound with suggestions.
+        Raises AreaNotFound (naming the unknown part, with suggestions) or AreaConflict.
         """
-        if text in self.areas:
-            return self.areas[text]
-        parts = [p for p in (fold(x) for x in re.split(r"[,;/]", text)) if p]
-        if not parts:
-            raise AreaNotFound(text, [])
-        candidate_sets = [s for s in (self._codes_for(p) for p in parts) if s]
-        if not candidate_sets:
-            raise AreaNotFound(text, self.suggest_areas(text))
-        codes = set.intersection(*candidate_sets) or candidate_sets[0]
-        if len(codes) == 1:
-            return self.areas[codes.pop()]
-        candidates = sorted((self.areas[c] for c in codes), key=lambda a: a.name)
-        raise AreaAmbiguous(text, candidates)
+        return resolve(self, text)
 
-    def _codes_for(self, folded: str) -> set[str]:
-        """Current-area codes a folded name stands for; current names beat former ones."""
+    def resolve_address(self, text: str) -> AreaResolution | None:
+        """The area the area-naming parts of a street address give (None: no such part)."""
+        return resolve_address(self, text)
+
+    def resolve_one_area(self, text: str) -> Area:
+        """Like resolve_area, for callers that need exactly one area: raises AreaAmbiguous."""
+        resolution = resolve(self, text)
+        if resolution.code is None:
+            raise AreaAmbiguous(resolution)
+        return self.areas[resolution.code]
+
+    def areas_meant(self, text: str) -> set[str]:
+        """For filters: every current area any reading of `text` may mean, with everything
+        under it (several candidates widen a filter rather than ask a question).
+
+        Raises AreaNotFound or AreaConflict like resolve_area.
+        """
+        out: set[str] = set()
+        for candidate in resolve(self, text).candidates:
+            out |= self.area_subtree(candidate.code)
+        return out
+
+    # The resolver's view of the names (app.reference.resolver.Names).
+
+    def readings(self, folded: str) -> list[Reading]:
+        """Every area or former unit a folded name (prefix allowed) may stand for."""
         if folded.replace(" ", "-") in self.areas:
-            return {folded.replace(" ", "-")}
+            code = folded.replace(" ", "-")
+            area = self.areas[code]
+            return [Reading(area.name, area.level, frozenset({code}), False)]
         level, bare = split_prefix(folded)
         entries = self._by_bare.get(folded, []) or self._by_bare.get(bare, [])
         if level:
             entries = [e for e in entries if _level_fits(level, e.level)] or entries
-        current = [e for e in entries if not e.former]
-        chosen = current or entries
-        return {code for e in chosen for code in e.codes}
+        return list(dict.fromkeys(e.reading for e in entries))
+
+    def area_name(self, code: str) -> str:
+        return self.areas[code].name
+
+    def is_code(self, text: str) -> bool:
+        return text in self.areas
+
+    def former_wards_of(self, code: str) -> list[Reading]:
+        """The former wards and communes that went (wholly or partly) into a current area."""
+        return self._former_wards.get(code, [])
+
+    def suggest(self, text: str) -> list[object]:
+        return list(self.suggest_areas(text))
 
     def suggest_areas(self, text: str, limit: int = 5) -> list[Area]:
         """Closest current areas by spelling, for 'did you mean' messages."""
@@ -295,6 +331,20 @@ class Catalog:
             if found:
                 return found
         return []
+
+
+__all__ = [
+    "Area",
+    "AreaAmbiguous",
+    "AreaConflict",
+    "AreaMatch",
+    "AreaNotFound",
+    "AreaResolution",
+    "Catalog",
+    "FormerName",
+    "Topic",
+    "Unit",
+]
 
 
 def _level_fits(hint: str, level: str) -> bool:

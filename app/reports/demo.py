@@ -145,7 +145,7 @@ class DemoGenerator:
         former = [f.name for f in self.catalog.former if f.areas == (area.code,)]
         text = self.rng.choice(former) if former else area.name.lower()
         try:  # a former name some other district also had is not one the demo types
-            if self.catalog.resolve_area(text).code == area.code:
+            if self.catalog.resolve_area(text).code == area.code:  # exactly that one area
                 return area.code, text
         except LookupError:
             pass

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed, field_error
-from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
+from app.reference.area_errors import area_error
+from app.reference.catalog import AreaConflict, AreaNotFound, Catalog
 from app.reports import repository as repo
 from app.reports.period import local_dates, utc_bounds
 from app.reports.schemas import (
@@ -114,16 +115,9 @@ class ReportService:
         areas: set[str] = set()
         for text in split_values(filters.areas):
             try:
-                areas |= catalog.area_subtree(catalog.resolve_area(text).code)
-            except AreaAmbiguous as exc:
-                for candidate in exc.candidates:
-                    areas |= catalog.area_subtree(candidate.code)
-            except AreaNotFound as exc:
-                close = [a.code for a in exc.suggestions]
-                hint = f"; did you mean {', '.join(close)}?" if close else ""
-                errors.append(
-                    field_error(["query", "area"], f"no area '{text}'{hint}", suggestions=close)
-                )
+                areas |= catalog.areas_meant(text)
+            except (AreaNotFound, AreaConflict) as exc:
+                errors.append(area_error(["query", "area"], exc))
         topics: set[str] = set()
         for code in split_values(filters.topics):
             if code in catalog.topics:

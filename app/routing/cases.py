@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
+from app.reference.catalog import AreaAmbiguous, AreaConflict, AreaNotFound, Catalog
 from app.reference.loader import ReferenceDataError, line_of, load_catalog, read_yaml
 from app.routing.engine import Ruleset
 from app.routing.explain import Explanation
@@ -112,11 +112,11 @@ def facts_from(
     area = ticket.get("area")
     if area is not None:
         try:
-            area = catalog.resolve_area(str(area)).code
+            area = catalog.resolve_one_area(str(area)).code
         except AreaAmbiguous as exc:
             codes = ", ".join(a.code for a in exc.candidates)
             raise CaseError(f"ticket: area '{area}' is ambiguous ({codes})") from exc
-        except AreaNotFound as exc:
+        except (AreaNotFound, AreaConflict) as exc:
             raise CaseError(f"ticket: unknown area '{area}'") from exc
     exclude = ticket.get("exclude") or []
     if isinstance(exclude, str):

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog, split_prefix
+from app.reference.catalog import (
+    AreaAmbiguous,
+    AreaConflict,
+    AreaNotFound,
+    Catalog,
+    split_prefix,
+)
 from app.reference.loader import (
     ReferenceDataError,
     YamlChecks,
@@ -251,9 +257,11 @@ class _RuleReader(YamlChecks):
         """A code, a current name, or a former name (which may stand for several areas)."""
         catalog = self.catalog
         try:
-            return (catalog.resolve_area(text).code,)
+            return (catalog.resolve_one_area(text).code,)
         except AreaNotFound as exc:
             suggestions, candidates = exc.suggestions, None
+        except AreaConflict:
+            suggestions, candidates = [], None
         except AreaAmbiguous as exc:
             suggestions, candidates = [], sorted(a.code for a in exc.candidates)
         formers = _former_matches(catalog, text)

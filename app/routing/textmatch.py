@@ -13,7 +13,7 @@ combining mark...) goes through `fold` itself.
 import unicodedata
 from itertools import islice
 
-from app.text import fold
+from app.text import fold, plain_d
 
 # Byte table: A-Z -> a-z, 0-9 and a-z kept, everything else -> space.
 _BYTES = bytes(
@@ -25,7 +25,7 @@ def fold_words(text: str) -> list[str]:
     """`fold(text).split()`, fast."""
     if text.isascii():
         return text.encode().translate(_BYTES).decode().split()
-    text_d = text.replace("đ", "d").replace("Đ", "D")
+    text_d = plain_d(text)
     ascii_only = unicodedata.normalize("NFD", text_d).encode("ascii", "ignore")
     if len(ascii_only) != len(text_d):
         return fold(text).split()

@@ -26,8 +26,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-# A local working period (start, end). An end of 00:00 means the midnight that ends the day,
-# so night shifts are written as 17:00-24:00 on one day and 00:00-07:30 on the next.
+# A local working period (start, end). An end of 00:00 means the midnight that ends the day.
+# An end before the start crosses midnight: "17:00-07:30" is a night shift that belongs to the
+# day it starts on and runs to 07:30 the next morning, even when that next day is a holiday.
 Period = tuple[time, time]
 # A UTC interval, half-open [start, end).
 Interval = tuple[datetime, datetime]
@@ -43,17 +44,28 @@ def _seconds_of_day(t: time, *, end: bool = False) -> int:
     return DAY_SECONDS if end and seconds == 0 else seconds
 
 
+def _period_bounds(start: time, end: time) -> tuple[int, int]:
+    """(start, end) in seconds from the start of the period's own day; an end at or before
+    the start (00:00, or a night shift like 17:00-07:30) is on the next day."""
+    s, e = _seconds_of_day(start), _seconds_of_day(end)
+    return s, e + DAY_SECONDS if e <= s else e
+
+
 def _check_periods(periods: object, where: str) -> tuple[Period, ...]:
-    """Validate one day's periods: each non-empty, sorted, not overlapping."""
+    """Validate one day's periods: each non-empty, sorted, not overlapping; only the last may
+    cross midnight."""
     checked: list[Period] = []
     previous_end = 0
     for start, end in periods:  # type: ignore[attr-defined]
         if not isinstance(start, time) or not isinstance(end, time):
             raise ValueError(f"{where}: periods must be (time, time) pairs, got {(start, end)!r}")
-        s, e = _seconds_of_day(start), _seconds_of_day(end, end=True)
-        if start.microsecond or end.microsecond or not s < e or s < previous_end:
+        s, e = _period_bounds(start, end)
+        if start == end != time(0):
+            raise ValueError(f"{where}: empty period {start}-{end}")
+        if start.microsecond or end.microsecond or s < previous_end or previous_end > DAY_SECONDS:
             raise ValueError(
-                f"{where}: periods must be whole seconds, non-empty, sorted and not overlapping"
+                f"{where}: periods must be whole seconds, sorted and not overlapping, and only "
+                "the last one may cross midnight"
             )
         checked.append((start, end))
         previous_end = e
@@ -79,6 +91,8 @@ class Calendar:
     extra_days_off: frozenset[date] = frozenset()
     # An empty tuple means "the standard day's periods" (a make-up Saturday works like a Monday).
     extra_working_days: Mapping[date, tuple[Period, ...]] = field(default_factory=dict)
+    # Why each override is there (the decree's number and date), as written in sla.yaml.
+    override_notes: Mapping[date, str] = field(default_factory=dict, compare=False)
     _holidays: dict[int, holidays.HolidayBase] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -125,9 +139,7 @@ class Calendar:
     @cached_property
     def working_day_seconds(self) -> int:
         """Length of the standard day: what "1d" means in working time (86400 for 24x7)."""
-        return sum(
-            _seconds_of_day(e, end=True) - _seconds_of_day(s) for s, e in self.standard_periods
-        )
+        return sum(e - s for s, e in (_period_bounds(*p) for p in self.standard_periods))
 
     def _holidays_for(self, year: int) -> holidays.HolidayBase | None:
         if self.holiday_country is None:
@@ -167,14 +179,27 @@ class Calendar:
         periods = tuple(
             (
                 datetime.combine(day, start, zone).astimezone(UTC),
-                datetime.combine(next_day if end == time(0) else day, end, zone).astimezone(UTC),
+                datetime.combine(next_day if end <= start else day, end, zone).astimezone(UTC),
             )
             for start, end in self.local_periods(day)
         )
+        # A night shift begun the day before runs on into this day: this day's own periods
+        # start after it (a calendar may write 17:00-07:30 and 00:00-08:00 on adjacent days).
+        carried = self._night_shift_end(day - timedelta(days=1))
+        if carried is not None and periods and periods[0][0] < carried:
+            periods = tuple((max(a, carried), b) for a, b in periods if b > carried)
         if len(self._periods) >= _PERIODS_CACHED:
             self._periods.clear()  # a benign race at worst, as for holidays
         self._periods[day] = periods
         return periods
+
+    def _night_shift_end(self, day: date) -> datetime | None:
+        """When the period of `day` that crosses midnight ends (UTC), if it has one."""
+        own = self.local_periods(day)
+        if not own or own[-1][1] > own[-1][0] or own[-1][1] == time(0):
+            return None
+        end = datetime.combine(day + timedelta(days=1), own[-1][1], self.zone)
+        return end.astimezone(UTC)
 
     def holiday_name(self, day: date) -> str | None:
         """Why `day` is a day off (holiday or configured day off), for explanations; else None."""

@@ -68,7 +68,8 @@ def _periods_from(
     Stops after the local day of `until`; without `until`, raises after HORIZON_DAYS.
     """
     zone = calendar.zone
-    day = start.astimezone(zone).date()
+    # From the day before: its night shift (a period crossing midnight) may still be running.
+    day = start.astimezone(zone).date() - timedelta(days=1)
     last = day + timedelta(days=HORIZON_DAYS) if until is None else until.astimezone(zone).date()
     while day <= last:
         for a, b in calendar.periods_on(day):

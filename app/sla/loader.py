@@ -111,6 +111,7 @@ class _Reader(YamlChecks):
     def __init__(self, path: Path, catalog: Catalog) -> None:
         self.file = str(path)
         self.catalog = catalog
+        self.notes: dict[date, str] = {}  # override notes of the calendar being read
         self.kinds = sorted({u.kind for u in catalog.units.values()})
         self.errors: list[SlaProblem] = []
         self.warnings: list[SlaProblem] = []
@@ -187,6 +188,7 @@ class _Reader(YamlChecks):
                 # Without weekly working time a due could never be found.
                 self.error(key_line(node, "weekly"), "no working time in 'weekly'")
             country = self.read_country(node)
+            self.notes = {}
             off = frozenset(self.read_days(node, "extra_days_off"))
             extra = self.read_days(node, "extra_working_days")
             if clash := sorted(off & extra.keys()):
@@ -206,6 +208,7 @@ class _Reader(YamlChecks):
                 holiday_country=country,
                 extra_days_off=off,
                 extra_working_days=extra,
+                override_notes=dict(self.notes) if not always else {},
             )
         except ValueError as exc:
             self.error(line, str(exc))
@@ -299,6 +302,8 @@ class _Reader(YamlChecks):
             if day in out:
                 self.error(at, f"'{key}': {day.isoformat()} is listed twice")
             out[day] = periods
+            if isinstance(item, dict) and item.get("note"):
+                self.notes[day] = str(item["note"]).strip()
         return out
 
     # -- policies -----------------------------------------------------------------------------

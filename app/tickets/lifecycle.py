@@ -5,7 +5,7 @@ Pure: the service asks `target_status` before touching anything.
 
 from enum import StrEnum
 
-from app.errors import InvalidTransition
+from app.errors import InvalidTransition, ValidationFailed, field_error
 
 
 class Status(StrEnum):
@@ -43,6 +43,8 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
     "cancel": (OPEN, S.CANCELLED),
     "duplicate": (OPEN, S.DUPLICATE),
     "notes": (ALL, None),
+    # Settle an area kept as candidates at intake (status unchanged; re-routes if unacknowledged).
+    "confirm-area": (OPEN, None),
 }
 
 ACTIONS = tuple(TRANSITIONS)
@@ -51,8 +53,35 @@ ACTIONS = tuple(TRANSITIONS)
 CLOCK_NEUTRAL = frozenset({"notes", "close"})
 
 
-def allowed_actions(status: str) -> list[str]:
-    return [action for action, (sources, _) in TRANSITIONS.items() if status in sources]
+# Actions offered only when the ticket needs them (the status allows them regardless).
+_AREA_UNSETTLED_ONLY = frozenset({"confirm-area"})
+
+
+def allowed_actions(status: str, *, area_unsettled: bool = False) -> list[str]:
+    """Actions the status allows; `confirm-area` only while the area is a set of candidates."""
+    return [
+        action
+        for action, (sources, _) in TRANSITIONS.items()
+        if status in sources and (area_unsettled or action not in _AREA_UNSETTLED_ONLY)
+    ]
+
+
+def statuses_meant(values: list[str]) -> list[str]:
+    """The statuses a `status` filter names; `open` is every status still being worked
+    (OPEN: new to waiting_citizen; not resolved, which waits for the operator to close it).
+    Raises ValidationFailed naming the unknown value and the allowed ones."""
+    out: set[str] = set()
+    for value in values:
+        if value == "open":
+            out |= OPEN
+        elif value in Status.__members__.values():
+            out.add(value)
+        else:
+            allowed = ", ".join(["open", *Status])
+            raise ValidationFailed(
+                [field_error(["query", "status"], f"unknown status '{value}'; one of: {allowed}")]
+            )
+    return sorted(out)
 
 
 def check_transition(action: str, status: str) -> Status | None:

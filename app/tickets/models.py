@@ -54,6 +54,9 @@ class Ticket(SQLModel, table=True):
         default=None, foreign_key="topic.code", max_length=80, index=True
     )
     area_code: str | None = Field(default=None, foreign_key="area.code", max_length=80, index=True)
+    # How the area text was read (app.tickets.area_policy.stored_resolution): input, how, what
+    # each part was read as, and the candidates while the area is not settled (area_code null).
+    area_resolution: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     address: str | None = Field(default=None, max_length=500)
     latitude: float | None = None
     longitude: float | None = None

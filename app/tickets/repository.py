@@ -58,13 +58,21 @@ _DUE_KEY = type_coerce(
 
 
 def _sla_condition(state: str, now: datetime) -> Any:
+    """The ticket's headline SLA state as its read shows it (app.sla.state: breached >
+    warning > paused > on_track), from the mirrored earliest due and warning instants of its
+    open targets. Each ticket with a running clock matches exactly one state.
+
+    A paused clock has no due while the pause hides it (sla_due_at null); a pause begun after
+    the due leaves the due in place, so that ticket reads, and filters, `breached`.
+    """
     if state == "breached":
         return Ticket.sla_due_at < now
     if state == "warning":
         return and_(Ticket.sla_warn_at <= now, Ticket.sla_due_at >= now)
     if state == "on_track":
-        return Ticket.sla_warn_at > now
-    return Ticket.status == "waiting_citizen"  # paused
+        return and_(Ticket.sla_warn_at > now, Ticket.sla_due_at >= now)
+    # paused
+    return and_(Ticket.status == "waiting_citizen", Ticket.sla_due_at.is_(None))
 
 
 # Intake is the hot path: constant statements (compiled once, cached) with the row passed as
@@ -176,10 +184,14 @@ async def insert_co_handlers(
 async def get_ticket(
     session: AsyncSession, *, ticket_id: int, for_update: bool = False
 ) -> Ticket | None:
-    """One ticket by id, row-locked when about to change it."""
+    """One ticket by id, row-locked when about to change it.
+
+    A locked read refreshes a ticket the session already holds: the values read before the
+    lock was granted may be stale (a concurrent request changed the row meanwhile).
+    """
     stmt = select(Ticket).where(Ticket.id == ticket_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(stmt)).one_or_none()
 
 
@@ -279,6 +291,21 @@ async def open_pause(session: AsyncSession, *, assignment_id: int) -> Assignment
     return (await session.scalars(stmt)).one_or_none()
 
 
+async def latest_events(
+    session: AsyncSession, *, ticket_ids: Sequence[int], kinds: Sequence[str]
+) -> dict[tuple[int, str], TicketEvent]:
+    """The latest event of each kind per ticket, by (ticket id, kind); one round trip."""
+    if not ticket_ids or not kinds:
+        return {}
+    latest = (
+        select(func.max(TicketEvent.id))
+        .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.kind.in_(kinds))
+        .group_by(TicketEvent.ticket_id, TicketEvent.kind)
+    )
+    rows = await session.scalars(select(TicketEvent).where(TicketEvent.id.in_(latest)))
+    return {(e.ticket_id, e.kind): e for e in rows.all()}
+
+
 async def events_of(session: AsyncSession, *, ticket_id: int) -> list[TicketEvent]:
     """A ticket's history in the order it was written."""
     stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
@@ -325,6 +352,25 @@ async def units_involved(session: AsyncSession, *, ticket_id: int) -> set[str]:
     owners = select(Assignment.unit_code).where(Assignment.ticket_id == ticket_id)
     informed = select(CoHandler.unit_code).where(CoHandler.ticket_id == ticket_id)
     return set((await session.scalars(owners.union(informed))).all())
+
+
+# pg_advisory_xact_lock key: "duplicate marking" (any constant; only this module uses it).
+_DUPLICATE_MARKING_LOCK = 0x10220D0B
+
+
+async def serialise_duplicate_marking(session: AsyncSession) -> None:
+    """Take the transaction-scoped lock that marks duplicates one at a time (PostgreSQL; on
+    SQLite the single connection serialises every write already).
+
+    Marking reads a chain of originals and locks its root: without this, two markings at once
+    (A as a duplicate of B, B of A) each see the other live and leave a cycle. Marking is rare
+    (an operator's decision), so one lock for all of them costs nothing. Must be taken before
+    any ticket row lock of the transaction, so that it never waits while holding one.
+    """
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(
+            select(func.pg_advisory_xact_lock(bindparam("k", _DUPLICATE_MARKING_LOCK)))
+        )
 
 
 async def rejected_units(session: AsyncSession, *, ticket_id: int) -> set[str]:

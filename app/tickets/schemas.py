@@ -153,6 +153,10 @@ class DuplicateIn(ActionIn):
     duplicate_of: str = Field(description="Id or reference of the original ticket")
 
 
+class ConfirmAreaIn(ActionIn):
+    area: str = Field(description="Code (or name) of the area, one of the ticket's candidates")
+
+
 class RequestInfoIn(ActionIn):
     question: Annotated[Text | None, Field(max_length=2000)] = None
 
@@ -233,6 +237,39 @@ class AssignmentRead(BaseModel):
     sla: SlaRead | None = None
 
 
+class AreaCandidateRead(BaseModel):
+    code: str
+    name: str
+    former_names: list[str] = Field(description="Former (pre-2025) names this area covers")
+
+
+class AreaResolutionRead(BaseModel):
+    field: str = Field("area", description="area, or address when taken from the address")
+    input: str = Field(description="The area as typed")
+    how: str = Field(description="code, name (current), former_name, or parts (several parts)")
+    read_as: list[str] = Field(description="What each part was read as, first part first")
+    outcome: str = Field(
+        description="resolved (one area), same_route (several, all routed alike: to confirm), "
+        "triage (several that route differently: sent to triage) or confirmed (chosen later)"
+    )
+    candidates: list[AreaCandidateRead] = Field(
+        description="While the area is not settled: the current areas it may be"
+    )
+
+
+class PendingQuestionRead(BaseModel):
+    question: str | None = Field(description="What the unit asked the citizen (may be empty)")
+    asked_at: InstantOut
+    asked_by: str
+
+
+class ResolutionRead(BaseModel):
+    text: str = Field(description="How the unit resolved it")
+    resolved_at: InstantOut
+    resolved_by: str
+    unit: str | None
+
+
 class LegalHoldRead(BaseModel):
     reason: str
     by: str
@@ -249,6 +286,9 @@ class TicketRead(BaseModel):
     description: str
     topic: Ref | None
     area: Ref | None
+    area_resolution: AreaResolutionRead | None = Field(
+        default=None, description="How the area text was read; candidates while unsettled"
+    )
     address: str | None
     latitude: float | None
     longitude: float | None
@@ -259,6 +299,12 @@ class TicketRead(BaseModel):
     version: int
     duplicate_of: str | None
     current_assignment: AssignmentRead | None
+    pending_question: PendingQuestionRead | None = Field(
+        default=None, description="While waiting_citizen: the question the citizen is asked"
+    )
+    resolution: ResolutionRead | None = Field(
+        default=None, description="Once resolved (and closed): how the unit resolved it"
+    )
     allowed_actions: list[str]
     assignments: list[AssignmentRead] | None = Field(
         default=None, description="Every assignment, oldest first (single-ticket reads only)"

@@ -7,8 +7,8 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,19 +19,37 @@ from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed,
 from app.phone import InvalidPhone, to_e164
 from app.privacy.keys import PrivacyKeys
 from app.privacy.masking import caller_view, free_text_view, searchable
-from app.reference.catalog import AreaAmbiguous, AreaNotFound, Catalog
+from app.reference.area_errors import ambiguity_error, area_error
+from app.reference.catalog import AreaConflict, AreaNotFound, AreaResolution, Catalog
 from app.routing.schema import Decision, TicketFacts
 from app.sla import Pause
 from app.text import fold
+from app.tickets import callback
 from app.tickets import repository as repo
+from app.tickets.area_policy import (
+    UNATTENDED_CHANNELS,
+    decide_intake,
+    decide_over_candidates,
+    stored_candidates,
+    stored_resolution,
+)
+from app.tickets.duplicates import live_original
 from app.tickets.intake_pg import NEW_ASSIGNMENT, IntakeRows
-from app.tickets.lifecycle import CLOCK_NEUTRAL, Status, allowed_actions, check_transition
+from app.tickets.lifecycle import (
+    CLOCK_NEUTRAL,
+    Status,
+    allowed_actions,
+    check_transition,
+    statuses_meant,
+)
 from app.tickets.models import Assignment, AssignmentPause, Ticket, TicketEvent
 from app.tickets.repository import NO_DUE
 from app.tickets.schemas import (
     ActionIn,
+    AreaResolutionRead,
     AssignmentRead,
     CallerOut,
+    ConfirmAreaIn,
     DuplicateIn,
     EventRead,
     LegalHoldRead,
@@ -50,6 +68,7 @@ from app.tickets.schemas import (
     TicketUpdate,
     TransferIn,
 )
+from app.tickets.search_text import search_text
 from app.tickets.sla import (
     SlaKeeper,
     breach_events,
@@ -100,6 +119,13 @@ class TicketService:
     def parse_reference(self, text: str) -> int | None:
         match = REFERENCE.match(text.strip())
         return int(match.group(3)) if match else None
+
+    async def load_for(self, action: str, id_or_reference: str) -> Ticket:
+        """The ticket an action is about, row-locked; marking a duplicate first takes the lock
+        that serialises markings (app.tickets.duplicates), before any row lock."""
+        if action == "duplicate":
+            await repo.serialise_duplicate_marking(self.session)
+        return await self.load(id_or_reference, for_update=True)
 
     async def load(self, id_or_reference: str, *, for_update: bool = False) -> Ticket:
         ticket_id = int(id_or_reference) if id_or_reference.isdigit() else None
@@ -202,8 +228,12 @@ class TicketService:
         assignments: list[Assignment] | None = None,
         duplicate_of: str | None = None,
         pauses: dict[int, list[Pause]] | None = None,
+        latest: Mapping[tuple[int, str], TicketEvent] | None = None,
     ) -> TicketRead:
+        """The read of a ticket; `latest` holds its latest info_requested / resolved events
+        (app.tickets.callback) when its status shows them."""
         pauses = pauses or {}
+        latest = latest or {}
         self._read_cache: dict[int | None, AssignmentRead] = {}
         return TicketRead(
             id=ticket.id,
@@ -215,6 +245,9 @@ class TicketService:
             description=self._free_text(ticket, ticket.description),
             topic=self._ref("topic", ticket.topic_code),
             area=self._ref("area", ticket.area_code),
+            area_resolution=AreaResolutionRead.model_validate(ticket.area_resolution)
+            if ticket.area_resolution
+            else None,
             address=self._free_text(ticket, ticket.address),
             latitude=ticket.latitude,
             longitude=ticket.longitude,
@@ -225,7 +258,11 @@ class TicketService:
             version=ticket.version,
             duplicate_of=duplicate_of,
             current_assignment=self._assignment_read(current, pauses) if current else None,
-            allowed_actions=allowed_actions(ticket.status),
+            pending_question=callback.pending_question(ticket, latest),
+            resolution=callback.resolution(ticket, latest),
+            allowed_actions=allowed_actions(
+                ticket.status, area_unsettled=bool(stored_candidates(ticket.area_resolution))
+            ),
             assignments=[self._assignment_read(a, pauses) for a in assignments]
             if assignments is not None
             else None,
@@ -248,7 +285,18 @@ class TicketService:
             original = await repo.get_ticket(self.session, ticket_id=ticket.duplicate_of_id)
             duplicate_of = self.reference(original) if original else None
         pauses = await pauses_of(self.session, assignment_ids=[a.id for a in assignments])
-        return self.to_read(ticket, current, assignments, duplicate_of, pauses)
+        latest = await self._latest_callback_events([ticket])
+        return self.to_read(ticket, current, assignments, duplicate_of, pauses, latest)
+
+    async def _latest_callback_events(
+        self, tickets: list[Ticket]
+    ) -> dict[tuple[int, str], TicketEvent]:
+        ids = [t.id for t in tickets if callback.needs_events(t)]
+        return await repo.latest_events(
+            self.session,
+            ticket_ids=ids,  # type: ignore[arg-type]
+            kinds=callback.EVENT_KINDS,
+        )
 
     async def search(self, query: TicketQuery) -> TicketPage:
         """A page of the tickets this caller may see that match every filter given."""
@@ -257,8 +305,8 @@ class TicketService:
         phone = self.query_phone(query.caller_phone)
         principal = self.principal
         flt = repo.TicketFilter(
-            statuses=query.statuses,
-            units=query.units,
+            statuses=statuses_meant(query.statuses),
+            units=self._units_meant(query.units),
             areas=sorted(self._areas_under(query.areas)),
             topics=sorted(self._topics_under(query.topics)),
             priorities=query.priorities,
@@ -288,16 +336,26 @@ class TicketService:
         areas: set[str] = set()
         for text in texts:
             try:
-                areas |= self.catalog.area_subtree(self.catalog.resolve_area(text).code)
-            except AreaAmbiguous as exc:
-                for candidate in exc.candidates:
-                    areas |= self.catalog.area_subtree(candidate.code)
-            except AreaNotFound as exc:
-                hint = ", ".join(a.code for a in exc.suggestions)
-                raise ValidationFailed(
-                    [field_error(["query", "area"], f"no area '{text}'; closest: {hint}")]
-                ) from exc
+                areas |= self.catalog.areas_meant(text)
+            except (AreaNotFound, AreaConflict) as exc:
+                raise ValidationFailed([area_error(["query", "area"], exc)]) from exc
         return areas
+
+    def _units_meant(self, units: list[str]) -> list[str]:
+        """Unit codes of the `unit` filter; `mine` is the signed-in agent's own units."""
+        if "mine" not in units:
+            return units
+        if not self.principal.units:
+            raise ValidationFailed(
+                [
+                    field_error(
+                        ["query", "unit"],
+                        "'mine' means the units of a unit agent; you have none, so give unit "
+                        "codes (see GET /api/v1/units)",
+                    )
+                ]
+            )
+        return sorted({u for u in units if u != "mine"} | self.principal.units)
 
     def _topics_under(self, codes: list[str]) -> set[str]:
         topics: set[str] = set()
@@ -321,8 +379,11 @@ class TicketService:
         current = await repo.open_assignments(self.session, ticket_ids=[t.id for t in tickets])
         pauses = await pauses_of(self.session, assignment_ids=[a.id for a in current.values()])
         cursor = encode_cursor(tickets[-1], by_due) if has_more else None
+        latest = await self._latest_callback_events(tickets)
         return TicketPage(
-            items=[self.to_read(t, current.get(t.id), pauses=pauses) for t in tickets],
+            items=[
+                self.to_read(t, current.get(t.id), pauses=pauses, latest=latest) for t in tickets
+            ],
             next_cursor=cursor,
         )
 
@@ -335,35 +396,23 @@ class TicketService:
 
     # -- validation helpers --------------------------------------------------------------
 
-    def resolve_area(self, text: str | None, loc: list[str | int]) -> str | None:
+    def read_area(self, text: str | None, loc: list[str | int]) -> AreaResolution | None:
+        """What an area text may mean (app.reference.resolver); None for no text. An unknown
+        part or parts that disagree are a 422 naming them."""
         if text is None or not text.strip():
             return None
         try:
-            return self.catalog.resolve_area(text).code
-        except AreaAmbiguous as exc:
-            names = [f"{a.name} ({a.code})" for a in exc.candidates]
-            raise ValidationFailed(
-                [
-                    field_error(
-                        loc,
-                        f"'{text}' fits several current areas: {', '.join(names[:8])}; give the "
-                        "current ward or commune (its name or code)",
-                        candidates=[{"code": a.code, "name": a.name} for a in exc.candidates],
-                    )
-                ]
-            ) from exc
-        except AreaNotFound as exc:
-            hint = ", ".join(f"{a.name} ({a.code})" for a in exc.suggestions)
-            raise ValidationFailed(
-                [
-                    field_error(
-                        loc,
-                        f"no area named '{text}' in Hà Nội"
-                        + (f"; did you mean {hint}?" if hint else ""),
-                        suggestions=[{"code": a.code, "name": a.name} for a in exc.suggestions],
-                    )
-                ]
-            ) from exc
+            return self.catalog.resolve_area(text)
+        except (AreaNotFound, AreaConflict) as exc:
+            raise ValidationFailed([area_error(loc, exc)]) from exc
+
+    def read_address_area(self, address: str) -> AreaResolution | None:
+        """The area a ticket without `area` takes from its street address (app.reference.
+        resolver.resolve_address); a 422 on `address` when its area parts disagree."""
+        try:
+            return self.catalog.resolve_address(address)
+        except AreaConflict as exc:
+            raise ValidationFailed([area_error(["address"], exc)]) from exc
 
     def check_topic(self, code: str | None, loc: list[str | int]) -> str | None:
         if code is None:
@@ -394,20 +443,85 @@ class TicketService:
             )
         return value
 
+    def action_instant(self, ticket: Ticket, occurred_at: datetime | None) -> datetime:
+        """When an action happened. Omitted: now, after whatever happened before it. The clock
+        was read when the request began, before it waited for the ticket's row lock, and a
+        request that held the lock meanwhile may have written a later event; so the later of
+        the two. Given (back-office entry): checked, never in the future nor before the last
+        event (422 naming occurred_at)."""
+        if occurred_at is None:
+            return max(self.now, ticket.last_event_at)
+        return self.check_instant(occurred_at, ["occurred_at"], ticket.last_event_at)
+
     # -- intake --------------------------------------------------------------------------
 
-    def intake_facts(self, data: TicketCreate) -> TicketFacts:
-        """What routing sees of a ticket being filed: received_at checked, area resolved, topic
-        checked (each a 422 naming the field)."""
-        return TicketFacts(
+    def _intake_facts(self, data: TicketCreate) -> tuple[TicketFacts, AreaResolution | None]:
+        """What routing sees of a ticket being filed (received_at checked, topic checked, each
+        a 422 naming the field), and how its area was read (facts.area is None while the area
+        text fits several current areas)."""
+        resolution = self.read_area(data.area, ["area"])
+        if resolution is None and data.address:
+            resolution = self.read_address_area(data.address)
+        facts = TicketFacts(
             topic=self.check_topic(data.topic, ["topic"]),
-            area=self.resolve_area(data.area, ["area"]),
+            area=resolution.code if resolution else None,
             channel=data.channel.value,
             priority=data.priority.value,
             description=data.description,
             received_at=self.check_instant(data.received_at or self.now, ["received_at"], None),
             confidential=data.caller.confidential,
         )
+        return facts, resolution
+
+    def intake_facts(self, data: TicketCreate) -> TicketFacts:
+        """The facts of a ticket as it would be filed, for explaining one decision: an area
+        that fits several current areas is a 422 listing them (explain one of them)."""
+        facts, resolution = self._intake_facts(data)
+        if resolution is not None and resolution.ambiguous:
+            why = "and a decision is explained for one area"
+            raise ValidationFailed([ambiguity_error(["area"], resolution, why)])
+        return facts
+
+    def _intake_decision(
+        self, data: TicketCreate
+    ) -> tuple[TicketFacts, Decision, dict[str, Any] | None]:
+        """Routing for a ticket being filed, and what it keeps about its area (see
+        app.tickets.area_policy: an ambiguous area is asked, kept, or sent to triage)."""
+        facts, resolution = self._intake_facts(data)
+        if resolution is None:
+            return facts, self.router(facts, frozenset()), None
+        source = "area" if data.area and data.area.strip() else "address"
+        if not resolution.ambiguous:
+            return (
+                facts,
+                self.router(facts, frozenset()),
+                stored_resolution(resolution, outcome="resolved", field=source),
+            )
+        decision, outcome = decide_intake(
+            self.router,
+            facts,
+            resolution,
+            frozenset(),
+            triage_unit=self.catalog.triage_unit,
+            attended=data.channel.value not in UNATTENDED_CHANNELS,
+            loc=[source],
+        )
+        return facts, decision, stored_resolution(resolution, outcome=outcome, field=source)
+
+    def _decide(self, ticket: Ticket, exclude: frozenset[str]) -> Decision:
+        """Route a stored ticket; one whose area is still a set of candidates is routed over
+        all of them (the triage unit when they disagree: nobody is on the line to ask)."""
+        candidates = stored_candidates(ticket.area_resolution)
+        if ticket.area_code is None and candidates:
+            decision, _ = decide_over_candidates(
+                self.router,
+                facts_of(ticket),
+                candidates,
+                exclude,
+                triage_unit=self.catalog.triage_unit,
+            )
+            return decision
+        return self.router(facts_of(ticket), exclude)
 
     async def create(self, data: TicketCreate, idempotency_key: str | None) -> tuple[Ticket, bool]:
         """Create a ticket with its first assignment and events; (ticket, replayed).
@@ -415,9 +529,8 @@ class TicketService:
         The hot path of the service: routing and SLA planning run before anything is written,
         and the rows go in together (one statement on PostgreSQL, see app.tickets.intake_pg).
         """
-        facts = self.intake_facts(data)
+        facts, decision, area_resolution = self._intake_decision(data)
         received_at = facts.received_at
-        decision = self.router(facts, frozenset())
         row = {
             "channel": data.channel.value,
             "status": Status.ASSIGNED if decision.unit else Status.NEW,
@@ -428,9 +541,10 @@ class TicketService:
             "anonymous": data.caller.anonymous,
             "confidential": data.caller.confidential,
             "description": data.description,
-            "search_text": _search_text(data.description, data.address),
+            "search_text": search_text(data.description, data.address),
             "topic_code": facts.topic,
             "area_code": facts.area,
+            "area_resolution": area_resolution,
             "address": data.address,
             "latitude": data.latitude,
             "longitude": data.longitude,
@@ -507,7 +621,7 @@ class TicketService:
         self, ticket: Ticket, at: datetime, exclude: frozenset[str], reason: str | None = None
     ) -> Assignment | None:
         """Give the ticket to the unit routing picks (or leave it new when none is left)."""
-        decision = self.router(facts_of(ticket), exclude)
+        decision = self._decide(ticket, exclude)
         if decision.priority and decision.priority != ticket.priority:
             ticket.priority = decision.priority
         if decision.tags:
@@ -600,7 +714,7 @@ class TicketService:
         if "topic" in fields:
             new_values["topic_code"] = self.check_topic(fields["topic"], ["topic"])
         if "area" in fields:
-            new_values["area_code"] = self.resolve_area(fields["area"], ["area"])
+            new_values.update(self._corrected_area(ticket, fields["area"], new_values))
         for name in ("priority", "description", "address"):
             if name in fields:
                 new_values[name] = fields[name]
@@ -614,16 +728,40 @@ class TicketService:
         for key, (_, value) in changes.items():
             setattr(ticket, key, value)
         if "description" in changes or "address" in changes:
-            ticket.search_text = searchable(
-                ticket, _search_text(ticket.description, ticket.address)
-            )
+            ticket.search_text = searchable(ticket, search_text(ticket.description, ticket.address))
         at = max(self.now, ticket.last_event_at)
         self._touch(ticket, at)
         self._event(ticket, "updated", at, None, {"changes": changes})
-        if {"topic_code", "area_code"} & changes.keys():
+        if {"topic_code", "area_code", "area_resolution"} & changes.keys():
             await self._reroute_if_unacknowledged(ticket, at)
         await self.session.flush()
         return ticket
+
+    def _corrected_area(
+        self, ticket: Ticket, text: str | None, new_values: dict[str, Any]
+    ) -> dict[str, Any]:
+        """area_code and area_resolution for a corrected area; an operator is correcting, so
+        candidates that route differently are a 422 with the pick list."""
+        resolution = self.read_area(text, ["area"])
+        if resolution is None:
+            return {"area_code": None, "area_resolution": None}
+        outcome = "resolved"
+        if resolution.ambiguous:
+            topic = new_values.get("topic_code", ticket.topic_code)
+            facts = replace(facts_of(ticket), topic=topic, area=None)
+            _, outcome = decide_intake(
+                self.router,
+                facts,
+                resolution,
+                frozenset(),
+                triage_unit=self.catalog.triage_unit,
+                attended=True,
+                loc=["area"],
+            )
+        return {
+            "area_code": resolution.code,
+            "area_resolution": stored_resolution(resolution, outcome=outcome),
+        }
 
     async def _reroute_if_unacknowledged(self, ticket: Ticket, at: datetime) -> None:
         """A corrected topic or area may change the unit, until a unit has taken the ticket."""
@@ -633,7 +771,7 @@ class TicketService:
         if current is not None and current.acknowledged_at is not None:
             return
         exclude = frozenset(await repo.rejected_units(self.session, ticket_id=ticket.id))
-        decision = self.router(facts_of(ticket), exclude)
+        decision = self._decide(ticket, exclude)
         if current is not None and decision.unit == current.unit_code:
             return
         await self._end(current, at, "rerouted")
@@ -650,9 +788,11 @@ class TicketService:
     # -- actions -------------------------------------------------------------------------
 
     async def act(self, ticket: Ticket, action: str, body: ActionIn) -> Ticket:
-        """Apply one lifecycle action at body.occurred_at (default now)."""
-        at = self.check_instant(body.occurred_at or self.now, ["occurred_at"], ticket.last_event_at)
+        """Apply one lifecycle action at body.occurred_at (default now) to a ticket row-locked
+        by the caller. 409 (InvalidTransition, naming the current status) when the status does
+        not allow it, e.g. because a concurrent request changed it first."""
         target = check_transition(action, ticket.status)
+        at = self.action_instant(ticket, body.occurred_at)
         current = (await repo.open_assignments(self.session, ticket_ids=[ticket.id])).get(ticket.id)
         if (
             self.principal.scoped_to_units
@@ -773,7 +913,11 @@ class TicketService:
                 [field_error(["unit"], f"unknown unit '{body.unit}'{hint}", suggestions=close)]
             )
         if a is not None and a.unit_code == body.unit:
-            raise Conflict(f"The ticket is already assigned to {body.unit}.")
+            raise Conflict(
+                f"The ticket is already assigned to {body.unit} (it is {ticket.status}).",
+                current_status=ticket.status,
+                allowed_actions=allowed_actions(ticket.status),
+            )
         await self._end(a, at, "transferred")
         self._event(
             ticket,
@@ -829,13 +973,10 @@ class TicketService:
         self, ticket: Ticket, a: Assignment | None, body: DuplicateIn, at: datetime, target: Status
     ) -> None:
         try:
-            original = await self.load(body.duplicate_of)
+            asked = await self.load(body.duplicate_of)
         except NotFound as exc:
             raise ValidationFailed([field_error(["duplicate_of"], exc.detail)]) from exc
-        if original.id == ticket.id or original.duplicate_of_id == ticket.id:
-            raise ValidationFailed(
-                [field_error(["duplicate_of"], "a ticket cannot duplicate itself")]
-            )
+        original = await live_original(self.session, ticket, asked, self.reference)
         await self._end(a, at, "duplicate")
         ticket.status = target
         ticket.duplicate_of_id = original.id
@@ -845,8 +986,44 @@ class TicketService:
             "marked_duplicate",
             at,
             a.id if a else None,
-            {"duplicate_of": self.reference(original)},
+            {
+                "duplicate_of": self.reference(original),
+                "asked": self.reference(asked) if asked.id != original.id else None,
+            },
         )
+
+    async def _do_confirm_area(
+        self, ticket: Ticket, a: Assignment | None, body: ConfirmAreaIn, at: datetime, target: None
+    ) -> None:
+        """Settle an area kept as candidates at intake: one of them, chosen by whoever knows."""
+        candidates = stored_candidates(ticket.area_resolution)
+        if not candidates:
+            raise ValidationFailed(
+                [
+                    field_error(
+                        ["area"],
+                        f"the ticket's area is already settled ({ticket.area_code or 'none'}); "
+                        "an operator corrects it with PATCH",
+                    )
+                ]
+            )
+        resolution = self.read_area(body.area, ["area"])
+        chosen = resolution.code if resolution else None
+        if chosen not in candidates:
+            raise ValidationFailed(
+                [
+                    field_error(
+                        ["area"],
+                        f"'{body.area}' is not one of the ticket's candidate areas: "
+                        f"{', '.join(candidates)}",
+                        candidates=ticket.area_resolution["candidates"],  # type: ignore[index]
+                    )
+                ]
+            )
+        ticket.area_code = chosen
+        ticket.area_resolution = {**(ticket.area_resolution or {}), "outcome": "confirmed"}
+        self._event(ticket, "area_confirmed", at, a.id if a else None, {"area": chosen})
+        await self._reroute_if_unacknowledged(ticket, at)
 
     async def _do_notes(
         self, ticket: Ticket, a: Assignment | None, body: NoteIn, at: datetime, target: None
@@ -917,10 +1094,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
                 )
             ]
         ) from exc
-
-
-def _search_text(description: str, address: str | None) -> str:
-    return fold(f"{description} {address or ''}")
 
 
 def _hash(payload: dict[str, Any]) -> str:

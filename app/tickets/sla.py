@@ -104,15 +104,20 @@ class SlaKeeper:
 
 
 def next_marks(a: Assignment | None) -> tuple[datetime | None, datetime | None]:
-    """(due, warning) of the earliest open target, mirrored on the ticket; None when paused."""
+    """(earliest due, earliest warning) of the open targets, mirrored on the ticket for the
+    `sla_state` filters and `sort=due`; (None, None) when paused or no clock runs.
+
+    The earliest of each, not the pair of the target due first: the read's headline state is
+    `warning` as soon as any open target is, even one whose due comes later.
+    """
     if a is None or a.ended_at is not None:
         return None, None
     pairs = [(a.resolve_due_at, a.resolve_warn_at)]
     if a.acknowledged_at is None:
         pairs.insert(0, (a.acknowledge_due_at, a.acknowledge_warn_at))
-    if any(due is None for due, _ in pairs):
+    if any(due is None or warn is None for due, warn in pairs):
         return None, None
-    return min(pairs, key=lambda p: p[0])  # type: ignore[arg-type, return-value]
+    return min(due for due, _ in pairs), min(warn for _, warn in pairs)  # type: ignore[type-var]
 
 
 def late_targets(a: Assignment) -> list[tuple[str, datetime]]:

@@ -12,7 +12,7 @@ class Role(StrEnum):
 
 # The work a responding unit does on its own assignment.
 UNIT_WORK = frozenset(
-    {"acknowledge", "start", "request-info", "info-received", "resolve", "reject"}
+    {"acknowledge", "start", "request-info", "info-received", "resolve", "reject", "confirm-area"}
 )
 
 _READ = {"tickets:read", "reference:read"}
@@ -22,7 +22,16 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"tickets:create", "tickets:update", "routing:explain", "callers:reveal"}
         | {
             f"act:{a}"
-            for a in ("transfer", "reroute", "close", "reopen", "cancel", "duplicate", "notes")
+            for a in (
+                "transfer",
+                "reroute",
+                "close",
+                "reopen",
+                "cancel",
+                "duplicate",
+                "notes",
+                "confirm-area",
+            )
         }
     ),
     Role.UNIT_AGENT: frozenset(

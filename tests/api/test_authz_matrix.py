@@ -48,6 +48,9 @@ ACTIONS = {
     "cancel": ("assigned", (OPER, KEY)),
     "duplicate": ("assigned", (OPER, KEY)),
     "notes": ("assigned", (OPER, OWN, SUP, KEY)),
+    # On a ticket whose area is still two candidate wards, routed city-wide (the water
+    # company): the Cầu Giấy agent is not involved, so the ticket does not exist for them.
+    "confirm-area": ("assigned", (OPER, KEY)),
 }
 AGENT_PERMITTED = {
     "acknowledge",
@@ -57,6 +60,7 @@ AGENT_PERMITTED = {
     "resolve",
     "reject",
     "notes",
+    "confirm-area",
 }
 BODIES = {
     "resolve": {"resolution": "Đã xử lý"},
@@ -64,6 +68,7 @@ BODIES = {
     "transfer": {"unit": "urenco"},
     "reopen": {"reason": "Chưa xử lý xong"},
     "notes": {"text": "Ghi chú"},
+    "confirm-area": {"area": "phuong-cau-giay"},
     "reveal": {"reason": "Gọi lại cho người dân"},
     "legal-hold": {"reason": "Hồ sơ tố cáo đang xác minh"},
     "lift": {"reason": "Đã xác minh xong"},
@@ -129,8 +134,9 @@ MATRIX = {
     ("GET", "/readyz"): expect(200, allowed=EVERYONE, public=True),
 }
 for _action, (_status, _who) in ACTIONS.items():
+    _hidden = (OWN, OTHER) if _action == "confirm-area" else (OTHER,)
     MATRIX[("POST", f"/api/v1/tickets/{{ticket_id}}/{_action}")] = expect(
-        200, allowed=_who, hidden=(OTHER,) if _action in AGENT_PERMITTED else ()
+        200, allowed=_who, hidden=_hidden if _action in AGENT_PERMITTED else ()
     )
 
 
@@ -170,7 +176,9 @@ async def callers(client, auth):
     }
 
 
-async def _ticket(client, auth, status):
+async def _ticket(client, auth, status, action=None):
+    if action == "confirm-area":
+        return await create_ticket(client, area="Dịch Vọng, Cầu Giấy", topic="nuoc-sach.mat-nuoc")
     ticket = await create_ticket(client)
     for action, body in SETUP[status]:
         r = await client.post(
@@ -186,7 +194,7 @@ async def _request(client, auth, method, path):
     if "{ticket_id}" in path:
         action = path.rsplit("/", 1)[-1]
         status = ACTIONS[action][0] if action in ACTIONS else "assigned"
-        ticket = await _ticket(client, auth, status)
+        ticket = await _ticket(client, auth, status, action)
         path = path.replace("{ticket_id}", str(ticket["id"]))
         if action == "lift":
             held = await client.post(

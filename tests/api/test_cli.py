@@ -115,3 +115,18 @@ def test_users_and_api_keys(settings, monkeypatch, capsys):
         assert main(["apikeys", "revoke", "999999"]) == 1
     finally:
         get_settings.cache_clear()
+
+
+def test_calendar_show_marks_library_and_override_days(capsys):
+    assert main(["calendar", "show", "2026"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    off = next(line for line in lines if line.strip().startswith("2026-01-02"))
+    assert "[override]" in off and "12729/VPCP-KGVX" in off
+    worked = next(line for line in lines if line.strip().startswith("2026-01-10"))
+    assert "[override]" in worked and "08:00-12:00, 13:30-17:00" in worked
+    new_year = next(line for line in lines if line.strip().startswith("2026-01-01"))
+    assert "[library ]" in new_year and "Tết Dương lịch" in new_year
+    assert "2026-08-22 Sat  [library ]" in out  # the library's own make-up Saturday
+    assert "24x7" in out and "always open" in out
+    assert main(["calendar", "show", "2026", "--calendar", "nope"]) == 1

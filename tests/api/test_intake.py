@@ -79,8 +79,10 @@ async def test_bad_phone_is_422_naming_the_field(client, raw):
         ("truc bach", "phuong-ba-dinh"),
         # A former ward named together with its former district.
         ("Phường Trúc Bạch, Quận Ba Đình", "phuong-ba-dinh"),
-        # "Cầu Giấy" alone is the current ward, which narrows a split former ward to it.
-        ("Dịch Vọng, Cầu Giấy", "phuong-cau-giay"),
+        # A split former ward narrowed by the caller naming the current ward itself. (Plain
+        # "Dịch Vọng, Cầu Giấy" reads Cầu Giấy as the former district: see test_area_intake.)
+        ("Dịch Vọng, Phường Cầu Giấy", "phuong-cau-giay"),
+        ("Trúc Bạch (cũ)", "phuong-ba-dinh"),
         ("Xã Bát Tràng", "xa-bat-trang"),
     ],
 )

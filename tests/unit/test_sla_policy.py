@@ -331,7 +331,7 @@ FILE_ERRORS = [
     (
         "calendars:\n  office:\n    weekly:\n      mon-fri: '08:00-12:00, 11:00-17:00'\n",
         "sla.yaml:4: calendar office: '08:00-12:00, 11:00-17:00': periods must be whole seconds, "
-        "non-empty, sorted and not overlapping",
+        "sorted and not overlapping",
     ),
     (
         "calendars:\n  office:\n    weekly:\n      mon-fri: '8h-17h'\n",
