@@ -13,12 +13,12 @@ from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import transaction
 from app.mail.compose import Mail, digest
-from app.outbox.delivery import LEASE, next_delay
+from app.outbox.delivery import lease_due, next_delay
 from app.outbox.models import MailMessage
 from app.reference.catalog import Catalog
 
@@ -53,31 +53,12 @@ def rows_for(
 
 
 async def _claim(session: AsyncSession, now: datetime, batch: int) -> list[Any]:
-    due = (
-        select(MailMessage.id)
-        .where(MailMessage.next_attempt_at <= now)
-        .order_by(MailMessage.next_attempt_at)
-        .limit(batch)
-    )
-    if session.bind.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    return (
-        await session.execute(
-            update(MailMessage)
-            .where(MailMessage.id.in_(due.scalar_subquery()), MailMessage.next_attempt_at <= now)
-            .values(next_attempt_at=now + LEASE, attempts=MailMessage.attempts + 1)
-            .returning(
-                MailMessage.id,
-                MailMessage.unit_code,
-                MailMessage.recipient,
-                MailMessage.subject,
-                MailMessage.body,
-                MailMessage.digest,
-                MailMessage.attempts,
-            )
-            .execution_options(synchronize_session=False)
-        )
-    ).all()
+    m = MailMessage
+    statement = lease_due(
+        m, now, batch, session.bind.dialect.name,
+        m.id, m.unit_code, m.recipient, m.subject, m.body, m.digest, m.attempts,
+    )  # fmt: skip
+    return (await session.execute(statement)).all()
 
 
 async def send_due(

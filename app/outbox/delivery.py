@@ -9,6 +9,7 @@ claims again when the lease runs out (at least once; receivers dedupe on webhook
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,32 +71,54 @@ def next_delay(attempts: int, retry_after: float | None, rng: random.Random) -> 
     return delay
 
 
-async def claim(session: AsyncSession, *, now: datetime, batch: int) -> list[Claimed]:
-    """Claim up to `batch` due deliveries of enabled endpoints (the caller commits at once)."""
+def lease_due(model: Any, now: datetime, batch: int, dialect: str, *returning: Any) -> Any:
+    """UPDATE … RETURNING that claims up to `batch` due rows of `model` (a table with
+    `next_attempt_at` and `attempts`): the next attempt pushed one lease ahead, the attempt
+    counted. SKIP LOCKED on PostgreSQL; the due condition is checked again under the lock."""
     due = (
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.next_attempt_at <= now)
-        .order_by(WebhookDelivery.next_attempt_at)
+        select(model.id)
+        .where(model.next_attempt_at <= now)
+        .order_by(model.next_attempt_at)
         .limit(batch)
     )
-    if session.bind.dialect.name == "postgresql":
+    if dialect == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    rows = (
-        await session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(due.scalar_subquery()))
-            .where(WebhookDelivery.next_attempt_at <= now)
-            .values(next_attempt_at=now + LEASE, attempts=WebhookDelivery.attempts + 1)
-            .returning(
-                WebhookDelivery.id,
-                WebhookDelivery.endpoint_id,
-                WebhookDelivery.message_id,
-                WebhookDelivery.body,
-                WebhookDelivery.attempts,
-            )
-            .execution_options(synchronize_session=False)
+    return (
+        update(model)
+        .where(model.id.in_(due.scalar_subquery()), model.next_attempt_at <= now)
+        .values(next_attempt_at=now + LEASE, attempts=model.attempts + 1)
+        .returning(*returning)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def park(session: AsyncSession, endpoint_id: int) -> None:
+    """Nothing more goes to a disabled endpoint; its pending messages stay for a replay."""
+    await session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.endpoint_id == endpoint_id,
+            WebhookDelivery.next_attempt_at.is_not(None),
         )
-    ).all()
+        .values(next_attempt_at=None)
+    )
+
+
+async def claim(session: AsyncSession, *, now: datetime, batch: int) -> list[Claimed]:
+    """Claim up to `batch` due deliveries of enabled endpoints (the caller commits at once)."""
+    d = WebhookDelivery
+    statement = lease_due(
+        d,
+        now,
+        batch,
+        session.bind.dialect.name,
+        d.id,
+        d.endpoint_id,
+        d.message_id,
+        d.body,
+        d.attempts,
+    )
+    rows = (await session.execute(statement)).all()
     if not rows:
         return []
     endpoints = {
@@ -185,14 +208,6 @@ async def record(
     connection = await session.connection()
     await connection.execute(_SETTLE, settled)
     for endpoint_id, _ in disabled:
-        # Nothing more goes to a disabled endpoint; its pending messages stay for a replay.
-        await session.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.endpoint_id == endpoint_id,
-                WebhookDelivery.next_attempt_at.is_not(None),
-            )
-            .values(next_attempt_at=None)
-        )
+        await park(session, endpoint_id)
     await session.flush()
     return disabled

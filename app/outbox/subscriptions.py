@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, NotFound, ValidationFailed, field_error
+from app.outbox.delivery import park
 from app.outbox.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.outbox.render import dumps, envelope
 from app.outbox.signing import new_secret
@@ -108,21 +109,10 @@ async def change(
         endpoint.failing_since = None
     elif changes.get("enabled") is False:
         endpoint.disabled_reason = "disabled by an administrator"
-        await _park(session, endpoint.id)
+        await park(session, endpoint.id)
     endpoint.updated_at = now
     await session.flush()
     return endpoint
-
-
-async def _park(session: AsyncSession, endpoint_id: int) -> None:
-    await session.execute(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.endpoint_id == endpoint_id,
-            WebhookDelivery.next_attempt_at.is_not(None),
-        )
-        .values(next_attempt_at=None)
-    )
 
 
 async def remove(session: AsyncSession, endpoint: WebhookEndpoint) -> None:
