@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -12,12 +13,19 @@ from app.privacy.cli import add_privacy_commands
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from app.cli_support import CommandError, port_taken
+    from app.logs import logging_config
+    from app.metrics import prepare_multiprocess_dir
     from app.serving import serve
     from app.setup import prepare
 
     settings = get_settings()
+    if port_taken(args.host, args.port):
+        raise CommandError(f"port {args.port} on {args.host} is taken; choose another with --port")
     if not args.no_setup:
         prepare(settings)
+    # Before any worker starts: they inherit the directory they share their metrics through.
+    metrics_dir = prepare_multiprocess_dir()
     # uvloop + httptools: with plain asyncio one of two workers takes nearly every keep-alive
     # connection; uvicorn's standard extras spread them (and app.serving spreads bursts).
     serve(
@@ -28,26 +36,41 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         loop="uvloop",
         http="httptools",
-        access_log=args.access_log,
+        # Our own access line replaces uvicorn's (app.api.observe: route template, request id,
+        # user, duration; caller data redacted), in the format of every other line.
+        access_log=False,
+        log_config=logging_config(settings),
         # Longer than load balancers' idle timeouts (often 60 s), so that the balancer, not the
         # app, closes idle connections: otherwise requests race a closing socket and fail.
         timeout_keep_alive=75,
-        log_level="info",
+        log_level=settings.log_level.lower(),
     )
+    shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 
 def _db(args: argparse.Namespace) -> int:
-    from app.migrate import downgrade, upgrade
+    from app.migrate import describe_current, downgrade, upgrade
 
-    url = get_settings().database_url
+    url = get_settings().direct_url  # not through a transaction pooler
+    if args.action == "backup":
+        from app.backup import BackupRefused, backup_sqlite
+
+        if not args.revision:
+            print("error: give the file to write: hotline db backup PATH", file=sys.stderr)
+            return 1
+        try:
+            size = backup_sqlite(url, Path(args.revision))
+        except BackupRefused as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"backed up to {args.revision} ({size} bytes)")
+        return 0
     if args.action == "upgrade":
         upgrade(url, args.revision or "head")
     else:
         downgrade(url, args.revision or "-1")
-    print(
-        f"database {args.action}d to {args.revision or ('head' if args.action == 'upgrade' else '-1')}"
-    )
+    print(f"database {args.action}d; now at {describe_current(url)}")
     return 0
 
 
@@ -69,7 +92,7 @@ async def _in_transaction(work):  # type: ignore[no-untyped-def]
     from app.reference.loader import load_catalog
 
     settings = get_settings()
-    engine = make_engine(settings.database_url, pool_size=1)
+    engine = make_engine(settings.direct_url, pool_size=1)
     try:
         async with transaction(make_session_factory(engine)) as session:
             return await work(session, load_catalog(settings.rules_dir))
@@ -153,12 +176,10 @@ def _apikeys(args: argparse.Namespace) -> int:
 
 def _rules(args: argparse.Namespace) -> int:
     """check: validate rules and SLA config; test: run the rule cases; explain: one decision."""
-    from datetime import datetime
 
     from app.reference.loader import ReferenceDataError, load_catalog
     from app.routing import TicketFacts, check_rules, load_ruleset, run_cases
     from app.sla import check_sla
-    from app.timefmt import assume_local
 
     rules_dir = args.dir or get_settings().rules_dir
     try:
@@ -191,8 +212,9 @@ def _rules(args: argparse.Namespace) -> int:
             print(f"warning: no case expects rule {rule_id}")
         print(f"{len(report) - len(report.failed)} passed, {len(report.failed)} failed")
         return 0 if report.ok else 1
-    area = catalog.resolve_one_area(args.area).code if args.area else None
-    at = assume_local(datetime.fromisoformat(args.at)) if args.at else datetime.now().astimezone()
+    from app.cli_support import explain_inputs
+
+    area, at = explain_inputs(args, catalog)
     facts = TicketFacts(
         topic=args.topic,
         area=area,
@@ -233,7 +255,7 @@ def _sla(args: argparse.Namespace) -> int:
     settings = get_settings()
 
     async def scan() -> str:
-        engine = make_engine(settings.database_url, pool_size=2)
+        engine = make_engine(settings.direct_url, pool_size=2)
         try:
             report = await run_scan(
                 make_session_factory(engine), catalog=load_catalog(settings.rules_dir), now=utcnow()
@@ -248,15 +270,23 @@ def _sla(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     """demo generate: a realistic months-long history through the ticket service."""
+    from app.cli_support import CommandError
     from app.db import make_engine, make_session_factory, utcnow
     from app.reference.loader import load_catalog
-    from app.reports.demo import generate
+    from app.reports.demo import count_tickets, generate
     from app.routing.live import LiveRuleset
     from app.setup import prepare
     from app.sla import load_sla
 
     settings = get_settings()
+    if settings.env == "production":
+        raise CommandError("demo data is never generated with HOTLINE_ENV=production")
     prepare(settings)  # idempotent: migrate and load the reference data first
+    existing = asyncio.run(count_tickets(settings.database_url))
+    if existing and not args.force:
+        raise CommandError(
+            f"the database holds {existing} tickets already; add --force to add demo tickets to them"
+        )
     catalog = load_catalog(settings.rules_dir)
     sla = load_sla(settings.rules_dir, catalog)
     now = utcnow()
@@ -267,7 +297,7 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"  {done}/{args.tickets} tickets", file=sys.stderr)
 
     async def run() -> str:
-        engine = make_engine(settings.database_url, pool_size=2)
+        engine = make_engine(settings.direct_url, pool_size=2)
         try:
             report = await generate(
                 make_session_factory(engine),
@@ -290,20 +320,34 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from importlib.metadata import version
+
     parser = argparse.ArgumentParser(prog="hotline", description="Hotline 1022 ticketing backend")
+    parser.add_argument("--version", action="version", version=f"hotline {version('hotline1022')}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="migrate, load reference data and serve the API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--no-setup", action="store_true", help="skip migrations and data sync")
-    serve.add_argument("--access-log", action="store_true")
+    serve = sub.add_parser(
+        "serve",
+        help="migrate, load reference data and serve the API",
+        description="Migrate the database, load routing_rules/ and serve the API. Settings "
+        "come from HOTLINE_* environment variables (see README).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
+    serve.add_argument("--workers", type=int, default=1, help="processes, each with its own socket")
+    serve.add_argument(
+        "--no-setup", action="store_true", help="skip migrations and the reference data sync"
+    )
     serve.set_defaults(func=_serve)
 
     db = sub.add_parser("db", help="schema migrations")
-    db.add_argument("action", choices=["upgrade", "downgrade"])
-    db.add_argument("revision", nargs="?", help="default: head (upgrade) or -1 (downgrade)")
+    db.add_argument("action", choices=["upgrade", "downgrade", "backup"])
+    db.add_argument(
+        "revision",
+        nargs="?",
+        help="default: head (upgrade) or -1 (downgrade); backup: the new SQLite file to write",
+    )
     db.set_defaults(func=_db)
 
     sync = sub.add_parser("sync", help="load routing_rules/ reference data into the database")
@@ -377,6 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--tickets", type=int, default=1000, help="how many (default 1000)")
     generate.add_argument("--months", type=float, default=6, help="history length (default 6)")
     generate.add_argument("--seed", type=int, default=1022, help="random seed (reproducible)")
+    generate.add_argument(
+        "--force", action="store_true", help="add to a database that holds tickets already"
+    )
     generate.set_defaults(func=_demo)
 
     users = sub.add_parser("users", help="manage users").add_subparsers(
@@ -413,10 +460,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from app.cli_support import DATABASE_COMMANDS, check_sqlite_folder, explain_failure
+    from app.logs import configure_logging
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    if not logging.getLogger().handlers:  # as basicConfig: leave a host's logging alone
+        try:
+            configure_logging(get_settings())
+        except ValueError:  # settings refused; the command reports it when it reads them
+            logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    try:
+        if args.command in DATABASE_COMMANDS:
+            check_sqlite_folder(get_settings().database_url)
+        return args.func(args)
+    except Exception as exc:
+        try:
+            url = get_settings().database_url
+        except Exception:
+            url = None
+        message = explain_failure(exc, url)
+        if message is None:
+            raise  # a bug: its traceback helps whoever fixes it
+        print(message, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

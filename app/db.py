@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
+from uuid import uuid4
 
 from sqlalchemy import JSON, DateTime, MetaData, event, inspect
 from sqlalchemy.dialects.postgresql import JSONB
@@ -111,7 +112,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
     """WAL, foreign keys, and BEGIN IMMEDIATE so that concurrent writers queue instead of failing.
 
     pysqlite's own transaction handling defers BEGIN and cannot upgrade a read snapshot to a write
@@ -122,7 +123,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if not read_only:  # the writer set it on the file; a read-only connection cannot
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -130,20 +132,60 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only connection cannot take the write lock, and needs none.
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def _unique_statement_name() -> str:
+    return f"__hotline_{uuid4().hex}__"
+
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    echo: bool = False,
+    transaction_pooler: bool = False,
+    read_only: bool = False,
+) -> AsyncEngine:
+    """An engine for `url`; `pool_size` connections kept per process (SQLite: one).
+
+    transaction_pooler: `url` is a pooler in transaction mode (PgBouncer 1.18), where each
+    transaction may run on another server connection. Prepared statements then must not
+    outlive their transaction: no statement caches, and a unique name for each statement so
+    that two clients sharing a server connection never collide (SQLAlchemy's documented
+    recipe). asyncpg's own unnamed statements re-parse when the cache is off. The pooler
+    should run DEALLOCATE ALL after each transaction (docs/operations.md).
+
+    read_only: for a SQLite file opened read-only (`file:...?mode=ro&uri=true`), transactions
+    begin without taking the write lock. PostgreSQL needs nothing: the server refuses writes.
+    """
     if url.startswith("sqlite"):
         # SQLite has one writer at a time, and every transaction here takes the write lock
         # (BEGIN IMMEDIATE). One connection, for which the pool queues requests in order, beats
         # many connections polling a lock: SQLite's busy handler sleeps up to 100 ms between
         # tries, and 32 concurrent clients saw waits of over 2 s.
-        engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0)
-        _configure_sqlite(engine)
+        engine = create_async_engine(
+            url, echo=echo, pool_size=1, max_overflow=0, hide_parameters=True
+        )
+        _configure_sqlite(engine, read_only=read_only)
         return engine
+    connect_args: dict[str, Any] = {}
+    if transaction_pooler:
+        connect_args = {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unique_statement_name,
+        }
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        # Statement parameters are callers' names and phones: never in an error message.
+        hide_parameters=True,
+        connect_args=connect_args,
     )
 
 

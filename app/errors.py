@@ -1,6 +1,6 @@
 """One error family, rendered as application/problem+json (RFC 9457) by one set of handlers."""
 
-import logging
+import sqlite3
 from typing import Any
 
 import asyncpg
@@ -9,8 +9,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
-log = logging.getLogger("hotline.errors")
+from app.api.plain_errors import plain_errors
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://hotline1022.dev/problems/"
@@ -85,19 +86,6 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    errors = []
-    for err in exc.errors():
-        loc = [p for p in err.get("loc", ()) if p not in ("body",)] or ["body"]
-        item = {"loc": loc, "msg": err.get("msg", "invalid"), "type": err.get("type")}
-        if "input" in err and not isinstance(err["input"], dict | list):
-            item["input"] = err["input"]
-        if err.get("ctx", {}).get("expected"):
-            item["expected"] = str(err["ctx"]["expected"])
-        errors.append(item)
-    return errors
-
-
 _STATUS_SLUGS = {
     404: ("Not found", "not-found"),
     405: ("Method not allowed", "method-not-allowed"),
@@ -106,22 +94,63 @@ _STATUS_SLUGS = {
 }
 
 
-# The server went away, restarted, refused or ran out of connections, or the pool timed out:
-# the client can retry, so these answer 503 rather than 500. Both the ORM's errors and the
-# driver's (intake calls asyncpg directly on PostgreSQL) are recognised.
+# The server went away, restarted, refused or ran out of connections, the database was
+# dropped, or the pool timed out: the client can retry, so these answer 503 rather than 500.
+# Both the ORM's errors and the driver's are recognised: intake calls asyncpg directly on
+# PostgreSQL, and a connection killed mid-statement surfaces there as "connection is closed"
+# (InterfaceError), "cannot switch to state 12" (InternalClientError) or "connection does not
+# exist" (ConnectionDoesNotExistError).
 _UNAVAILABLE = (
-    OSError,
+    OSError,  # refused, reset, unreachable, timed out (TimeoutError is an OSError)
     sqlalchemy.exc.TimeoutError,
     asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.InvalidCatalogNameError,  # the database itself is gone
 )
+# SQLite's OperationalError covers syntax errors too: only these messages mean "unavailable".
+_SQLITE_UNAVAILABLE = ("unable to open database", "database is locked", "disk i/o error")
+
+
+def _unavailable_one(exc: BaseException) -> bool:
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sqlite3.OperationalError):
+        return str(exc).lower().startswith(_SQLITE_UNAVAILABLE)
+    return isinstance(exc, _UNAVAILABLE)
 
 
 def database_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, sqlalchemy.exc.DBAPIError):
-        return exc.connection_invalidated or isinstance(exc.orig, _UNAVAILABLE)
-    return isinstance(exc, _UNAVAILABLE)
+    """Whether `exc`, or an error that caused it, says the database cannot be reached."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if _unavailable_one(current):
+            return True
+        orig = getattr(current, "orig", None)
+        pending += [orig if isinstance(orig, BaseException) else None]
+        pending += [current.__cause__, current.__context__]
+    return False
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path. Starlette's own Allow header names only
+    the first route that matched the path, e.g. POST but not GET on /tickets."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -133,7 +162,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _validation_errors(exc)
+        errors = plain_errors(list(exc.errors()))
         return problem(
             request, 422, "Validation failed", _summarise(errors), "validation", errors=errors
         )
@@ -144,29 +173,12 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"There is no resource at {request.url.path}; see /docs for the API."
+        headers = dict(exc.headers or {})
         if exc.status_code == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}."
-        return problem(request, exc.status_code, title, detail, slug, dict(exc.headers or {}))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if database_unavailable(exc):
-            log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
-            return problem(
-                request,
-                503,
-                "Database unavailable",
-                "The database cannot be reached right now and this request was not completed. "
-                "Retry in a moment; with the same Idempotency-Key a retry never files a ticket "
-                "twice.",
-                "database-unavailable",
-                {"Retry-After": "2"},
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            detail = (
+                f"{request.method} is not allowed on {request.url.path}; "
+                f"it answers {', '.join(allowed)}."
             )
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(
-            request,
-            500,
-            "Internal server error",
-            "Something went wrong on our side; nothing was saved. Please retry or report it.",
-            "internal",
-        )
+        return problem(request, exc.status_code, title, detail, slug, headers)

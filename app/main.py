@@ -1,4 +1,4 @@
-"""create_app(): settings, engine, reference catalog, SLA config and rules, wired once per process."""
+"""create_app(): settings, databases, reference catalog, SLA config and rules, wired once per process."""
 
 import asyncio
 import contextlib
@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from app import periodic
 from app.api import (
     admin,
     auth,
@@ -23,18 +24,24 @@ from app.api import (
     tickets,
     webhooks,
 )
+from app.api import metrics as metrics_api
+from app.api.docs import OPENAPI_URL, install_docs
+from app.api.failsafe import FailsafeMiddleware, redacted_traceback
 from app.api.middleware import BodyLimitMiddleware
+from app.api.observe import ObserveMiddleware
+from app.api.openapi import install_openapi
+from app.api.security_headers import SecurityHeadersMiddleware
 from app.config import Settings, get_settings
-from app.db import make_engine, make_session_factory, transaction, utcnow
-from app.errors import install_error_handlers
+from app.databases import open_databases
+from app.db import utcnow
+from app.errors import database_unavailable, install_error_handlers
+from app.leader import Leadership
 from app.outbox.setup import relay_of
 from app.privacy import retention
 from app.privacy.cli import policy_of
 from app.reference.loader import load_catalog
 from app.routing.live import LiveRuleset
 from app.sla import load_sla
-from app.tickets.repository import purge_idempotency_keys
-from app.tickets.sla import run_scan
 from app.tickets.sla_reload import LiveSla, reload_sla
 from app.users.principal_cache import PrincipalCache
 from app.users.principal_cache import listen as listen_for_changes
@@ -50,30 +57,14 @@ async def _poll_rules(app: FastAPI, interval: float) -> None:
         try:
             app.state.rules.reload(utcnow(), force=False)
             await reload_sla(app.state, utcnow(), force=False)
-        except Exception:  # a broken poll must not kill the instance
-            log.exception("checking routing rules or sla.yaml failed")
+        except Exception as exc:  # a broken poll must not kill the instance
+            log.error("checking routing rules or sla.yaml failed\n%s", redacted_traceback(exc))
 
 
 def _reload_now(app: FastAPI) -> None:
     """SIGHUP: reload the rules now, then sla.yaml (re-planning in the background)."""
     app.state.rules.reload(utcnow())
     app.state.sla_reloading = asyncio.ensure_future(reload_sla(app.state, utcnow()))
-
-
-async def _maintain(app: FastAPI, interval: float, idempotency_ttl: timedelta) -> None:
-    """Periodic work, safe in every instance at once: the SLA scan writes each warning and
-    breach exactly once; expired idempotency keys are forgotten."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            now = utcnow()
-            report = await run_scan(app.state.session_factory, catalog=app.state.catalog, now=now)
-            if report.warnings or report.breaches:
-                log.info("SLA scan: %s", report)
-            async with transaction(app.state.session_factory) as session:
-                await purge_idempotency_keys(session, before=now - idempotency_ttl)
-        except Exception:  # keep going after a transient database error
-            log.exception("periodic maintenance failed")
 
 
 async def _retain(app: FastAPI, interval: float) -> None:
@@ -91,8 +82,11 @@ async def _retain(app: FastAPI, interval: float) -> None:
             )
             if any(done.values()):
                 log.info("retention: %s", done)
-        except Exception:  # keep going after a transient database error
-            log.exception("retention failed")
+        except Exception as exc:  # keep going after a transient database error
+            if database_unavailable(exc):
+                log.warning("retention: database unavailable (%s)", type(exc).__name__)
+            else:
+                log.error("retention failed\n%s", redacted_traceback(exc))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -100,34 +94,51 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(
-            settings.database_url, pool_size=settings.db_pool_size, echo=settings.db_echo
-        )
+        databases = open_databases(settings)
         catalog = load_catalog(settings.rules_dir)
         sla = load_sla(settings.rules_dir, catalog)
         live = LiveRuleset(settings.rules_dir, catalog, utcnow(), sla_policies=sla.policy_ids)
-        app.state.settings = settings
-        app.state.privacy_keys = settings.privacy_keys
-        app.state.engine = engine
-        app.state.session_factory = make_session_factory(engine)
-        app.state.catalog = catalog
-        app.state.sla_live = sla_live = LiveSla(settings.rules_dir, catalog, sla)
-        app.state.sla = sla
-        app.state.sla_keeper = sla_live.keeper
-        app.state.rules = live
-        app.state.router = live.route
-        app.state.principals = principals = PrincipalCache(settings.principal_cache_seconds)
-        tasks = []
+        state = app.state
+        state.settings = settings
+        state.privacy_keys = settings.privacy_keys
+        state.databases = databases
+        state.engine = databases.primary
+        state.session_factory = databases.sessions
+        state.read_session_factory = databases.read_sessions
+        state.catalog = catalog
+        state.sla_live = sla_live = LiveSla(settings.rules_dir, catalog, sla)
+        state.sla = sla
+        state.sla_keeper = sla_live.keeper
+        state.rules = live
+        state.router = live.route
+        state.principals = principals = PrincipalCache(settings.principal_cache_seconds)
+        state.leadership = leadership = Leadership(
+            settings.direct_url,
+            retry=settings.leader_retry_seconds,
+            idle_timeout=settings.leader_idle_timeout_seconds,
+        )
+        tasks = [asyncio.create_task(periodic.watch_process(state))]
         if not settings.is_sqlite and settings.principal_cache_seconds > 0:
-            tasks.append(asyncio.create_task(listen_for_changes(settings.database_url, principals)))
+            tasks.append(asyncio.create_task(listen_for_changes(settings.direct_url, principals)))
         if settings.rules_poll_seconds > 0:
             tasks.append(asyncio.create_task(_poll_rules(app, settings.rules_poll_seconds)))
         if settings.sla_scan_seconds > 0:
             ttl = timedelta(hours=settings.idempotency_ttl_hours)
-            tasks.append(asyncio.create_task(_maintain(app, settings.sla_scan_seconds, ttl)))
-        app.state.relay = relay_of(app)
+            tasks.append(asyncio.create_task(leadership.run()))
+            tasks.append(
+                asyncio.create_task(
+                    periodic.maintain(state, leadership, settings.sla_scan_seconds, ttl)
+                )
+            )
+            if settings.metrics_gauge_seconds > 0:
+                tasks.append(
+                    asyncio.create_task(
+                        periodic.count_open_work(state, leadership, settings.metrics_gauge_seconds)
+                    )
+                )
+        state.relay = relay_of(app)
         if settings.webhook_relay_seconds > 0:
-            tasks.append(asyncio.create_task(app.state.relay.run()))
+            tasks.append(asyncio.create_task(state.relay.run()))
         if settings.retention_run_seconds > 0 and policy_of(settings).enabled:
             tasks.append(asyncio.create_task(_retain(app, settings.retention_run_seconds)))
         loop = asyncio.get_running_loop()
@@ -141,10 +152,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGHUP)
-            await app.state.relay.close()
-            await engine.dispose()
+            await state.relay.close()
+            await databases.dispose()
 
     app = FastAPI(
         title="Hotline 1022",
@@ -153,12 +165,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Ticketing backend for city citizen hotlines. Errors are application/problem+json."
         ),
         lifespan=lifespan,
+        # Served by app.api.docs from vendored assets, or not at all (HOTLINE_API_DOCS).
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if settings.serves_api_docs else None,
     )
     install_error_handlers(app)
+    install_openapi(app)
+    # Innermost: it answers what no handler took, so the server never sees an exception.
+    app.add_middleware(FailsafeMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_seconds)
+    if settings.serves_api_docs:
+        install_docs(app)
     # Included straight into the app, not through an /api/v1 router of their own: FastAPI
     # walks nested routers on every request to match it.
-    for module in (auth, privacy, tickets, routing, replay, reference, admin, reports, webhooks):
+    api_modules = (auth, privacy, tickets, routing, replay, reference, admin, reports, webhooks)
+    for module in api_modules:
         app.include_router(module.router, prefix=API_PREFIX)
+    templates = {
+        id(route): API_PREFIX + route.path
+        for module in api_modules
+        for route in module.router.routes
+        if hasattr(route, "path")
+    }
+    # Outermost: times and logs every request, the refused ones included.
+    app.add_middleware(ObserveMiddleware, templates=templates)
     app.include_router(health.router)
+    app.include_router(metrics_api.router)
     return app

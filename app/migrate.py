@@ -21,3 +21,29 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+def describe_current(database_url: str) -> str:
+    """'1843bdd7f31f (sla report columns and indexes)', or 'no revision (empty schema)'."""
+    import asyncio
+
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from app.db import make_engine
+
+    async def current() -> str | None:
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                return (
+                    await conn.execute(text("SELECT version_num FROM alembic_version"))
+                ).scalar()
+        finally:
+            await engine.dispose()
+
+    revision = asyncio.run(current())
+    if revision is None:
+        return "no revision (empty schema)"
+    script = ScriptDirectory.from_config(alembic_config(database_url)).get_revision(revision)
+    return f"{revision} ({script.doc})" if script is not None else revision

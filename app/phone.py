@@ -23,4 +23,10 @@ def to_e164(raw: str, region: str = "VN") -> str:
             f"'{raw}' is not a valid phone number; expected a Vietnamese number such as "
             "0912 345 678 or an international one such as +84 912 345 678"
         )
+    if number.extension:
+        # E.164 has no room for an extension: refused rather than silently dropped.
+        raise InvalidPhone(
+            f"'{raw}' has an extension ({number.extension}), which is not stored; give the "
+            "number without it and put the extension in the description"
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -16,7 +16,7 @@ log = logging.getLogger("hotline.setup")
 async def sync_reference(settings: Settings) -> SyncReport:
     """Copy routing_rules/ reference data into the database (and demo users in development)."""
     catalog = load_catalog(settings.rules_dir)
-    engine = make_engine(settings.database_url, pool_size=1)
+    engine = make_engine(settings.direct_url, pool_size=1)
     try:
         async with transaction(make_session_factory(engine)) as session:
             report = await sync_catalog(session, catalog)
@@ -32,7 +32,7 @@ async def sync_reference(settings: Settings) -> SyncReport:
 
 
 def prepare(settings: Settings) -> None:
-    """Idempotent: safe on every start."""
-    upgrade(settings.database_url)
+    """Idempotent: safe on every start. On the direct URL: DDL and its locks need a session."""
+    upgrade(settings.direct_url)
     report = asyncio.run(sync_reference(settings))
     log.info("reference data: %s", report)

@@ -7,6 +7,7 @@ server for the run and dropped afterwards.
 
 import asyncio
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
@@ -46,6 +47,37 @@ TICKET_TABLES = [
     "login_throttle",
     "api_key",
 ]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    server = os.environ.get("HOTLINE_TEST_DATABASE_URL")
+    if not server:
+        return "database: SQLite, a temporary file (set HOTLINE_TEST_DATABASE_URL for PostgreSQL)"
+    from app.cli_support import where_database
+
+    return f"database: {where_database(server)}, a fresh database for this run"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """An unreachable HOTLINE_TEST_DATABASE_URL stops the run at once, with one line."""
+    server = os.environ.get("HOTLINE_TEST_DATABASE_URL")
+    if not server:
+        return
+    from app.cli_support import where_database
+
+    error: Exception | None = None
+    for _ in range(3):  # a busy server may refuse a connection for a moment
+        try:
+            asyncio.run(asyncio.wait_for(_admin(server, "SELECT 1"), timeout=10))
+            return
+        except Exception as exc:
+            error = exc
+            time.sleep(1)
+    pytest.exit(
+        f"HOTLINE_TEST_DATABASE_URL: cannot reach {where_database(server)} "
+        f"({type(error).__name__}); start it, or unset the variable to test on SQLite",
+        returncode=2,
+    )
 
 
 async def _admin(url: str, sql: str) -> None:

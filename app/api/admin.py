@@ -2,15 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
+from app.api.checked_route import CheckedRoute
 from app.api.deps import CatalogDep, NowDep, PrincipalsDep, SessionDep, require, require_json
 from app.timefmt import InstantOut
 from app.users import service as users
 from app.users.principal import Principal
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_json)])
+router = APIRouter(
+    route_class=CheckedRoute, prefix="/admin", tags=["admin"], dependencies=[Depends(require_json)]
+)
 Users = Annotated[Principal, require("users:manage", "manage users")]
 Keys = Annotated[Principal, require("apikeys:manage", "manage API keys")]
 
@@ -138,7 +141,11 @@ async def create_api_key(
 
 @router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyOut)
 async def revoke_api_key(
-    key_id: int, _: Keys, session: SessionDep, now: NowDep, principals: PrincipalsDep
+    key_id: Annotated[int, Path(ge=1, lt=2**31)],
+    _: Keys,
+    session: SessionDep,
+    now: NowDep,
+    principals: PrincipalsDep,
 ) -> ApiKeyOut:
     """Revoke a key: requests with it fail at once."""
     key = await users.revoke_api_key(session, key_id=key_id, now=now)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.db import transaction, utcnow
 from app.errors import AppError
+from app.networks import parse_networks
 from app.reference.catalog import Catalog
 from app.tickets.service import TicketService
 from app.users import security
@@ -23,6 +24,7 @@ from app.users.service import (
     principal_for_api_key,
     principal_for_user,
 )
+from app.users.throttle import ThrottlePolicy
 
 
 async def get_settings(request: Request) -> Settings:
@@ -49,6 +51,21 @@ async def get_principals(request: Request) -> PrincipalCache:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_read_session(request: Request, primary: SessionDep) -> AsyncIterator[AsyncSession]:
+    """A transaction on the read URL (a replica), for reports and search, which write nothing
+    and may be a replica's lag behind. Without a read URL: the request's own session, so that
+    a request that also writes (an access record) holds one connection, not two."""
+    state = request.app.state
+    if state.read_session_factory is state.session_factory:
+        yield primary
+        return
+    async with transaction(state.read_session_factory) as session:
+        yield session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 NowDep = Annotated[datetime, Depends(get_now)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -63,8 +80,13 @@ def auth_policy(settings: Settings) -> AuthPolicy:
         secret_key=settings.secret_key,
         access_lifetime=timedelta(minutes=settings.access_token_minutes),
         refresh_lifetime=timedelta(days=settings.refresh_token_days),
-        max_failures=settings.login_max_failures,
-        failure_window=timedelta(minutes=settings.login_window_minutes),
+        throttle=ThrottlePolicy(
+            max_failures=settings.login_max_failures,
+            window=timedelta(minutes=settings.login_window_minutes),
+            max_delay=timedelta(seconds=settings.login_max_delay_seconds),
+            address_limit=settings.login_address_limit,
+            exempt=parse_networks(settings.login_exempt_networks),
+        ),
     )
 
 
@@ -93,6 +115,7 @@ async def current_user(
             if principal is None:
                 raise Unauthorized("The API key is unknown or revoked.")
             cache.put(remembered_as, principal, generation)
+        request.state.api_key_id = principal.api_key_id  # for the access log line
         return principal
     if bearer is None:
         raise Unauthorized(
@@ -111,6 +134,7 @@ async def current_user(
         if principal is None:
             raise Unauthorized("This account is disabled.")
         cache.put(claims.user_id, principal, generation)
+    request.state.user_id = principal.user_id  # for the access log line
     return principal
 
 
@@ -132,15 +156,19 @@ def require(permission: str, doing: str) -> Principal:
     return Depends(check)
 
 
-def ticket_service(permission: str, doing: str) -> TicketService:
+def ticket_service(permission: str, doing: str, *, reads_only: bool = False) -> TicketService:
     """A dependency giving the ticket service to a caller with `permission` (403 otherwise).
 
+    reads_only: on a session of the read URL (search), which may lag behind the primary.
     Checking and building in one dependency keeps the tree short: FastAPI walks a dependency's
     whole subtree again wherever it appears, even when its value is cached.
     """
 
     async def build(
-        request: Request, session: SessionDep, now: NowDep, user: UserDep
+        request: Request,
+        session: ReadSessionDep if reads_only else SessionDep,  # type: ignore[valid-type]
+        now: NowDep,
+        user: UserDep,
     ) -> TicketService:
         _check(user, permission, doing)
         state = request.app.state

@@ -1,4 +1,5 @@
-"""ASGI middleware: refuse oversized bodies before they are read into memory."""
+"""ASGI middleware: refuse oversized bodies before they are read into memory; problem+json
+responses for middleware."""
 
 import json
 
@@ -52,23 +53,32 @@ class BodyLimitMiddleware:
                 await self._reject(scope, send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": PROBLEM_BASE + "body-too-large",
-                "title": "Request body too large",
-                "status": 413,
-                "detail": f"The body is over {self.max_bytes} bytes; send attachments as URLs.",
-                "instance": scope.get("path", ""),
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+        detail = f"The body is over {self.max_bytes} bytes; send attachments as URLs."
+        body = problem_body(
+            413, "Request body too large", detail, "body-too-large", scope.get("path", "")
         )
-        await send({"type": "http.response.body", "body": body})
+        await send_problem(send, 413, [], body)
+
+
+def problem_body(status: int, title: str, detail: str, slug: str, path: str) -> bytes:
+    """A problem+json body, for middleware that answers below FastAPI's handlers."""
+    problem = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": path,
+    }
+    return json.dumps(problem, ensure_ascii=False).encode()
+
+
+async def send_problem(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    start_headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *headers,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": start_headers})
+    await send({"type": "http.response.body", "body": body})

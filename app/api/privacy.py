@@ -6,7 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, model_validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.checked_route import CheckedRoute
 from app.api.deps import NowDep, SessionDep, require, require_json, ticket_service
 from app.privacy import access_log
 from app.privacy.access_log import AccessLog
@@ -19,7 +21,9 @@ from app.tickets.service import TicketService
 from app.timefmt import InstantIn, InstantOut, assume_local
 from app.users.principal import Principal
 
-router = APIRouter(tags=["privacy"], dependencies=[Depends(require_json)])
+router = APIRouter(
+    route_class=CheckedRoute, tags=["privacy"], dependencies=[Depends(require_json)]
+)
 Auditor = Annotated[Principal, require("audit:read", "read the access log")]
 RightsAdmin = Annotated[Principal, require("callers:rights", "serve data-subject requests")]
 
@@ -33,10 +37,13 @@ def route_of(request: Request) -> str:
     return f"{request.method} {full}"
 
 
-def log_for(request: Request, service: TicketService) -> AccessLog:
-    """The access log for the ticket service's caller, in the request's transaction."""
+def log_for(
+    request: Request, service: TicketService, *, session: AsyncSession | None = None
+) -> AccessLog:
+    """The access log for the ticket service's caller, in the request's transaction; or in
+    `session` (a primary one) when the service reads the read URL, which takes no writes."""
     return AccessLog(
-        session=service.session,
+        session=session or service.session,
         keys=request.app.state.privacy_keys,
         actor=service.principal.username,
         role=service.principal.role,

@@ -5,10 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from app.api.checked_route import CheckedRoute
 from app.api.deps import CatalogDep, require
 
 router = APIRouter(
-    tags=["reference"], dependencies=[require("reference:read", "read reference data")]
+    route_class=CheckedRoute,
+    tags=["reference"],
+    dependencies=[require("reference:read", "read reference data")],
 )
 
 

@@ -5,12 +5,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import NowDep, SessionDep, require, require_json
+from app.api.checked_route import CheckedRoute
+from app.api.deps import NowDep, ReadSessionDep, require, require_json
 from app.replay.render import CSV_COLUMNS, as_csv, as_dict
 from app.replay.service import MAX_SAMPLES, ReplayService
 from app.users.principal import Principal
 
-router = APIRouter(tags=["routing"], dependencies=[Depends(require_json)])
+router = APIRouter(
+    route_class=CheckedRoute, tags=["routing"], dependencies=[Depends(require_json)]
+)
 
 
 class ReplayIn(BaseModel):
@@ -59,7 +62,7 @@ class ReplayIn(BaseModel):
 async def replay_rules(
     body: ReplayIn,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,  # reads history only: a replica may serve it
     now: NowDep,
     _: Annotated[Principal, require("rules:replay", "replay rule proposals")],
 ) -> Any:

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.api.deps import CatalogDep, NowDep, SessionDep, SettingsDep, require
+from app.api.checked_route import CheckedRoute
+from app.api.deps import CatalogDep, NowDep, ReadSessionDep, SettingsDep, require
 from app.reports.repository import GROUP_KEYS, BreachQuery
 from app.reports.schemas import METRIC_DOCS, BreachItem, BreachPage, SlaReport
 from app.reports.service import (
@@ -19,7 +20,7 @@ from app.reports.service import (
 )
 from app.users.principal import Principal
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(route_class=CheckedRoute, prefix="/reports", tags=["reports"])
 
 Reader = Annotated[Principal, require("reports:read", "read reports")]
 CSV_MEDIA = "text/csv"
@@ -42,7 +43,7 @@ def _responses(csv_columns: str) -> dict[int | str, dict[str, Any]]:
 
 async def report_service(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     now: NowDep,
     user: Reader,
     settings: SettingsDep,
@@ -219,7 +220,7 @@ async def sla_breaches(
         Query(description="due: oldest due first (default); -overdue: most overdue first"),
     ] = "due",
     limit: Annotated[int, Query(ge=1, le=10000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     fmt: Format = None,
 ) -> Any:
     """Every target missed or open and overdue, one row per assignment and target.

@@ -1,10 +1,12 @@
 """/api/v1/routing: explain a decision, show the running ruleset; /admin/rules/reload."""
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from app.api.checked_route import CheckedRoute
 from app.api.deps import NowDep, require, require_json, ticket_service
 from app.errors import AppError
 from app.tickets.schemas import TicketCreate
@@ -13,7 +15,7 @@ from app.tickets.sla_reload import reload_sla
 from app.timefmt import InstantOut
 from app.users.principal import Principal
 
-router = APIRouter(tags=["routing"], dependencies=[Depends(require_json)])
+router = APIRouter(route_class=CheckedRoute, tags=["routing"], dependencies=[Depends(require_json)])
 
 
 class ExplainIn(TicketCreate):
@@ -43,6 +45,20 @@ class ReloadOut(BaseModel):
     replanned: int = Field(0, description="Open assignments whose due or warning moved")
 
 
+def _relative(value: Any, rules_dir: Path) -> Any:
+    """`value` with the rules folder's server path cut from every string: clients see
+    'rules.yaml:12', never where the server keeps its files."""
+    if isinstance(value, str):
+        for root in {str(rules_dir), str(rules_dir.resolve())}:
+            value = value.replace(root.rstrip("/") + "/", "")
+        return value
+    if isinstance(value, dict):
+        return {k: _relative(v, rules_dir) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_relative(v, rules_dir) for v in value]
+    return value
+
+
 class RulesInvalid(AppError):
     status, title, slug = 422, "Invalid ruleset", "invalid-ruleset"
 
@@ -57,7 +73,7 @@ async def explain_routing(
     failed for each. Area names resolve as at intake."""
     facts = service.intake_facts(body)
     explanation = request.app.state.rules.current.explain(facts, frozenset(body.exclude_units))
-    return explanation.as_dict()
+    return _relative(explanation.as_dict(), request.app.state.settings.rules_dir)
 
 
 @router.get("/routing/rules", response_model=RulesOut)
@@ -66,7 +82,8 @@ async def running_rules(
 ) -> RulesOut:
     """The ruleset this instance is running: version, load time, warnings and rules in order."""
     live = request.app.state.rules
-    return RulesOut(**live.current.describe(), loaded_at=live.loaded_at)
+    described = _relative(live.current.describe(), request.app.state.settings.rules_dir)
+    return RulesOut(**described, loaded_at=live.loaded_at)
 
 
 @router.post("/admin/rules/reload", response_model=ReloadOut)
@@ -80,24 +97,26 @@ async def reload_rules(
     sla.yaml re-plans the open assignments whose future due or warning instants it moves."""
     state = request.app.state
     result = state.rules.reload(now)
+    rules_dir = state.settings.rules_dir
+
     if result.errors:
         raise RulesInvalid(
             f"The rule files have {len(result.errors)} error(s); still serving {result.version}.",
-            errors=[str(e) for e in result.errors],
+            errors=[_relative(str(e), rules_dir) for e in result.errors],
             running_version=result.version,
         )
     sla, replanned = await reload_sla(state, now)
     if sla.errors:
         raise RulesInvalid(
             f"sla.yaml has {len(sla.errors)} error(s); still serving SLA {sla.version}.",
-            errors=sla.errors,
+            errors=[_relative(str(e), rules_dir) for e in sla.errors],
             running_version=result.version,
             running_sla_version=sla.version,
         )
     return ReloadOut(
         changed=result.changed,
         version=result.version,
-        warnings=[str(w) for w in result.warnings],
+        warnings=[_relative(str(w), rules_dir) for w in result.warnings],
         sla_changed=sla.changed,
         sla_version=sla.version,
         replanned=replanned,

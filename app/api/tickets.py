@@ -1,11 +1,12 @@
 """/api/v1/tickets: intake, search, corrections, history and lifecycle actions."""
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
-from app.api.deps import require_json, ticket_service
+from app import metrics
+from app.api.checked_route import CheckedRoute
+from app.api.deps import SessionDep, require_json, ticket_service
 from app.api.privacy import log_for, route_of
 from app.tickets.schemas import (
     ActionIn,
@@ -27,25 +28,20 @@ from app.tickets.schemas import (
     TransferIn,
 )
 from app.tickets.service import TicketService, etag
+from app.timefmt import InstantIn
 
-router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(require_json)])
-
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"description": text, "content": {"application/problem+json": {}}}
-    for code, text in {
-        404: "No such ticket",
-        409: "Not allowed in the current status",
-        412: "Stale If-Match",
-        422: "Invalid input; `errors` lists the fields",
-    }.items()
-}
-
+router = APIRouter(
+    route_class=CheckedRoute,
+    prefix="/tickets",
+    tags=["tickets"],
+    dependencies=[Depends(require_json)],
+)
 
 def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
-@router.post("", status_code=201, response_model=TicketRead, responses=PROBLEMS)
+@router.post("", status_code=201, response_model=TicketRead)
 async def create_ticket(
     data: TicketCreate,
     service: Annotated[TicketService, ticket_service("tickets:create", "create tickets")],
@@ -60,6 +56,7 @@ async def create_ticket(
         headers["Idempotent-Replayed"] = "true"
         read = await service.read(ticket)
     else:
+        metrics.TICKETS_CREATED.labels(ticket.channel).inc()
         current = service.created_assignment
         read = service.to_read(ticket, current, [current] if current else [])
     # Already a validated TicketRead: serialise it once instead of letting FastAPI re-validate
@@ -70,7 +67,10 @@ async def create_ticket(
 @router.get("", response_model=TicketPage)
 async def search_tickets(
     request: Request,
-    service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
+    service: Annotated[
+        TicketService, ticket_service("tickets:read", "read tickets", reads_only=True)
+    ],
+    primary: SessionDep,  # the access record of a caller-history lookup is a write
     status: Annotated[
         list[str] | None,
         Query(
@@ -89,8 +89,8 @@ async def search_tickets(
     topic: Annotated[list[str] | None, Query(description="Topic code; includes subtopics")] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
     channel: Annotated[list[Channel] | None, Query()] = None,
-    received_from: Annotated[datetime | None, Query()] = None,
-    received_to: Annotated[datetime | None, Query()] = None,
+    received_from: Annotated[InstantIn | None, Query()] = None,
+    received_to: Annotated[InstantIn | None, Query()] = None,
     caller_phone: Annotated[str | None, Query()] = None,
     q: Annotated[
         str | None,
@@ -110,7 +110,11 @@ async def search_tickets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query()] = None,
 ) -> TicketPage:
-    """Tickets matching every filter given, newest first by default, a page at a time."""
+    """Tickets matching every filter given, newest first by default, a page at a time.
+
+    Read from HOTLINE_READ_DATABASE_URL when set: a replica's lag (usually under a second)
+    can hide a ticket created just before; GET /tickets/{id} reads the primary. The access
+    record of a lookup by caller_phone is written to the primary."""
     query = TicketQuery(
         statuses=_split(status),
         units=_split(unit),
@@ -130,7 +134,7 @@ async def search_tickets(
     page = await service.search(query)
     if caller_phone:
         # A caller-history lookup: on the access log, the number only as its keyed hash.
-        await log_for(request, service).record(
+        await log_for(request, service, session=primary).record(
             "caller_history",
             route_of(request),
             phone=service.query_phone(caller_phone),
@@ -139,7 +143,7 @@ async def search_tickets(
     return page
 
 
-@router.get("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)
+@router.get("/{ticket_id}", response_model=TicketRead)
 async def get_ticket(
     ticket_id: str,
     service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
@@ -151,7 +155,7 @@ async def get_ticket(
     return await service.read(ticket)
 
 
-@router.patch("/{ticket_id}", response_model=TicketRead, responses=PROBLEMS)
+@router.patch("/{ticket_id}", response_model=TicketRead)
 async def update_ticket(
     ticket_id: str,
     data: TicketUpdate,
@@ -159,14 +163,21 @@ async def update_ticket(
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> TicketRead:
-    """Correct topic, area, priority, description or address. Send If-Match to avoid lost updates."""
+    """Correct topic, area, priority, description or address; only the fields sent change.
+
+    Send the ETag of your read as If-Match: a concurrent change then answers 412 instead of
+    being overwritten. If-Match is optional here (and only here) so that an operator can
+    correct a ticket while the caller is on the line; without it the last change wins, and
+    every change is in the history with its old and new value. `topic`, `area` and `address`
+    may be null; `priority` and `description` may be left out but not nulled (422).
+    """
     ticket = await service.load(ticket_id, for_update=True)
     await service.update(ticket, data, if_match)
     response.headers["ETag"] = etag(ticket)
     return await service.read(ticket)
 
 
-@router.get("/{ticket_id}/events", response_model=EventPage, responses=PROBLEMS)
+@router.get("/{ticket_id}/events", response_model=EventPage)
 async def ticket_events(
     ticket_id: str,
     service: Annotated[TicketService, ticket_service("tickets:read", "read tickets")],
@@ -238,7 +249,6 @@ for _action, (_model, _summary) in ACTION_BODIES.items():
         _action_endpoint(_action, _model),
         methods=["POST"],
         response_model=TicketRead,
-        responses=PROBLEMS,
         summary=_summary,
         name=f"ticket_{_action.replace('-', '_')}",
     )

@@ -226,11 +226,12 @@ class Relay:
             await self.close()
 
     async def _listen(self) -> None:
-        """LISTEN for outbox commits; reconnects after a lost connection."""
+        """LISTEN for outbox commits on the direct URL (LISTEN needs a session of its own, not a
+        PgBouncer transaction); reconnects after a lost connection."""
         import asyncpg
         from sqlalchemy.engine import make_url
 
-        url = make_url(self.settings.database_url).set(drivername="postgresql")
+        url = make_url(self.settings.direct_url).set(drivername="postgresql")
         dsn = url.render_as_string(hide_password=False)
         while True:
             connection: Any = None

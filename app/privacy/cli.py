@@ -23,7 +23,7 @@ async def _with_factory(work: Any) -> Any:
     from app.db import make_engine, make_session_factory
 
     settings = get_settings()
-    engine = make_engine(settings.database_url, pool_size=2)
+    engine = make_engine(settings.direct_url, pool_size=2)  # not through a pooler
     try:
         return await work(settings, make_session_factory(engine))
     finally:

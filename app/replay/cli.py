@@ -33,7 +33,7 @@ async def _run(args: argparse.Namespace, settings: Settings, files: dict[str, st
     catalog = load_catalog(settings.rules_dir)
     sla = load_sla(settings.rules_dir, catalog)
     ruleset = load_ruleset(settings.rules_dir, catalog, sla_policies=sla.policy_ids)
-    engine = make_engine(settings.database_url, pool_size=1)
+    engine = make_engine(settings.direct_url, pool_size=1)  # not through a pooler
     try:
         async with transaction(make_session_factory(engine)) as session:
             service = ReplayService(

@@ -393,3 +393,17 @@ async def generate(
     scan = await run_scan(factory, catalog=catalog, now=now)
     generator.report.warnings, generator.report.breaches = scan.warnings, scan.breaches
     return generator.report
+
+
+async def count_tickets(database_url: str) -> int:
+    """How many tickets the database holds (demo generate refuses to mix with real ones)."""
+    from sqlalchemy import func, select
+
+    from app.db import make_engine
+
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return (await conn.execute(select(func.count()).select_from(Ticket))).scalar_one()
+    finally:
+        await engine.dispose()

@@ -43,6 +43,8 @@ class LiveRuleset:
         self.loaded_at = now
         # The version of files last refused, so that polling does not retry (and log) each time.
         self.refused_version: str | None = None
+        # Reloads refused so far (the hotline_rules_reload_failures metric follows it).
+        self.refusals = 0
 
     def route(self, facts: TicketFacts, exclude_units: frozenset[str]) -> Decision:
         # One attribute read: a reload replacing `current` mid-request cannot mix two rulesets.
@@ -58,6 +60,7 @@ class LiveRuleset:
             candidate = load_ruleset(self.rules_dir, self.catalog, sla_policies=self.sla_policies)
         except RulesError as exc:
             self.refused_version = on_disk
+            self.refusals += 1
             log.error("rules reload refused, still serving %s:\n%s", running.version, exc)
             return ReloadResult(False, running.version, exc.errors, exc.warnings)
         changed = candidate.version != running.version

@@ -47,6 +47,8 @@ def _email(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     value = value.strip()
+    if len(value) > 254:  # RFC 5321's limit on a path, and the column's width
+        raise ValueError("an email address has at most 254 characters")
     if not _EMAIL.match(value):
         raise ValueError(f"'{value}' is not an email address (expected name@example.com)")
     return value.lower()
@@ -60,6 +62,9 @@ Text = Annotated[str, AfterValidator(_text)]
 Phone = Annotated[str | None, AfterValidator(_phone)]
 Email = Annotated[str | None, AfterValidator(_email)]
 Description = Annotated[str, AfterValidator(_text), Field(min_length=1, max_length=4000)]
+# Degrees as JSON numbers: not true/false (strict), not NaN or infinite (1e400 parses as one).
+Latitude = Annotated[float, Field(ge=-90, le=90, strict=True, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, strict=True, allow_inf_nan=False)]
 
 
 class Strict(BaseModel):
@@ -89,15 +94,17 @@ class TicketCreate(Strict):
     channel: Channel
     caller: CallerIn = Field(default_factory=CallerIn)
     description: Description
-    topic: str | None = Field(default=None, description="Topic code, e.g. moi-truong.rac-thai")
+    topic: str | None = Field(
+        default=None, max_length=80, description="Topic code, e.g. moi-truong.rac-thai"
+    )
     area: str | None = Field(
         default=None,
         description="Area code or name, with or without diacritics; former (pre-2025) names too",
         max_length=300,
     )
     address: Annotated[Text | None, Field(max_length=500)] = None
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
     priority: Priority = Priority.NORMAL
     received_at: InstantIn | None = Field(
         default=None, description="When the call came in, for calls logged after the fact"
@@ -112,12 +119,17 @@ class TicketCreate(Strict):
 
 
 class TicketUpdate(Strict):
-    """Operator corrections; only the fields present are changed."""
+    """Operator corrections; only the fields present are changed.
 
-    topic: str | None = None
+    `topic`, `area` and `address` may be set to null (unknown); `priority` and `description`
+    may not: a ticket always has them. Their default below is never validated, so leaving
+    them out is fine and an explicit null is a 422.
+    """
+
+    topic: str | None = Field(default=None, max_length=80)
     area: str | None = Field(default=None, max_length=300)
-    priority: Priority | None = None
-    description: Description | None = None
+    priority: Priority = Field(default=None)  # type: ignore[assignment]
+    description: Description = Field(default=None)  # type: ignore[assignment]
     address: Annotated[Text | None, Field(max_length=500)] = None
 
 

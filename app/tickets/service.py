@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -128,7 +128,9 @@ class TicketService:
         return await self.load(id_or_reference, for_update=True)
 
     async def load(self, id_or_reference: str, *, for_update: bool = False) -> Ticket:
-        ticket_id = int(id_or_reference) if id_or_reference.isdigit() else None
+        # isdecimal() alone accepts other scripts' digits ('٣', '²' is isdigit()), int() not all.
+        plain_id = id_or_reference.isascii() and id_or_reference.isdecimal()
+        ticket_id = int(id_or_reference) if plain_id else None
         if ticket_id is None:
             ticket_id = self.parse_reference(id_or_reference)
         ticket = None
@@ -136,7 +138,7 @@ class TicketService:
             ticket = await repo.get_ticket(self.session, ticket_id=ticket_id, for_update=for_update)
         if (
             ticket is not None
-            and not id_or_reference.isdigit()
+            and not plain_id
             and (self.reference(ticket).upper() != id_or_reference.strip().upper())
         ):
             ticket = None
@@ -1085,8 +1087,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         value = datetime.fromisoformat(at)
         if value.tzinfo is None:
             raise ValueError("cursor without offset")
-        return value, int(ticket_id)
-    except (ValueError, TypeError) as exc:
+        # Only what encode_cursor writes: a real id (not a float, bool or 40 digits).
+        if type(ticket_id) is not int or not 0 <= ticket_id < 2**31:
+            raise ValueError("cursor id out of range")
+        return value.astimezone(UTC), ticket_id
+    except (ValueError, TypeError, OverflowError) as exc:
         raise ValidationFailed(
             [
                 field_error(

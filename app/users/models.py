@@ -47,10 +47,14 @@ class ApiKey(SQLModel, table=True):
 
 
 class LoginThrottle(SQLModel, table=True):
-    """Failed sign-ins per username (existing or not) in the current window."""
+    """Failed sign-ins in the current window, for one (username, client address) pair
+    ("u:<username> a:<address>") or for one client address across usernames ("a:<address>").
+    See app.users.throttle."""
 
     __tablename__ = "login_throttle"
 
-    username: str = Field(primary_key=True, max_length=80)
+    key: str = Field(primary_key=True, max_length=200)
     failures: int = 0
     window_started_at: datetime = Field(sa_type=UTCDateTime)
+    # Until then the pair's next attempt is refused (429) without checking the password.
+    blocked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -124,7 +124,7 @@ async def listen(database_url: str, cache: PrincipalCache, *, check_every: float
         except Exception as exc:  # the database may be restarting; retry, uncached meanwhile
             log.warning(
                 "principal change feed down (%s); reading callers uncached, retrying in %.0f s",
-                exc,
+                type(exc).__name__,
                 retry,
             )
         finally:

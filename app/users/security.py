@@ -66,6 +66,9 @@ def read_token(token: str, secret: str, expected_kind: str, now: datetime) -> To
         raise InvalidToken("the token has expired; sign in again or refresh it")
     if kind != expected_kind:
         raise InvalidToken(f"a {kind} token cannot be used here")
+    # We only ever sign a user id as a decimal string; anything else is not our token.
+    if not (isinstance(sub, str) and sub.isascii() and sub.isdecimal() and len(sub) <= 9):
+        raise InvalidToken("the token does not name a user")
     return TokenClaims(user_id=int(sub), kind=kind)
 
 

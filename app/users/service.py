@@ -8,11 +8,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import AppError, Conflict, NotFound, ValidationFailed, field_error
-from app.users import security
-from app.users.models import ApiKey, LoginThrottle, User, UserUnit
+from app.users import security, throttle
+from app.users.models import ApiKey, User, UserUnit
 from app.users.permissions import Role
 from app.users.principal import Principal
 from app.users.principal_cache import announce
+from app.users.throttle import ThrottlePolicy
 
 
 class Unauthorized(AppError):
@@ -26,17 +27,12 @@ class Forbidden(AppError):
     status, title, slug = 403, "Not allowed", "forbidden"
 
 
-class TooManyAttempts(AppError):
-    status, title, slug = 429, "Too many failed sign-ins", "login-throttled"
-
-
 @dataclass(frozen=True)
 class AuthPolicy:
     secret_key: str
     access_lifetime: timedelta
     refresh_lifetime: timedelta
-    max_failures: int
-    failure_window: timedelta
+    throttle: ThrottlePolicy
 
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
@@ -46,38 +42,32 @@ def normalize_username(username: str) -> str:
     return username.strip().lower()
 
 
-async def _throttle_row(session: AsyncSession, username: str) -> LoginThrottle | None:
-    stmt = select(LoginThrottle).where(LoginThrottle.username == username).with_for_update()
-    return (await session.scalars(stmt)).one_or_none()
-
-
 async def authenticate(
-    session: AsyncSession, *, username: str, password: str, policy: AuthPolicy, now: datetime
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    address: str,
+    policy: AuthPolicy,
+    now: datetime,
 ) -> User:
-    """The user for a correct password. Failures are counted per username, known or not."""
+    """The user for a correct password, else Unauthorized (401); TooManyAttempts (429) while
+    this username is throttled from this client address, or the address is (app.users.throttle).
+    Failures are counted for unknown usernames too, so that the answers do not tell them apart.
+    """
     name = normalize_username(username)
-    throttle = await _throttle_row(session, name)
-    if throttle and now - throttle.window_started_at >= policy.failure_window:
-        throttle.failures, throttle.window_started_at = 0, now
-    if throttle and throttle.failures >= policy.max_failures:
-        retry = throttle.window_started_at + policy.failure_window - now
-        seconds = max(1, int(retry.total_seconds()))
-        raise TooManyAttempts(
-            f"Too many failed sign-ins for this username; try again in {seconds} seconds.",
-            headers={"Retry-After": str(seconds)},
-        )
+    pair = await throttle.admit(
+        session, username=name, address=address, policy=policy.throttle, now=now
+    )
     user = (await session.scalars(select(User).where(User.username == name))).one_or_none()
     ok = security.verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
-        if throttle is None:
-            session.add(LoginThrottle(username=name, failures=1, window_started_at=now))
-        else:
-            throttle.failures += 1
-        await session.flush()
+        await throttle.record_failure(
+            session, pair, address=address, policy=policy.throttle, now=now
+        )
         # Same answer whether the user exists, is disabled or the password is wrong.
         raise Unauthorized("Wrong username or password.")
-    if throttle is not None:
-        throttle.failures = 0
+    await throttle.record_success(session, pair)
     return user
 
 

@@ -2,7 +2,7 @@
 endpoints (subscriptions), their deliveries and attempts, and queued e-mail (docs/webhooks.md)
 
 Revision ID: 37ab00ad1bee
-Revises: 5c0f3e9a1d22
+Revises: a7d3c9e1b2f4
 Create Date: 2026-11-29 09:57:59.778101+00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "37ab00ad1bee"
-down_revision: str | None = "5c0f3e9a1d22"
+down_revision: str | None = "a7d3c9e1b2f4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

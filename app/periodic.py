@@ -1,0 +1,110 @@
+"""Background work of one app process: the SLA scan, purges and database gauges only in the
+periodic-work leader (app.leader); process metrics in every process (rules and sla.yaml
+polling: app.main, every process).
+
+Each loop survives its own failures (a database restart, a bad file) and logs them as one
+line, through the same logging set-up as requests (JSON in production).
+"""
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from app import metrics
+from app.api.failsafe import redacted_traceback
+from app.db import transaction, utcnow
+from app.errors import database_unavailable
+from app.leader import Leadership
+from app.tickets.open_work import open_assignment_counts
+from app.tickets.repository import purge_idempotency_keys
+from app.tickets.sla import run_scan
+
+log = logging.getLogger("hotline.periodic")
+
+
+def log_failure(what: str, exc: BaseException) -> None:
+    """One line for a lost database, else a traceback, never exception messages: a failed
+    statement's message carries ticket rows, callers included."""
+    if database_unavailable(exc):
+        log.warning("%s: database unavailable (%s)", what, type(exc).__name__)
+    else:
+        log.error("%s failed\n%s", what, redacted_traceback(exc))
+
+
+async def _wait_to_lead(leadership: Leadership, interval: float) -> None:
+    """Sleep `interval`; while not leading, until this process leads."""
+    await asyncio.sleep(interval)
+    while not leadership.is_leader:
+        leadership.changed.clear()
+        await leadership.changed.wait()
+
+
+async def maintain(
+    state: Any, leadership: Leadership, interval: float, idempotency_ttl: timedelta
+) -> None:
+    """Every `interval` seconds in the leader: the SLA scan (each warning and breach written
+    exactly once, by row locks, whoever runs it) and forgetting expired idempotency keys."""
+    while True:
+        await _wait_to_lead(leadership, interval)
+        try:
+            now = utcnow()
+            report = await run_scan(state.session_factory, catalog=state.catalog, now=now)
+            metrics.SLA_EVENTS.labels("warning").inc(report.warnings)
+            metrics.SLA_EVENTS.labels("breach").inc(report.breaches)
+            metrics.SLA_SCAN_COMPLETED.set(time.time())
+            if report.warnings or report.breaches:
+                log.info("SLA scan: %s", report)
+            async with transaction(state.session_factory) as session:
+                purged = await purge_idempotency_keys(session, before=now - idempotency_ttl)
+            if purged:
+                log.info("forgot %d expired idempotency keys", purged)
+        except Exception as exc:  # keep going after a transient database error
+            log_failure("periodic maintenance", exc)
+
+
+async def count_open_work(state: Any, leadership: Leadership, interval: float) -> None:
+    """Every `interval` seconds in the leader: the hotline_open_assignments gauge, every
+    (unit kind, SLA state) pair written, zeros included, so that the newest values win."""
+    kinds = sorted({unit.kind for unit in state.catalog.units.values()})
+    while True:
+        await _wait_to_lead(leadership, interval)
+        try:
+            async with transaction(state.session_factory) as session:
+                counts = await open_assignment_counts(session, now=utcnow())
+            totals = {(kind, st): 0 for kind in kinds for st in metrics.SLA_STATES}
+            for (unit_code, st), n in counts.items():
+                unit = state.catalog.units.get(unit_code)
+                key = (unit.kind if unit else "unknown", st)
+                totals[key] = totals.get(key, 0) + n
+            for (kind, st), n in totals.items():
+                metrics.OPEN_ASSIGNMENTS.labels(kind, st).set(n)
+            metrics.OPEN_ASSIGNMENTS_COUNTED.set(time.time())
+        except Exception as exc:
+            log_failure("counting open assignments", exc)
+
+
+def sample_pools(state: Any) -> None:
+    """Set hotline_db_pool_connections_in_use for this process's pools."""
+    primary, read = state.databases.primary, state.databases.read
+    metrics.DB_POOL_IN_USE.labels("primary").set(primary.sync_engine.pool.checkedout())
+    if read is not primary:
+        metrics.DB_POOL_IN_USE.labels("read").set(read.sync_engine.pool.checkedout())
+
+
+async def watch_process(state: Any, interval: float = 5.0) -> None:
+    """Every few seconds: this process's pool gauges and ruleset version; dead workers'
+    live gauges dropped."""
+    ruleset = metrics.RulesetGauge()
+    refusals = 0
+    while True:
+        try:
+            ruleset.serving(state.rules.current.version)
+            metrics.RULES_RELOAD_FAILURES.inc(state.rules.refusals - refusals)
+            refusals = state.rules.refusals
+            sample_pools(state)
+            metrics.forget_dead_workers()
+        except Exception as exc:
+            log_failure("sampling process metrics", exc)
+        await asyncio.sleep(interval)
