@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AnyHttpUrl, BaseModel, Field
 
+from app.api.checked_route import CheckedRoute
 from app.api.deps import CatalogDep, NowDep, SessionDep, require, require_json
 from app.outbox import subscriptions as subs
 from app.outbox.capture import notify
@@ -18,7 +19,12 @@ from app.outbox.ssrf import parse_networks
 from app.timefmt import InstantIn, InstantOut
 from app.users.principal import Principal
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"], dependencies=[Depends(require_json)])
+router = APIRouter(
+    route_class=CheckedRoute,
+    prefix="/webhooks",
+    tags=["webhooks"],
+    dependencies=[Depends(require_json)],
+)
 Manage = Annotated[Principal, require("webhooks:manage", "manage webhooks")]
 Read = Annotated[Principal, require("webhooks:read", "read webhooks")]
 

@@ -28,7 +28,7 @@ def check_fields(
     """Raise ValidationFailed naming each bad field, with the accepted values."""
     errors = []
     if url is not None:
-        why = check_url_syntax(url)
+        why = check_url_syntax(url) if len(url) <= 2000 else "expected at most 2000 characters"
         if why is None:
             from urllib.parse import urlsplit
 

@@ -116,4 +116,4 @@ def test_db_downgrade_says_where_it_went(capsys, env, tmp_path):
     capsys.readouterr()
     assert main(["db", "downgrade"]) == 0
     out = capsys.readouterr().out
-    assert "now at 5c0f3e9a1d22 (field faults (issue #10)" in out
+    assert "now at a7d3c9e1b2f4 (login throttle per client address)" in out
