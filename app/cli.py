@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from app.config import get_settings
+from app.outbox.cli import add_webhook_commands
 from app.privacy.cli import add_privacy_commands
 
 
@@ -454,6 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     for p in keys.choices.values():
         p.set_defaults(func=_apikeys)
     add_privacy_commands(sub)
+    add_webhook_commands(sub)
     return parser
 
 

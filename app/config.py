@@ -129,6 +129,27 @@ class Settings(BaseSettings):
     open311_list_private: bool = False
     open311_lookups_per_minute: int = Field(default=30, ge=1)
     feedback_close_days: float = Field(default=7.0, gt=0)
+    # Webhooks (docs/webhooks.md). How often each instance's relay looks for work when no
+    # notification woke it (0 disables the relay); networks (comma-separated CIDRs) that
+    # webhook URLs may resolve into although private, loopback or link-local.
+    webhook_relay_seconds: float = 5.0
+    webhook_allowed_networks: str = ""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Requests in flight per endpoint, per instance.
+    webhook_concurrency_per_endpoint: int = Field(default=16, ge=1)
+    # An endpoint failing (no success) for this long is disabled.
+    webhook_disable_after_hours: float = Field(default=72.0, gt=0)
+    # Delivered (or abandoned) messages and their attempts are purged after this many days.
+    webhook_retention_days: float = Field(default=30.0, gt=0)
+    # After a secret rotation, how long the old secret still signs beside the new one.
+    webhook_secret_grace_hours: float = Field(default=24.0, ge=0)
+    # E-mail (docs/webhooks.md#e-mail): no host, no mail. TLS: none, starttls or tls.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "Đường dây nóng 1022 <no-reply@1022.hanoi.gov.vn>"
 
     @property
     def trusted_proxy_networks(self) -> tuple[Network, ...]:

@@ -26,6 +26,7 @@ from app.api import (
     routing,
     similar,
     tickets,
+    webhooks,
 )
 from app.api import metrics as metrics_api
 from app.api.docs import OPENAPI_URL, install_docs
@@ -40,6 +41,7 @@ from app.db import utcnow
 from app.errors import database_unavailable, install_error_handlers
 from app.leader import Leadership
 from app.open311.attributes import load_definitions
+from app.outbox.setup import relay_of
 from app.privacy import retention
 from app.privacy.cli import policy_of
 from app.reference.loader import load_catalog
@@ -140,6 +142,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         periodic.count_open_work(state, leadership, settings.metrics_gauge_seconds)
                     )
                 )
+        state.relay = relay_of(app)
+        if settings.webhook_relay_seconds > 0:
+            tasks.append(asyncio.create_task(state.relay.run()))
         if settings.retention_run_seconds > 0 and policy_of(settings).enabled:
             tasks.append(asyncio.create_task(_retain(app, settings.retention_run_seconds)))
         loop = asyncio.get_running_loop()
@@ -156,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGHUP)
+            await state.relay.close()
             await databases.dispose()
 
     app = FastAPI(
@@ -192,6 +198,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reference,
         admin,
         reports,
+        webhooks,
     )
     for module in api_modules:
         app.include_router(module.router, prefix=API_PREFIX)

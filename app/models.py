@@ -1,6 +1,14 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+import app.outbox.capture  # noqa: F401  (writes outbox rows beside ticket events)
 from app.open311.models import LookupThrottle, TicketFeedback
+from app.outbox.models import (
+    MailMessage,
+    OutboxMessage,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from app.privacy.models import AccessRecord, DataSubjectRequest
 from app.reference.models import AreaRow, TopicRow, UnitAreaRow, UnitRow
 from app.tickets.models import (
@@ -24,6 +32,8 @@ __all__ = [
     "IdempotencyKey",
     "LoginThrottle",
     "LookupThrottle",
+    "MailMessage",
+    "OutboxMessage",
     "Ticket",
     "TicketEvent",
     "TicketFeedback",
@@ -32,4 +42,7 @@ __all__ = [
     "UnitRow",
     "User",
     "UserUnit",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -32,6 +32,11 @@ from app.users.demo import ensure_demo_users
 from app.users.models import User
 
 TICKET_TABLES = [
+    "webhook_attempt",
+    "webhook_delivery",
+    "webhook_endpoint",
+    "outbox_message",
+    "mail_message",
     "data_subject_request",
     "ticket_feedback",
     "lookup_throttle",
@@ -114,7 +119,14 @@ async def _load_users(settings: Settings) -> dict[str, int]:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     # No background tasks in tests: they call the scan and reloads themselves, at pinned times.
-    s = Settings(env="test", database_url=database_url, rules_poll_seconds=0, sla_scan_seconds=0)
+    s = Settings(
+        env="test",
+        database_url=database_url,
+        rules_poll_seconds=0,
+        sla_scan_seconds=0,
+        webhook_relay_seconds=0,
+        webhook_allowed_networks="127.0.0.0/8",
+    )
     upgrade(database_url)
     asyncio.run(sync_reference(s))
     return s

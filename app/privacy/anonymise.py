@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.outbox.copies import anonymise_copies
 from app.privacy import repository as repo
 from app.privacy.keys import PrivacyKeys, is_pseudonym
 from app.privacy.scrub import Identity, Scrubber
@@ -96,6 +97,13 @@ async def anonymise(
                 feedback.comment = scrubber.text(feedback.comment)
             if feedback.comment and "description" in kinds:
                 feedback.comment = DESCRIPTION_REDACTED
+        await anonymise_copies(
+            session,
+            ticket.id,
+            scrub=scrubber.json if scrubber is not None else None,
+            redact=_redact_free_text if "description" in kinds else None,
+            notice=DESCRIPTION_REDACTED,
+        )
         for event in by_ticket.get(ticket.id, []):
             details = event.details or {}
             new = scrubber.json(details) if scrubber is not None else details

@@ -96,7 +96,9 @@ def free_text_view(
     shown = caller_shown(
         confidential=ticket.confidential, viewer=viewer, revealed=revealed, own_intake=own_intake
     )
-    if shown or not ticket.confidential or value is None:
+    # Not shown: a confidential caller, or a public or machine output (viewer None), which
+    # never carries any caller's identity, confidential or not.
+    if shown or value is None:
         return value
     return _own_identity(ticket).json(value)  # type: ignore[no-any-return]
 

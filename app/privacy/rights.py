@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.outbox.capture import announce
+from app.outbox.types import CALLER_ERASED
 from app.privacy import labels
 from app.privacy import repository as repo
 from app.privacy.access_log import AccessLog
@@ -235,6 +237,14 @@ class Rights:
             }
             for t in held
         ]
+        if erased:
+            # Receivers of webhooks erase their copies too; references only, no identity.
+            await announce(
+                await self.session.connection(),
+                CALLER_ERASED,
+                {"tickets": [reference(self.reference_prefix, t) for t in erased]},
+                self.log.now,
+            )
         outcome = {
             "erased": [reference(self.reference_prefix, t) for t in erased],
             "kept": kept + ALWAYS_KEPT,

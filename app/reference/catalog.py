@@ -84,6 +84,10 @@ class Unit:
     areas: tuple[str, ...]
     calendar: str | None = None
     escalation: str | None = None
+    # Where the unit's mail goes (app.mail), and 0 for a mail per event or N for a digest
+    # every N minutes.
+    emails: tuple[str, ...] = ()
+    mail_digest_minutes: int = 0
 
 
 @dataclass(frozen=True)

@@ -221,6 +221,8 @@ def load_catalog(rules_dir: Path) -> Catalog:
             areas=served,
             calendar=node.get("calendar"),
             escalation=node.get("escalation"),
+            emails=tuple(str(e).strip() for e in node.get("emails") or ()),
+            mail_digest_minutes=int(node.get("mail_digest_minutes") or 0),
         )
     for unit in units.values():
         if unit.escalation and unit.escalation not in units:

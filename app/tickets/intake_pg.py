@@ -1,4 +1,5 @@
-"""Intake as one statement on PostgreSQL: idempotency key, ticket, assignment, co-handlers, events.
+"""Intake as one statement on PostgreSQL: idempotency key, ticket, assignment, co-handlers, events
+and their outbox rows.
 
 A single statement is its own transaction: every row lands or none does, in one round trip
 instead of a BEGIN, five inserts or updates and a COMMIT. The rows go in through data-modifying
@@ -21,6 +22,8 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Table
 
+from app.outbox.capture import NOTIFY_CHANNEL
+from app.outbox.types import EVENT_TYPES
 from app.tickets.models import Assignment, IdempotencyKey, Ticket, TicketEvent
 
 # Marks the event row that belongs to the assignment being created (its id is not known yet).
@@ -150,7 +153,25 @@ def intake_statement(*, with_key: bool, assigned: bool, events: int) -> IntakeSt
         f"history AS (INSERT INTO ticket_event (ticket_id, assignment_id, {', '.join(e_cols)}) "
         f"SELECT new_row.id, CASE WHEN e.own THEN {assignment_id} END, "
         f"{', '.join('e.' + n for n in e_cols)} FROM new_row, "
-        f"(VALUES {', '.join(values)}) AS e(ord, own, {', '.join(e_cols)}) ORDER BY e.ord)"
+        f"(VALUES {', '.join(values)}) AS e(ord, own, {', '.join(e_cols)}) ORDER BY e.ord "
+        "RETURNING id, ticket_id, kind, recorded_at)"
     )
-    sql = f"WITH {', '.join(ctes)} SELECT id, {assignment_id} FROM new_row"
+    ctes.append(outbox_cte())
+    # The notification reaches the relays at commit; none when the key was taken (no row).
+    sql = (
+        f"WITH {', '.join(ctes)} SELECT id, {assignment_id}, "
+        f"pg_notify('{NOTIFY_CHANNEL}', '') FROM new_row"
+    )
     return IntakeStatement(sql, params)
+
+
+def outbox_cte() -> str:
+    """The outbox rows (app.outbox.capture) for the announced events among `history`'s rows:
+    one per event, fanned out to subscriptions later, so that intake's cost does not grow with
+    the number of subscriptions. The kind-to-type table is our own constants, inlined."""
+    kinds = ", ".join(f"('{kind}', '{type_}')" for kind, type_ in EVENT_TYPES.items())
+    return (
+        "announced AS (INSERT INTO outbox_message (type, ticket_id, event_id, created_at) "
+        "SELECT t.type, h.ticket_id, h.id, h.recorded_at FROM history AS h "
+        f"JOIN (VALUES {kinds}) AS t(kind, type) ON t.kind = h.kind)"
+    )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.util import await_, greenlet_spawn
 
 from app.db import UTCDateTime
+from app.outbox.capture import insert_events as outbox_insert_events
 from app.search.repository import words_condition
 from app.tickets.intake_pg import NEW_ASSIGNMENT, IntakeRows, intake_statement
 from app.tickets.models import (
@@ -82,7 +83,6 @@ def _sla_condition(state: str, now: datetime) -> Any:
 # parameters, rather than ORM flushes or a new .values() construct per request.
 _INSERT_TICKET = insert(Ticket).returning(Ticket.id)
 _INSERT_ASSIGNMENT = insert(Assignment).returning(Assignment.id)
-_INSERT_EVENT = insert(TicketEvent)
 _BIND_KEY = (
     update(IdempotencyKey)
     .where(IdempotencyKey.actor == bindparam("a"), IdempotencyKey.key == bindparam("k"))
@@ -173,8 +173,8 @@ async def insert_assignment(session: AsyncSession, *, values: dict[str, Any]) ->
 
 
 async def insert_events(session: AsyncSession, *, rows: list[dict[str, Any]]) -> None:
-    """Append events in one round trip."""
-    await _core(session, _INSERT_EVENT, rows)
+    """Append events and their outbox rows (app.outbox.capture), on the session's transaction."""
+    await outbox_insert_events(await session.connection(), rows)
 
 
 async def insert_co_handlers(

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import set_fields, transaction
+from app.outbox.capture import insert_events
 from app.reference.catalog import Catalog
 from app.sla import (
     RESPONSE_OUTCOMES,
@@ -25,7 +26,7 @@ from app.sla import (
     sla_status,
     warning_times,
 )
-from app.tickets.models import Assignment, AssignmentPause, TicketEvent
+from app.tickets.models import Assignment, AssignmentPause
 
 TARGETS = ("acknowledge", "resolve")
 
@@ -289,7 +290,7 @@ async def scan_batch(
                         )
                     )
     if events:
-        await connection.execute(insert(TicketEvent), events)
+        await insert_events(connection, events)  # with their outbox rows
     return report
 
 

@@ -43,7 +43,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.SUPERVISOR: frozenset(
         _READ
         | {"reports:read", "routing:explain", "rules:replay", "callers:reveal", "audit:read"}
-        | {"tickets:legal-hold"}
+        | {"tickets:legal-hold", "webhooks:read"}
         | {"callers:history", "tickets:similar"}
         | {f"act:{a}" for a in ("transfer", "reroute", "reopen", "notes")}
     ),
@@ -51,6 +51,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         _READ
         | {"users:manage", "apikeys:manage", "rules:reload", "routing:explain", "reports:read"}
         | {"rules:replay", "audit:read", "callers:rights"}
+        | {"webhooks:manage", "webhooks:read"}
     ),
     Role.INTEGRATION: frozenset({"open311:submit", "open311:feedback"}),
 }

@@ -126,6 +126,19 @@ MATRIX = {
     ("POST", "/api/v1/callers/lookup"): expect(200, allowed=(OPER, SUP, KEY)),
     ("POST", "/api/v1/tickets/similar"): expect(200, allowed=(OPER, SUP, KEY)),
     ("GET", "/api/v1/tickets/{ticket_id}/similar"): expect(200, allowed=(OPER, SUP, KEY)),
+    # Webhooks: admins manage them; supervisors see them and their delivery logs.
+    ("POST", "/api/v1/webhooks"): expect(201, allowed=(ADMIN,)),
+    ("GET", "/api/v1/webhooks"): expect(200, allowed=(SUP, ADMIN)),
+    ("GET", "/api/v1/webhooks/{webhook_id}"): expect(200, allowed=(SUP, ADMIN)),
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): expect(200, allowed=(ADMIN,)),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): expect(204, allowed=(ADMIN,)),
+    ("POST", "/api/v1/webhooks/{webhook_id}/rotate-secret"): expect(200, allowed=(ADMIN,)),
+    ("POST", "/api/v1/webhooks/{webhook_id}/test"): expect(202, allowed=(ADMIN,)),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): expect(200, allowed=(SUP, ADMIN)),
+    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{message_id}/retry"): expect(
+        202, allowed=(ADMIN,)
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id}/replay"): expect(202, allowed=(ADMIN,)),
     ("GET", "/healthz"): expect(200, allowed=EVERYONE, public=True),
     ("GET", "/readyz"): expect(200, allowed=EVERYONE, public=True),
 }
@@ -236,6 +249,22 @@ async def _request(client, auth, method, path):
         )
         assert made.status_code == 201
         path = path.replace("{username}", name)
+    elif path == "/api/v1/webhooks" and method == "POST":
+        body = {"url": "http://127.0.0.1:9/hook", "events": ["ticket.created"]}
+    elif "{webhook_id}" in path:
+        made = await client.post(
+            "/webhooks", json={"url": "http://127.0.0.1:9/hook"}, headers=auth("admin")
+        )
+        path = path.replace("{webhook_id}", str(made.json()["id"]))
+        if "{message_id}" in path:
+            hook = path.split("/deliveries")[0].removeprefix("/api/v1")
+            queued = await client.post(f"{hook}/test", headers=auth("admin"))
+            assert queued.status_code == 202, queued.text
+            path = path.replace("{message_id}", queued.json()["message_id"])
+        if method == "PATCH":
+            body = {"description": "Hệ thống của phường"}
+        if path.endswith("/replay"):
+            params = {"since": "2026-01-01T00:00:00+07:00"}
     elif path.endswith("/admin/api-keys") and method == "POST":
         body = {"name": "app", "role": "operator"}
     elif "{key_id}" in path:

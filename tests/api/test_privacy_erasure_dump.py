@@ -152,10 +152,39 @@ def _hits(dump: str) -> list[str]:
     return found
 
 
+async def _fill_outbox(client, app, auth) -> None:
+    """Webhook bodies and queued e-mail (caller mail holds the caller's address) for every
+    ticket: a subscription and SMTP that both refuse, so every copy stays in the tables."""
+    import dataclasses
+
+    from app.outbox.setup import relay_of
+
+    hook = await client.post(
+        "/webhooks", json={"url": "http://127.0.0.1:9/hook"}, headers=auth("admin")
+    )
+    assert hook.status_code == 201, hook.text
+    relay = relay_of(app)
+    relay.settings = app.state.settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": 9}
+    )
+    unit = app.state.catalog.units["ubnd-phuong-cau-giay"]
+    relay.catalog = dataclasses.replace(
+        app.state.catalog,
+        units={
+            **app.state.catalog.units,
+            unit.code: dataclasses.replace(unit, emails=("ubnd@caugiay.example",)),
+        },
+    )
+    await relay.run_once()
+    await relay.close()
+
+
 async def test_erasure_leaves_no_copy_in_a_full_dump(client, app, auth, settings):
     await _file_everything(client, auth)
+    await _fill_outbox(client, app, auth)
     before = await _dump(app, settings)
     assert set(_hits(before)) >= {PHONE_FORMATS[0], PHONE_FORMATS[2], NAME, fold(NAME)}
+    assert EMAIL in "\n".join(line for line in before.split("\n") if "mail_message" in line)
     answer = await client.post(
         "/callers/erase",
         json={

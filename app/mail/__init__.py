@@ -1,0 +1,1 @@
+"""E-mail to units and callers, queued by the outbox fan-out and sent over SMTP (aiosmtplib)."""

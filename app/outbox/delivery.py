@@ -1,0 +1,213 @@
+"""Delivery bookkeeping: claiming due deliveries, and recording what each attempt did.
+
+A claim pushes the delivery's next attempt one lease ahead and counts the attempt, in a short
+transaction of its own (`FOR UPDATE SKIP LOCKED` on PostgreSQL), before any request is sent: two
+relays never claim one attempt, and a relay killed mid-request leaves a delivery that another
+claims again when the lease runs out (at least once; receivers dedupe on webhook-id).
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.outbox.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+# Seconds to wait before attempt n+1 (n = attempts made), the Standard Webhooks schedule:
+# at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h; then the message is abandoned.
+SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+LEASE = timedelta(seconds=60)
+
+_SETTLE = (
+    update(WebhookDelivery.__table__)
+    .where(WebhookDelivery.__table__.c.id == bindparam("b_id"))
+    .values(
+        next_attempt_at=bindparam("b_next"),
+        delivered_at=func.coalesce(
+            bindparam("b_delivered"), WebhookDelivery.__table__.c.delivered_at
+        ),
+        failed_at=func.coalesce(bindparam("b_failed"), WebhookDelivery.__table__.c.failed_at),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    delivery_id: int
+    endpoint_id: int
+    message_id: str
+    body: str
+    attempts: int
+    url: str
+    secrets: list[str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    claimed: Claimed
+    at: datetime
+    status: int | None
+    latency_ms: int
+    error: str | None
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def next_delay(attempts: int, retry_after: float | None, rng: random.Random) -> float | None:
+    """Seconds until the next attempt after `attempts` failed ones (None: give up). ±10 %
+    jitter spreads retries of many messages; a receiver's Retry-After is honoured (never
+    sooner than it asks)."""
+    if attempts >= len(SCHEDULE):
+        return None
+    delay = SCHEDULE[attempts] * rng.uniform(0.9, 1.1)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
+def lease_due(model: Any, now: datetime, batch: int, dialect: str, *returning: Any) -> Any:
+    """UPDATE … RETURNING that claims up to `batch` due rows of `model` (a table with
+    `next_attempt_at` and `attempts`): the next attempt pushed one lease ahead, the attempt
+    counted. SKIP LOCKED on PostgreSQL; the due condition is checked again under the lock."""
+    due = (
+        select(model.id)
+        .where(model.next_attempt_at <= now)
+        .order_by(model.next_attempt_at)
+        .limit(batch)
+    )
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(model)
+        .where(model.id.in_(due.scalar_subquery()), model.next_attempt_at <= now)
+        .values(next_attempt_at=now + LEASE, attempts=model.attempts + 1)
+        .returning(*returning)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def park(session: AsyncSession, endpoint_id: int) -> None:
+    """Nothing more goes to a disabled endpoint; its pending messages stay for a replay."""
+    await session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.endpoint_id == endpoint_id,
+            WebhookDelivery.next_attempt_at.is_not(None),
+        )
+        .values(next_attempt_at=None)
+    )
+
+
+async def claim(session: AsyncSession, *, now: datetime, batch: int) -> list[Claimed]:
+    """Claim up to `batch` due deliveries of enabled endpoints (the caller commits at once)."""
+    d = WebhookDelivery
+    statement = lease_due(
+        d,
+        now,
+        batch,
+        session.bind.dialect.name,
+        d.id,
+        d.endpoint_id,
+        d.message_id,
+        d.body,
+        d.attempts,
+    )
+    rows = (await session.execute(statement)).all()
+    if not rows:
+        return []
+    endpoints = {
+        e.id: e
+        for e in (
+            await session.execute(
+                select(WebhookEndpoint).where(WebhookEndpoint.id.in_({r[1] for r in rows}))
+            )
+        ).scalars()
+    }
+    claimed = []
+    for delivery_id, endpoint_id, message_id, body, attempts in rows:
+        endpoint = endpoints[endpoint_id]
+        secrets = [endpoint.secret]
+        if endpoint.previous_secret and (endpoint.previous_secret_until or now) > now:
+            secrets.append(endpoint.previous_secret)
+        claimed.append(
+            Claimed(delivery_id, endpoint_id, message_id, body, attempts, endpoint.url, secrets)
+        )
+    return claimed
+
+
+async def record(
+    session: AsyncSession,
+    outcomes: list[Outcome],
+    *,
+    now: datetime,
+    disable_after: timedelta,
+    rng: random.Random,
+) -> list[tuple[int, str]]:
+    """Write each attempt and settle its delivery and endpoint; returns the endpoints disabled
+    now, with why (410 Gone, or failing for `disable_after`)."""
+    if not outcomes:
+        return []
+    session.add_all(
+        WebhookAttempt(
+            delivery_id=o.claimed.delivery_id,
+            at=o.at,
+            status=o.status,
+            latency_ms=o.latency_ms,
+            error=o.error,
+        )
+        for o in outcomes
+    )
+    endpoints = {
+        e.id: e
+        for e in (
+            await session.execute(
+                select(WebhookEndpoint).where(
+                    WebhookEndpoint.id.in_({o.claimed.endpoint_id for o in outcomes})
+                )
+            )
+        ).scalars()
+    }
+    disabled: list[tuple[int, str]] = []
+    settled: list[dict[str, object]] = []
+    for o in outcomes:
+        endpoint = endpoints[o.claimed.endpoint_id]
+        row: dict[str, object] = {
+            "b_id": o.claimed.delivery_id,
+            "b_next": None,
+            "b_delivered": None,
+            "b_failed": None,
+        }
+        if o.ok:
+            row["b_delivered"] = now
+            endpoint.failing_since = None
+        else:
+            delay = next_delay(o.claimed.attempts, o.retry_after, rng)
+            if delay is None:
+                row["b_failed"] = now
+            else:
+                row["b_next"] = now + timedelta(seconds=delay)
+            endpoint.failing_since = endpoint.failing_since or o.at
+            reason = None
+            if o.status == 410:
+                reason = "the receiver answered 410 Gone"
+            elif now - endpoint.failing_since >= disable_after:
+                reason = f"failing since {endpoint.failing_since.isoformat()}"
+            if reason and endpoint.enabled:
+                endpoint.enabled = False
+                endpoint.disabled_reason = reason
+                endpoint.updated_at = now
+                disabled.append((endpoint.id, reason))
+        settled.append(row)
+    # One executemany for the batch rather than a statement per delivery.
+    connection = await session.connection()
+    await connection.execute(_SETTLE, settled)
+    for endpoint_id, _ in disabled:
+        await park(session, endpoint_id)
+    await session.flush()
+    return disabled

@@ -1,0 +1,183 @@
+"""Webhook benchmarks (run by hand, never by the tests).
+
+intake: tickets/s against a running server with one webhook subscription active (its relay
+fanning out and delivering to a receiver in this process) beside none, alternating runs, medians.
+
+    .venv/bin/pip install -e '.[bench]'
+    HOTLINE_WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8 hotline serve &    # a PostgreSQL URL
+    .venv/bin/python bench/webhooks.py intake --url http://127.0.0.1:8000 --runs 5
+
+drain: how fast a backlog of N deliveries drains to a receiver on 127.0.0.1, in-process
+relay (fan-out not included: the backlog is queued deliveries), median of --runs.
+
+    HOTLINE_DATABASE_URL=postgresql+asyncpg://... .venv/bin/python bench/webhooks.py drain
+"""
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        await request.read()
+        self.count += 1
+        return web.Response(status=204)
+
+
+async def receiver() -> tuple[Counter, web.AppRunner, str]:
+    counter = Counter()
+    app = web.Application()
+    app.router.add_post("/hook", counter.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    return counter, runner, f"http://127.0.0.1:{port}/hook"
+
+
+async def intake_run(args: argparse.Namespace, headers: dict[str, str]) -> float:
+    from intake import client_loop
+
+    connector = aiohttp.TCPConnector(limit=args.clients)
+    async with aiohttp.ClientSession(args.url, connector=connector, headers=headers) as session:
+        per_client = args.requests // args.clients
+        latencies: list[float] = []
+        errors: list[int] = []
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(client_loop(session, per_client, i, latencies, errors) for i in range(args.clients))
+        )
+        elapsed = time.perf_counter() - started
+    assert not errors, errors[:5]
+    return len(latencies) / elapsed
+
+
+async def intake(args: argparse.Namespace) -> None:
+    from intake import sign_in
+
+    counter, runner, url = await receiver()
+    operator = {"Authorization": f"Bearer {await sign_in(args.url, 'operator', 'operator1022')}"}
+    admin = {"Authorization": f"Bearer {await sign_in(args.url, 'admin', 'admin1022')}"}
+    results: dict[str, list[float]] = {"none": [], "one": []}
+    async with aiohttp.ClientSession(args.url, headers=admin) as http:
+        await intake_run(args, operator)  # warm-up
+        for _ in range(args.runs):
+            for mode in ("none", "one"):
+                hook_id = None
+                if mode == "one":
+                    async with http.post("/api/v1/webhooks", json={"url": url}) as r:
+                        assert r.status == 201, await r.text()
+                        hook_id = (await r.json())["id"]
+                results[mode].append(await intake_run(args, operator))
+                if hook_id is not None:
+                    await asyncio.sleep(args.settle)  # let the relay catch up before the next run
+                    async with http.delete(f"/api/v1/webhooks/{hook_id}") as r:
+                        assert r.status == 204
+                print(f"{mode}: {results[mode][-1]:.0f} tickets/s", flush=True)
+    await runner.cleanup()
+    none, one = (statistics.median(results[m]) for m in ("none", "one"))
+    print(
+        f"median of {args.runs}: no subscription {none:.0f} tickets/s, one subscription "
+        f"{one:.0f} tickets/s ({(none - one) / none * 100:+.1f}% cost); "
+        f"receiver got {counter.count} messages"
+    )
+
+
+async def drain(args: argparse.Namespace) -> None:
+    from sqlalchemy import delete, insert
+
+    from app.config import get_settings
+    from app.db import make_engine, make_session_factory, transaction
+    from app.outbox.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+    from app.outbox.relay import Relay
+    from app.outbox.signing import new_secret
+
+    settings = get_settings().model_copy(update={"webhook_allowed_networks": "127.0.0.0/8"})
+    engine = make_engine(settings.database_url, pool_size=4)
+    factory = make_session_factory(engine)
+    counter, runner, url = await receiver()
+    body = '{"type":"ticket.assigned","timestamp":"2026-11-29T10:00:00+07:00","data":' + (
+        '{"ticket":{"reference":"HN-2026-000001","description":"' + "x" * 2500 + '"}}}'
+    )
+    rates = []
+    for _ in range(args.runs):
+        now = datetime.now(UTC)
+        async with transaction(factory) as session:
+            endpoint = WebhookEndpoint(
+                url=url, secret=new_secret(), created_by="bench", created_at=now, updated_at=now
+            )
+            session.add(endpoint)
+            await session.flush()
+            rows = [
+                {
+                    "endpoint_id": endpoint.id,
+                    "message_id": f"msg_bench_{i}",
+                    "type": "ticket.assigned",
+                    "body": body,
+                    "created_at": now,
+                    "next_attempt_at": now,
+                    "attempts": 0,
+                }
+                for i in range(args.messages)
+            ]
+            await session.execute(insert(WebhookDelivery), rows)
+            endpoint_id = endpoint.id
+        relay = Relay(factory, settings, lambda *_: None, batch=args.batch)
+        counter.count = 0
+        started = time.perf_counter()
+        await relay.run_once()
+        elapsed = time.perf_counter() - started
+        await relay.close()
+        assert counter.count == args.messages, counter.count
+        rates.append(args.messages / elapsed)
+        print(f"{args.messages} messages in {elapsed:.2f}s: {rates[-1]:.0f}/s", flush=True)
+        async with transaction(factory) as session:
+            ids = (
+                WebhookDelivery.__table__.select()
+                .with_only_columns(WebhookDelivery.id)
+                .where(WebhookDelivery.endpoint_id == endpoint_id)
+            )
+            await session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids)))
+            await session.execute(
+                delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
+            )
+            await session.execute(delete(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id))
+    await runner.cleanup()
+    await engine.dispose()
+    print(f"median of {args.runs}: {statistics.median(rates):.0f} messages/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="what", required=True)
+    i = sub.add_parser("intake")
+    i.add_argument("--url", default="http://127.0.0.1:8000")
+    i.add_argument("--clients", type=int, default=16)
+    i.add_argument("--requests", type=int, default=2000)
+    i.add_argument("--runs", type=int, default=5)
+    i.add_argument("--settle", type=float, default=3.0)
+    d = sub.add_parser("drain")
+    d.add_argument("--messages", type=int, default=10_000)
+    d.add_argument("--batch", type=int, default=200)
+    d.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    asyncio.run(intake(args) if args.what == "intake" else drain(args))
+
+
+if __name__ == "__main__":
+    main()

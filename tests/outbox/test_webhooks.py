@@ -1,0 +1,315 @@
+"""Webhooks end to end with a real HTTP receiver on 127.0.0.1: every message type arrives once,
+signed per Standard Webhooks v1 (verified by the `standardwebhooks` package), retried with the
+same webhook-id, never lost when the relay dies, never sent twice by two relays."""
+
+import asyncio
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from standardwebhooks.webhooks import Webhook
+
+from app.db import transaction
+from app.outbox.models import WebhookDelivery
+from app.outbox.setup import relay_of
+from app.tickets.models import TicketEvent
+from app.tickets.sla import run_scan
+from tests.conftest import create_ticket
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def subscribe(client, admin, url, **extra):
+    r = await client.post("/webhooks", json={"url": url, **extra}, headers=admin)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def verified(secret, received):
+    """The parsed body, after the independent library checked the signature."""
+    return Webhook(secret).verify(received.body, received.headers)
+
+
+async def act(client, ticket, action, body, headers):
+    r = await client.post(f"/tickets/{ticket['id']}/{action}", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_every_message_type_arrives_once_signed(client, app, auth, admin, receiver):
+    hook = await subscribe(client, admin, receiver.at("/all"), description="Thành phố")
+    assert hook["secret"].startswith("whsec_")
+    agent = auth("agent.caugiay")
+    one = await create_ticket(client, caller={"name": "Trần Thị Hoa", "phone": "0987 654 321"})
+    r = await client.patch(f"/tickets/{one['id']}", json={"priority": "high"})
+    assert r.status_code == 200, r.text
+    await act(client, one, "acknowledge", {}, agent)
+    await act(client, one, "request-info", {"question": "Số nhà?"}, agent)
+    await act(client, one, "info-received", {}, agent)
+    await act(client, one, "resolve", {"resolution": "Đã thu gom"}, agent)
+    await act(client, one, "reopen", {"reason": "Vẫn còn rác"}, auth("operator"))
+    await act(client, one, "resolve", {"resolution": "Đã thu gom hết"}, agent)
+    await act(client, one, "close", {}, auth("operator"))
+    two = await create_ticket(client)
+    await act(client, two, "reject", {"reason": "Không thuộc thẩm quyền"}, agent)
+    three = await create_ticket(client)
+    await act(client, three, "transfer", {"unit": "urenco"}, auth("operator"))
+    await act(client, three, "cancel", {"reason": "Trùng cuộc gọi"}, auth("operator"))
+    four = await create_ticket(client, received_at="2026-03-13T16:50:00+07:00")
+    five = await create_ticket(client)
+    await act(client, five, "duplicate", {"duplicate_of": four["reference"]}, auth("operator"))
+    await run_scan(
+        app.state.session_factory,
+        catalog=app.state.catalog,
+        now=datetime(2026, 4, 30, 3, 0, tzinfo=UTC),
+    )
+    erased = await client.post(
+        "/callers/erase",
+        json={"phone": "0987 654 321", "ground": "Chủ thể yêu cầu xoá", "request_ref": "YC-9"},
+        headers=admin,
+    )
+    assert erased.status_code == 200, erased.text
+
+    await app.state.relay.run_once()
+
+    got = receiver.of("/all")
+    ids = Counter(r.headers["webhook-id"] for r in got)
+    assert all(n == 1 for n in ids.values()), ids
+    bodies = [verified(hook["secret"], r) for r in got]
+    types = {b["type"] for b in bodies}
+    expected = {
+        "ticket.created", "ticket.assigned", "ticket.updated", "ticket.acknowledged",
+        "ticket.waiting_citizen", "ticket.info_received", "ticket.resolved", "ticket.reopened",
+        "ticket.closed", "ticket.rejected", "ticket.transferred", "ticket.cancelled",
+        "ticket.duplicate", "sla.warning", "sla.breached", "sla.escalated", "caller.erased",
+    }  # fmt: skip
+    assert types == expected
+    # Exactly one message per announced event, nothing more.
+    async with app.state.session_factory() as session:
+        kinds = (await session.execute(select(TicketEvent.kind))).scalars().all()
+    from app.outbox.types import EVENT_TYPES
+
+    assert len(bodies) == sum(k in EVENT_TYPES for k in kinds) + 1  # + caller.erased
+    for body in bodies:
+        assert set(body) == {"type", "timestamp", "data"}
+        raw = json.dumps(body, ensure_ascii=False)
+        assert len(raw.encode()) < 20_000
+        # No caller identity, ever: neither the block nor the name or number in free text.
+        assert "Trần Thị Hoa" not in raw and "0987654321" not in raw and "+84987654321" not in raw
+        if body["type"].startswith(("ticket.", "sla.")):
+            data = body["data"]
+            assert "caller" not in data["ticket"]
+            assert data["event"]["kind"] in EVENT_TYPES
+            assert data["sequence"] >= 1
+    erasure = next(b for b in bodies if b["type"] == "caller.erased")
+    assert erasure["data"] == {"tickets": [one["reference"]]}
+    assigned = next(
+        b
+        for b in bodies
+        if b["type"] == "ticket.assigned" and b["data"]["ticket"]["id"] == one["id"]
+    )
+    assert assigned["data"]["assignment"]["resolve_due_at"]
+    # Per-ticket sequence numbers grow with the ticket's history.
+    seqs = [
+        b["data"]["sequence"] for b in bodies if b["data"].get("ticket", {}).get("id") == one["id"]
+    ]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+async def test_unit_subscriptions_get_their_tickets_and_escalations(client, app, admin, receiver):
+    await subscribe(client, admin, receiver.at("/caugiay"), units=["ubnd-phuong-cau-giay"])
+    await subscribe(client, admin, receiver.at("/badinh"), units=["ubnd-phuong-ba-dinh"])
+    await subscribe(
+        client, admin, receiver.at("/city"), units=["ubnd-ha-noi"], events=["sla.escalated"]
+    )
+    await create_ticket(client, received_at="2026-03-13T16:50:00+07:00")
+    await run_scan(
+        app.state.session_factory,
+        catalog=app.state.catalog,
+        now=datetime(2026, 4, 30, 3, 0, tzinfo=UTC),
+    )
+    await app.state.relay.run_once()
+    assert receiver.of("/badinh") == []
+    assert len(receiver.of("/caugiay")) >= 4
+    city = [json.loads(r.body)["type"] for r in receiver.of("/city")]
+    assert city and set(city) == {"sla.escalated"}
+
+
+async def test_fail_twice_then_succeed_sends_the_same_webhook_id_thrice(
+    client, app, admin, receiver
+):
+    hook = await subscribe(client, admin, receiver.at("/flaky"), events=["ticket.created"])
+    receiver.script["/flaky"] = [(503, {"Retry-After": "60"}), 500]
+    relay = relay_of(app)
+    relay.clock = clock = Clock()
+    await create_ticket(client)
+    await relay.run_once()
+    clock.now += timedelta(seconds=6)  # the schedule's 5 s (±10 %), but Retry-After says 60
+    await relay.run_once()
+    assert len(receiver.of("/flaky")) == 1
+    clock.now += timedelta(seconds=55)
+    await relay.run_once()
+    assert len(receiver.of("/flaky")) == 2
+    clock.now += timedelta(seconds=250)  # the schedule's 5 min (±10 %): not yet
+    await relay.run_once()
+    assert len(receiver.of("/flaky")) == 2
+    clock.now += timedelta(seconds=85)
+    await relay.run_once()
+    await relay.close()
+    got = receiver.of("/flaky")
+    assert len(got) == 3
+    assert len({r.headers["webhook-id"] for r in got}) == 1
+    assert len({r.body for r in got}) == 1
+    for r in got:
+        verified(hook["secret"], r)
+    log = (await client.get(f"/webhooks/{hook['id']}/deliveries", headers=admin)).json()
+    (item,) = log["items"]
+    assert item["state"] == "delivered"
+    assert [a["status"] for a in item["attempts"]] == [200, 500, 503]  # newest first
+    assert all(a["latency_ms"] is not None for a in item["attempts"])
+    assert item["attempts"][2]["error"] == "HTTP 503"
+
+
+async def test_a_relay_killed_mid_delivery_loses_nothing(client, app, admin, receiver):
+    await subscribe(client, admin, receiver.at("/slow"), events=["ticket.created"])
+    receiver.delay["/slow"] = 30
+    relay = relay_of(app)
+    relay.clock = clock = Clock()
+    await create_ticket(client)
+    task = asyncio.create_task(relay.run_once())
+    for _ in range(200):
+        if receiver.of("/slow"):
+            break
+        await asyncio.sleep(0.05)
+    task.cancel()  # the process dies mid-request: no outcome recorded
+    await asyncio.gather(task, return_exceptions=True)
+    await relay.close()
+    receiver.delay.clear()
+    again = relay_of(app)  # a restarted instance
+    again.clock = clock
+    await again.run_once()
+    assert len(receiver.of("/slow")) == 1  # still leased to the dead relay
+    clock.now += timedelta(seconds=61)
+    await again.run_once()
+    await again.close()
+    got = receiver.of("/slow")
+    assert len(got) == 2 and got[0].headers["webhook-id"] == got[1].headers["webhook-id"]
+    async with app.state.session_factory() as session:
+        (d,) = (await session.execute(select(WebhookDelivery))).scalars().all()
+    assert d.delivered_at is not None and d.next_attempt_at is None
+
+
+async def test_two_relays_never_send_one_attempt_twice(client, app, admin, receiver):
+    await subscribe(client, admin, receiver.at("/pair"), events=["ticket.created"])
+    for _ in range(30):
+        await create_ticket(client)
+    first, second = relay_of(app), relay_of(app)
+    first.batch = second.batch = 7
+    await asyncio.gather(first.run_once(), second.run_once())
+    await first.close()
+    await second.close()
+    ids = Counter(r.headers["webhook-id"] for r in receiver.of("/pair"))
+    assert len(ids) == 30 and set(ids.values()) == {1}
+
+
+async def test_a_rolled_back_action_sends_nothing(client, app, auth, admin, receiver):
+    ticket = await create_ticket(client)
+    await app.state.relay.run_once()
+    await subscribe(client, admin, receiver.at("/rb"))
+    # A refused action (invalid transition) and a transaction rolled back after its flush.
+    r = await client.post(f"/tickets/{ticket['id']}/close", json={})
+    assert r.status_code == 409
+    now = datetime.now(UTC)
+    async with app.state.session_factory() as session:
+        session.add(
+            TicketEvent(
+                ticket_id=ticket["id"], kind="updated", occurred_at=now, recorded_at=now,
+                actor="t", details={},
+            )
+        )  # fmt: skip
+        await session.flush()
+        await session.rollback()
+    await app.state.relay.run_once()
+    assert receiver.of("/rb") == []
+
+
+async def test_gone_disables_and_retry_after_enable_delivers(client, app, auth, admin, receiver):
+    hook = await subscribe(client, admin, receiver.at("/gone"), events=["ticket.created"])
+    receiver.script["/gone"] = [410]
+    await create_ticket(client)
+    await app.state.relay.run_once()
+    # Supervisors see that the relay disabled it, and why.
+    seen = (await client.get(f"/webhooks/{hook['id']}", headers=auth("supervisor"))).json()
+    assert seen["enabled"] is False and "410" in seen["disabled_reason"]
+    await create_ticket(client)  # parked for the disabled endpoint
+    await app.state.relay.run_once()
+    assert len(receiver.of("/gone")) == 1
+    r = await client.patch(f"/webhooks/{hook['id']}", json={"enabled": True}, headers=admin)
+    assert r.status_code == 200 and r.json()["enabled"] is True
+    since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    r = await client.post(f"/webhooks/{hook['id']}/replay", params={"since": since}, headers=admin)
+    assert r.status_code == 202 and r.json()["queued"] == 2
+    await app.state.relay.run_once()
+    assert len({r.headers["webhook-id"] for r in receiver.of("/gone")}) == 2
+
+
+async def test_failing_for_days_disables_the_endpoint(client, app, admin, receiver):
+    hook = await subscribe(client, admin, receiver.at("/down"), events=["ticket.created"])
+    receiver.script["/down"] = [500] * 20
+    relay = relay_of(app)
+    relay.clock = clock = Clock()
+    await create_ticket(client)
+    for _ in range(10):
+        await relay.run_once()
+        clock.now += timedelta(hours=12)
+    await relay.close()
+    seen = (await client.get(f"/webhooks/{hook['id']}", headers=admin)).json()
+    assert seen["enabled"] is False and seen["disabled_reason"].startswith("failing since")
+
+
+async def test_rotation_signs_with_both_secrets_during_the_grace(client, app, admin, receiver):
+    hook = await subscribe(client, admin, receiver.at("/rot"))
+    r = await client.post(f"/webhooks/{hook['id']}/rotate-secret", headers=admin)
+    assert r.status_code == 200, r.text
+    new = r.json()["secret"]
+    assert new != hook["secret"]
+    t = await client.post(f"/webhooks/{hook['id']}/test", headers=admin)
+    assert t.status_code == 202, t.text
+    await app.state.relay.run_once()
+    (got,) = receiver.of("/rot")
+    assert got.headers["webhook-id"] == t.json()["message_id"]
+    assert len(got.headers["webhook-signature"].split(" ")) == 2
+    assert verified(new, got)["type"] == "webhook.test"
+    assert verified(hook["secret"], got)["type"] == "webhook.test"
+
+
+async def test_private_addresses_are_refused_unless_allowed(client, app, admin, receiver):
+    hook = await subscribe(client, admin, receiver.at("/ssrf"), events=["ticket.created"])
+    relay = relay_of(app)
+    relay.allowed = ()
+    await create_ticket(client)
+    await relay.run_once()
+    await relay.close()
+    assert receiver.of("/ssrf") == []
+    log = (await client.get(f"/webhooks/{hook['id']}/deliveries", headers=admin)).json()
+    assert log["items"][0]["attempts"][0]["error"].startswith("refused: 127.0.0.1")
+
+
+async def test_delivered_messages_are_purged_after_retention(client, app, admin, receiver):
+    await subscribe(client, admin, receiver.at("/old"))
+    await create_ticket(client)
+    relay = relay_of(app)
+    await relay.run_once()
+    assert await relay.purge() == 0
+    relay.clock = lambda: datetime.now(UTC) + timedelta(days=31)
+    assert await relay.purge() == 2
+    async with transaction(app.state.session_factory) as session:
+        assert (await session.execute(select(WebhookDelivery))).all() == []
+    await relay.close()
