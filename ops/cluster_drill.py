@@ -36,9 +36,11 @@ import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 PG = "127.0.0.1:5432"
-BOUNCER_PORT = 16432
-HAPROXY_PORT = 18080
-PORTS = (18021, 18022, 18023)
+# Ports may be moved (DRILL_PORT_BASE) so that two CI runs on one machine do not collide.
+_BASE = int(os.environ.get("DRILL_PORT_BASE", "18020"))
+BOUNCER_PORT = _BASE - 1588  # 16432 by default
+HAPROXY_PORT = _BASE + 60  # 18080 by default
+PORTS = (_BASE + 1, _BASE + 2, _BASE + 3)
 WORKERS = 2
 POOL_SIZE = 4  # per worker, to PgBouncer: 3 x 2 x (4 + 4 overflow) = 48 client connections
 BOUNCER_POOL = 20  # server connections PgBouncer opens to PostgreSQL for the database
