@@ -1,4 +1,4 @@
-"""create_app(): settings, databases, reference catalog, SLA config and rules, wired once per process."""
+"""create_app(): the API, its middleware and background loops over one runtime (app.runtime)."""
 
 import asyncio
 import contextlib
@@ -8,6 +8,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -36,52 +37,48 @@ from app.api.observe import ObserveMiddleware
 from app.api.openapi import install_openapi
 from app.api.security_headers import SecurityHeadersMiddleware
 from app.config import Settings, get_settings
-from app.databases import open_databases
 from app.db import utcnow
 from app.errors import database_unavailable, install_error_handlers
 from app.leader import Leadership
-from app.open311.attributes import load_definitions
-from app.outbox.setup import relay_of
 from app.privacy import retention
 from app.privacy.cli import policy_of
-from app.reference.loader import load_catalog
-from app.routing.live import LiveRuleset
-from app.sla import load_sla
-from app.tickets.sla_reload import LiveSla, reload_sla
-from app.users.principal_cache import PrincipalCache
+from app.runtime import Runtime, build_runtime
+from app.tickets.sla_reload import reload_sla
 from app.users.principal_cache import listen as listen_for_changes
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("hotline")
 
 
-async def _poll_rules(app: FastAPI, interval: float) -> None:
+async def _poll_rules(runtime: Runtime, interval: float) -> None:
     """Pick up a new valid ruleset and sla.yaml without a restart; every instance runs this."""
     while True:
         await asyncio.sleep(interval)
         try:
-            app.state.rules.reload(utcnow(), force=False)
-            await reload_sla(app.state, utcnow(), force=False)
+            runtime.rules.reload(utcnow(), force=False)
+            await reload_sla(runtime, utcnow(), force=False)
         except Exception as exc:  # a broken poll must not kill the instance
             log.error("checking routing rules or sla.yaml failed\n%s", redacted_traceback(exc))
 
 
-def _reload_now(app: FastAPI) -> None:
+def _reload_now(runtime: Runtime, pending: set[asyncio.Future[Any]]) -> None:
     """SIGHUP: reload the rules now, then sla.yaml (re-planning in the background)."""
-    app.state.rules.reload(utcnow())
-    app.state.sla_reloading = asyncio.ensure_future(reload_sla(app.state, utcnow()))
+    runtime.rules.reload(utcnow())
+    reloading = asyncio.ensure_future(reload_sla(runtime, utcnow()))
+    pending.add(reloading)  # a reference until it ends, or the loop may collect it
+    reloading.add_done_callback(pending.discard)
 
 
-async def _retain(app: FastAPI, interval: float) -> None:
+async def _retain(runtime: Runtime, interval: float) -> None:
     """Retention (docs/privacy.md), safe in every instance at once (SKIP LOCKED batches)."""
-    settings = app.state.settings
+    settings = runtime.settings
     while True:
         await asyncio.sleep(interval)
         try:
             done = await retention.run(
-                app.state.session_factory,
+                runtime.session_factory,
                 policy=policy_of(settings),
-                keys=app.state.privacy_keys,
+                keys=runtime.privacy_keys,
                 now=utcnow(),
                 batch=settings.retention_batch,
             )
@@ -94,62 +91,58 @@ async def _retain(app: FastAPI, interval: float) -> None:
                 log.error("retention failed\n%s", redacted_traceback(exc))
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def _background(runtime: Runtime, leadership: Leadership) -> list[asyncio.Task[Any]]:
+    """Start the loops the settings ask for (0 seconds switches one off)."""
+    settings = runtime.settings
+    tasks = [asyncio.create_task(periodic.watch_process(runtime))]
+    if not settings.is_sqlite and settings.principal_cache_seconds > 0:
+        tasks.append(
+            asyncio.create_task(listen_for_changes(settings.direct_url, runtime.principals))
+        )
+    if settings.rules_poll_seconds > 0:
+        tasks.append(asyncio.create_task(_poll_rules(runtime, settings.rules_poll_seconds)))
+    if settings.sla_scan_seconds > 0:
+        ttl = timedelta(hours=settings.idempotency_ttl_hours)
+        tasks.append(asyncio.create_task(leadership.run()))
+        tasks.append(
+            asyncio.create_task(
+                periodic.maintain(runtime, leadership, settings.sla_scan_seconds, ttl)
+            )
+        )
+        if settings.metrics_gauge_seconds > 0:
+            tasks.append(
+                asyncio.create_task(
+                    periodic.count_open_work(runtime, leadership, settings.metrics_gauge_seconds)
+                )
+            )
+    if settings.webhook_relay_seconds > 0:
+        tasks.append(asyncio.create_task(runtime.relay.run()))
+    if settings.retention_run_seconds > 0 and policy_of(settings).enabled:
+        tasks.append(asyncio.create_task(_retain(runtime, settings.retention_run_seconds)))
+    return tasks
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """The ASGI app. Its runtime (app.runtime) is `runtime` when given (the caller closes it),
+    else built from `settings` (default: the environment's) at start-up and closed at shutdown.
+    Request handlers reach it through app.api.deps (get_runtime, get_router, ...)."""
+    settings = runtime.settings if runtime is not None else settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        databases = open_databases(settings)
-        catalog = load_catalog(settings.rules_dir)
-        sla = load_sla(settings.rules_dir, catalog)
-        live = LiveRuleset(settings.rules_dir, catalog, utcnow(), sla_policies=sla.policy_ids)
-        state = app.state
-        state.settings = settings
-        state.privacy_keys = settings.privacy_keys
-        state.databases = databases
-        state.engine = databases.primary
-        state.session_factory = databases.sessions
-        state.read_session_factory = databases.read_sessions
-        state.catalog = catalog
-        state.open311_extras = load_definitions(settings.rules_dir)
-        state.sla_live = sla_live = LiveSla(settings.rules_dir, catalog, sla)
-        state.sla = sla
-        state.sla_keeper = sla_live.keeper
-        state.rules = live
-        state.router = live.route
-        state.principals = principals = PrincipalCache(settings.principal_cache_seconds)
-        state.leadership = leadership = Leadership(
+        owned = runtime is None
+        running = build_runtime(settings, utcnow()) if runtime is None else runtime
+        app.state.runtime = running
+        leadership = Leadership(
             settings.direct_url,
             retry=settings.leader_retry_seconds,
             idle_timeout=settings.leader_idle_timeout_seconds,
         )
-        tasks = [asyncio.create_task(periodic.watch_process(state))]
-        if not settings.is_sqlite and settings.principal_cache_seconds > 0:
-            tasks.append(asyncio.create_task(listen_for_changes(settings.direct_url, principals)))
-        if settings.rules_poll_seconds > 0:
-            tasks.append(asyncio.create_task(_poll_rules(app, settings.rules_poll_seconds)))
-        if settings.sla_scan_seconds > 0:
-            ttl = timedelta(hours=settings.idempotency_ttl_hours)
-            tasks.append(asyncio.create_task(leadership.run()))
-            tasks.append(
-                asyncio.create_task(
-                    periodic.maintain(state, leadership, settings.sla_scan_seconds, ttl)
-                )
-            )
-            if settings.metrics_gauge_seconds > 0:
-                tasks.append(
-                    asyncio.create_task(
-                        periodic.count_open_work(state, leadership, settings.metrics_gauge_seconds)
-                    )
-                )
-        state.relay = relay_of(app)
-        if settings.webhook_relay_seconds > 0:
-            tasks.append(asyncio.create_task(state.relay.run()))
-        if settings.retention_run_seconds > 0 and policy_of(settings).enabled:
-            tasks.append(asyncio.create_task(_retain(app, settings.retention_run_seconds)))
+        tasks = _background(running, leadership)
+        pending: set[asyncio.Future[Any]] = set()
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal.SIGHUP, lambda: _reload_now(app))
+            loop.add_signal_handler(signal.SIGHUP, lambda: _reload_now(running, pending))
         # Start-up built ~150k long-lived objects (catalog, rules, calendars). Moving them out
         # of the collector's sight spares every full collection a ~60 ms pause of all requests.
         gc.freeze()
@@ -161,8 +154,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGHUP)
-            await state.relay.close()
-            await databases.dispose()
+            if owned:
+                await running.close()
 
     app = FastAPI(
         title="Hotline 1022",

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app import metrics
 from app.api.failsafe import redacted_traceback
@@ -21,6 +21,9 @@ from app.open311.feedback import close_unanswered
 from app.tickets.open_work import open_assignment_counts
 from app.tickets.repository import purge_idempotency_keys
 from app.tickets.sla import run_scan
+
+if TYPE_CHECKING:
+    from app.runtime import Runtime
 
 log = logging.getLogger("hotline.periodic")
 
@@ -43,7 +46,7 @@ async def _wait_to_lead(leadership: Leadership, interval: float) -> None:
 
 
 async def maintain(
-    state: Any, leadership: Leadership, interval: float, idempotency_ttl: timedelta
+    runtime: "Runtime", leadership: Leadership, interval: float, idempotency_ttl: timedelta
 ) -> None:
     """Every `interval` seconds in the leader: the SLA scan (each warning and breach written
     exactly once, by row locks, whoever runs it), forgetting expired idempotency keys, and
@@ -52,37 +55,37 @@ async def maintain(
         await _wait_to_lead(leadership, interval)
         try:
             now = utcnow()
-            report = await run_scan(state.session_factory, catalog=state.catalog, now=now)
+            report = await run_scan(runtime.session_factory, catalog=runtime.catalog, now=now)
             metrics.SLA_EVENTS.labels("warning").inc(report.warnings)
             metrics.SLA_EVENTS.labels("breach").inc(report.breaches)
             metrics.SLA_SCAN_COMPLETED.set(time.time())
             if report.warnings or report.breaches:
                 log.info("SLA scan: %s", report)
-            async with transaction(state.session_factory) as session:
+            async with transaction(runtime.session_factory) as session:
                 purged = await purge_idempotency_keys(session, before=now - idempotency_ttl)
             if purged:
                 log.info("forgot %d expired idempotency keys", purged)
             # Resolutions nobody answered close by themselves (docs/open311.md, follow-up).
-            after = timedelta(days=state.settings.feedback_close_days)
-            async with transaction(state.session_factory) as session:
+            after = timedelta(days=runtime.settings.feedback_close_days)
+            async with transaction(runtime.session_factory) as session:
                 if closed := await close_unanswered(session, now=now, after=after):
                     log.info("closed %d resolved tickets without feedback", closed)
         except Exception as exc:  # keep going after a transient database error
             log_failure("periodic maintenance", exc)
 
 
-async def count_open_work(state: Any, leadership: Leadership, interval: float) -> None:
+async def count_open_work(runtime: "Runtime", leadership: Leadership, interval: float) -> None:
     """Every `interval` seconds in the leader: the hotline_open_assignments gauge, every
     (unit kind, SLA state) pair written, zeros included, so that the newest values win."""
-    kinds = sorted({unit.kind for unit in state.catalog.units.values()})
+    kinds = sorted({unit.kind for unit in runtime.catalog.units.values()})
     while True:
         await _wait_to_lead(leadership, interval)
         try:
-            async with transaction(state.session_factory) as session:
+            async with transaction(runtime.session_factory) as session:
                 counts = await open_assignment_counts(session, now=utcnow())
             totals = {(kind, st): 0 for kind in kinds for st in metrics.SLA_STATES}
             for (unit_code, st), n in counts.items():
-                unit = state.catalog.units.get(unit_code)
+                unit = runtime.catalog.units.get(unit_code)
                 key = (unit.kind if unit else "unknown", st)
                 totals[key] = totals.get(key, 0) + n
             for (kind, st), n in totals.items():
@@ -92,25 +95,25 @@ async def count_open_work(state: Any, leadership: Leadership, interval: float) -
             log_failure("counting open assignments", exc)
 
 
-def sample_pools(state: Any) -> None:
+def sample_pools(runtime: "Runtime") -> None:
     """Set hotline_db_pool_connections_in_use for this process's pools."""
-    primary, read = state.databases.primary, state.databases.read
+    primary, read = runtime.databases.primary, runtime.databases.read
     metrics.DB_POOL_IN_USE.labels("primary").set(primary.sync_engine.pool.checkedout())
     if read is not primary:
         metrics.DB_POOL_IN_USE.labels("read").set(read.sync_engine.pool.checkedout())
 
 
-async def watch_process(state: Any, interval: float = 5.0) -> None:
+async def watch_process(runtime: "Runtime", interval: float = 5.0) -> None:
     """Every few seconds: this process's pool gauges and ruleset version; dead workers'
     live gauges dropped."""
     ruleset = metrics.RulesetGauge()
     refusals = 0
     while True:
         try:
-            ruleset.serving(state.rules.current.version)
-            metrics.RULES_RELOAD_FAILURES.inc(state.rules.refusals - refusals)
-            refusals = state.rules.refusals
-            sample_pools(state)
+            ruleset.serving(runtime.rules.current.version)
+            metrics.RULES_RELOAD_FAILURES.inc(runtime.rules.refusals - refusals)
+            refusals = runtime.rules.refusals
+            sample_pools(runtime)
             metrics.forget_dead_workers()
         except Exception as exc:
             log_failure("sampling process metrics", exc)

@@ -6,6 +6,7 @@ server for the run and dropped afterwards.
 """
 
 import asyncio
+import dataclasses
 import os
 import time
 import uuid
@@ -20,12 +21,13 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.api.deps import get_now
+from app.api.deps import get_now, get_router
 from app.config import Settings
 from app.db import make_session_factory, transaction
 from app.main import create_app
 from app.migrate import upgrade
 from app.reference.loader import load_catalog
+from app.runtime import Runtime
 from app.setup import sync_reference
 from app.users import security
 from app.users.demo import ensure_demo_users
@@ -196,7 +198,7 @@ async def client(
     ) as c:
         yield c
     # Each test starts from empty ticket tables (reference data stays).
-    async with app.state.engine.begin() as conn:
+    async with app.state.runtime.engine.begin() as conn:
         await clear_access_log(conn)
         for table in TICKET_TABLES:
             await conn.execute(text(f"DELETE FROM {table}"))
@@ -222,12 +224,27 @@ async def clear_access_log(conn: Any) -> None:
 @contextmanager
 def routing_by(app: Any, route: Callable[..., Any]) -> Iterator[None]:
     """Route tickets with `route(facts, excluded_units)` instead of the rules, for a while."""
-    original = app.state.router
-    app.state.router = route
+
+    async def by_route() -> Callable[..., Any]:
+        return route
+
+    app.dependency_overrides[get_router] = by_route
     try:
         yield
     finally:
-        app.state.router = original
+        app.dependency_overrides.pop(get_router, None)
+
+
+@contextmanager
+def runtime_changed(app: Any, **changes: Any) -> Iterator[Runtime]:
+    """The app runs on a copy of its runtime with `changes` (settings=..., rules=...) for a
+    while; the runtime it started with comes back afterwards."""
+    original: Runtime = app.state.runtime
+    app.state.runtime = changed = dataclasses.replace(original, **changes)
+    try:
+        yield changed
+    finally:
+        app.state.runtime = original
 
 
 def ticket_body(**overrides: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -13,6 +13,7 @@ from app.db import transaction, utcnow
 from app.errors import AppError
 from app.networks import parse_networks
 from app.reference.catalog import Catalog
+from app.runtime import Router, Runtime
 from app.tickets.service import TicketService
 from app.users import security
 from app.users.principal import Principal
@@ -27,17 +28,32 @@ from app.users.service import (
 from app.users.throttle import ThrottlePolicy
 
 
+def runtime_of(request: Request) -> Runtime:
+    """The runtime the app was started with (app.runtime), for handlers and middleware."""
+    return request.app.state.runtime
+
+
+async def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    return request.app.state.runtime.settings
 
 
 async def get_catalog(request: Request) -> Catalog:
-    return request.app.state.catalog
+    return request.app.state.runtime.catalog
+
+
+async def get_router(request: Request) -> Router:
+    """How tickets are routed: the ruleset in force. A dependency so that tests can swap it
+    (app.dependency_overrides[get_router]) as they pin the clock with get_now."""
+    return request.app.state.runtime.router
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request owns the transaction: commit after the handler, before the response is sent."""
-    async with transaction(request.app.state.session_factory) as session:
+    async with transaction(request.app.state.runtime.session_factory) as session:
         yield session
 
 
@@ -47,7 +63,7 @@ async def get_now() -> datetime:
 
 
 async def get_principals(request: Request) -> PrincipalCache:
-    return request.app.state.principals
+    return request.app.state.runtime.principals
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -57,11 +73,11 @@ async def get_read_session(request: Request, primary: SessionDep) -> AsyncIterat
     """A transaction on the read URL (a replica), for reports and search, which write nothing
     and may be a replica's lag behind. Without a read URL: the request's own session, so that
     a request that also writes (an access record) holds one connection, not two."""
-    state = request.app.state
-    if state.read_session_factory is state.session_factory:
+    runtime = runtime_of(request)
+    if runtime.read_session_factory is runtime.session_factory:
         yield primary
         return
-    async with transaction(state.read_session_factory) as session:
+    async with transaction(runtime.read_session_factory) as session:
         yield session
 
 
@@ -70,6 +86,8 @@ NowDep = Annotated[datetime, Depends(get_now)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PrincipalsDep = Annotated[PrincipalCache, Depends(get_principals)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RouterDep = Annotated[Router, Depends(get_router)]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/token")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Integration API key")
@@ -101,9 +119,9 @@ async def current_user(
     Checked against the database, through a cache that forgets a disabled user or a revoked
     key at once (app.users.principal_cache); a lookup runs in a short transaction of its own.
     Runs on every request, so it keeps its own dependencies few: each costs a little, and
-    settings and the cache are read from app.state.
+    settings and the cache are read from the runtime.
     """
-    state = request.app.state
+    state = runtime_of(request)
     cache: PrincipalCache = state.principals
     if api_key:
         remembered_as = security.hash_api_secret(api_key)  # not the secret itself
@@ -169,27 +187,34 @@ def ticket_service(permission: str, doing: str, *, reads_only: bool = False) -> 
         session: ReadSessionDep if reads_only else SessionDep,  # type: ignore[valid-type]
         now: NowDep,
         user: UserDep,
+        router: RouterDep,
     ) -> TicketService:
         _check(user, permission, doing)
-        return build_ticket_service(request.app.state, session, now, user)
+        return build_ticket_service(runtime_of(request), session, now, user, router)
 
     return Depends(build)
 
 
 def build_ticket_service(
-    state: Any, session: AsyncSession, now: datetime, user: Principal
+    runtime: Runtime,
+    session: AsyncSession,
+    now: datetime,
+    user: Principal,
+    router: Router | None = None,
 ) -> TicketService:
-    """The ticket service for one request, from the app's state (shared with the console)."""
+    """The ticket service for one request (shared with the console and Open311): the runtime's
+    catalog, SLA keeper and settings; `router` from get_router (default: the ruleset in force)."""
+    settings = runtime.settings
     return TicketService(
         session=session,
-        catalog=state.catalog,
-        router=state.router,
+        catalog=runtime.catalog,
+        router=router or runtime.router,
         now=now,
         principal=user,
-        sla=state.sla_keeper,
-        reference_prefix=state.settings.reference_prefix,
-        clock_skew=timedelta(seconds=state.settings.clock_skew_seconds),
-        privacy=state.privacy_keys,
+        sla=runtime.sla_keeper,
+        reference_prefix=settings.reference_prefix,
+        clock_skew=timedelta(seconds=settings.clock_skew_seconds),
+        privacy=runtime.privacy_keys,
     )
 
 

@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app.api.checked_route import CheckedRoute
+from app.api.deps import runtime_of
 
 router = APIRouter(route_class=CheckedRoute, tags=["health"])
 
@@ -25,7 +26,7 @@ async def readyz(request: Request) -> JSONResponse:
     Deliberately not part of readiness: how far behind the SLA scan is (a metric with an
     alert, docs/operations.md). A lag shared by every instance must not take them all out of
     the load balancer, which would stop intake too."""
-    state = request.app.state
+    state = runtime_of(request)
     try:
         async with state.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))

@@ -6,6 +6,7 @@ import ipaddress
 from fastapi import APIRouter, Request, Response
 
 from app import metrics
+from app.api.deps import runtime_of
 from app.config import Settings
 from app.periodic import sample_pools
 from app.users.service import Forbidden, Unauthorized
@@ -49,7 +50,7 @@ def _admitted(request: Request, settings: Settings) -> None:
 @router.get("/metrics", include_in_schema=False)
 async def scrape(request: Request) -> Response:
     """Counters, histograms and gauges in the Prometheus text format (docs/operations.md)."""
-    _admitted(request, request.app.state.settings)
-    sample_pools(request.app.state)
+    _admitted(request, runtime_of(request).settings)
+    sample_pools(runtime_of(request))
     body, media_type = metrics.render()
     return Response(body, media_type=media_type)

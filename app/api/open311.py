@@ -11,7 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from app.api.client_address import client_address
-from app.api.deps import NowDep, SessionDep, build_ticket_service, current_user
+from app.api.deps import (
+    NowDep,
+    RouterDep,
+    SessionDep,
+    build_ticket_service,
+    current_user,
+    runtime_of,
+)
 from app.errors import AppError
 from app.open311 import repository as repo
 from app.open311.render import render
@@ -24,13 +31,15 @@ PUBLIC = Principal(username="open311:public", role="integration")
 FORMATS = ("json", "xml")
 
 
-async def open311_service(request: Request, session: SessionDep, now: NowDep) -> Open311Service:
-    state = request.app.state
-    settings = state.settings
-    tickets = build_ticket_service(request.app.state, session, now, PUBLIC)
+async def open311_service(
+    request: Request, session: SessionDep, now: NowDep, router: RouterDep
+) -> Open311Service:
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    tickets = build_ticket_service(runtime, session, now, PUBLIC, router)
     return Open311Service(
         tickets=tickets,
-        extras=state.open311_extras,
+        extras=runtime.open311_extras,
         jurisdiction=settings.open311_jurisdiction,
         list_private=settings.open311_list_private,
     )
@@ -69,7 +78,7 @@ async def answer(
 
 async def _throttle(request: Request, service: Open311Service) -> None:
     """Status lookups per client address and minute (references must not be walked)."""
-    settings = request.app.state.settings
+    settings = runtime_of(request).settings
     client = client_address(request, settings.trusted_proxy_networks)
     count = await repo.count_lookup(
         service.tickets.session, client=client, now=service.now, window=timedelta(minutes=1)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.checked_route import CheckedRoute
-from app.api.deps import NowDep, SessionDep, require, require_json, ticket_service
+from app.api.deps import NowDep, SessionDep, require, require_json, runtime_of, ticket_service
 from app.privacy import access_log
 from app.privacy.access_log import AccessLog
 from app.privacy.legal_hold import lift_hold, set_hold
@@ -42,7 +42,7 @@ def log_for(
     `session` (a primary one) when the service reads the read URL, which takes no writes."""
     return AccessLog(
         session=session or service.session,
-        keys=request.app.state.privacy_keys,
+        keys=runtime_of(request).privacy_keys,
         actor=service.principal.username,
         role=service.principal.role,
         now=service.now,
@@ -199,7 +199,7 @@ async def audit_access(
     Hanoi local). To search by phone, POST /audit/access/search (numbers stay out of URLs)."""
     rows = await access_log.search(
         session,
-        request.app.state.privacy_keys,
+        runtime_of(request).privacy_keys,
         ticket_id=ticket,
         actor=actor,
         at_from=assume_local(at_from) if at_from else None,
@@ -231,7 +231,7 @@ async def audit_access_by_phone(
     """Who looked up, revealed, exported or erased this phone number, newest first."""
     rows = await access_log.search(
         session,
-        request.app.state.privacy_keys,
+        runtime_of(request).privacy_keys,
         phone=body.phone,
         at_from=body.from_,
         at_to=body.to,
@@ -270,7 +270,7 @@ class ErasureIn(SubjectIn):
 
 
 def _rights(request: Request, session: Any, user: Principal, now: datetime) -> Rights:
-    state = request.app.state
+    state = runtime_of(request)
     return Rights(
         session=session,
         log=AccessLog(session, state.privacy_keys, user.username, user.role, now),

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.checked_route import CheckedRoute
-from app.api.deps import NowDep, ReadSessionDep, require, require_json
+from app.api.deps import NowDep, ReadSessionDep, require, require_json, runtime_of
 from app.replay.render import CSV_COLUMNS, as_csv, as_dict
 from app.replay.service import MAX_SAMPLES, ReplayService
 from app.users.principal import Principal
@@ -73,7 +73,7 @@ async def replay_rules(
     rates now and proposed. A proposal that does not load answers 422 with the same
     `file:line` errors as `hotline rules check` and replays nothing. Shape: docs/routing.md.
     """
-    state = request.app.state
+    state = runtime_of(request)
     service = ReplayService(
         session=session,
         catalog=state.catalog,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.checked_route import CheckedRoute
-from app.api.deps import NowDep, ReadSessionDep, require
+from app.api.deps import NowDep, ReadSessionDep, require, runtime_of
 from app.reports.backlog import BacklogReport, backlog, backlog_csv_rows
 from app.reports.repository import GROUP_KEYS, BreachQuery
 from app.reports.schemas import METRIC_DOCS, BreachItem, BreachPage, SlaReport
@@ -22,6 +22,7 @@ from app.reports.service import (
     report_csv,
     split_values,
 )
+from app.runtime import Runtime
 from app.users.principal import Principal
 
 router = APIRouter(route_class=CheckedRoute, prefix="/reports", tags=["reports"])
@@ -48,21 +49,21 @@ def _responses(csv_columns: str) -> dict[int | str, dict[str, Any]]:
 async def report_service(
     request: Request, session: ReadSessionDep, now: NowDep, user: Reader
 ) -> ReportService:
-    return build_report_service(request.app.state, session, now, user)
+    return build_report_service(runtime_of(request), session, now, user)
 
 
 def build_report_service(
-    state: Any, session: AsyncSession, now: datetime, user: Principal
+    runtime: Runtime, session: AsyncSession, now: datetime, user: Principal
 ) -> ReportService:
-    """The report service for one request, from the app's state (shared with the console)."""
+    """The report service for one request, from the runtime (shared with the console)."""
     return ReportService(
         session=session,
-        catalog=state.catalog,
-        sla=state.sla,
+        catalog=runtime.catalog,
+        sla=runtime.sla,
         now=now,
         principal=user,
-        reference_prefix=state.settings.reference_prefix,
-        timezone=state.settings.timezone,
+        reference_prefix=runtime.settings.reference_prefix,
+        timezone=runtime.settings.timezone,
     )
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from app.api.checked_route import CheckedRoute
-from app.api.deps import NowDep, require, require_json, ticket_service
+from app.api.deps import NowDep, require, require_json, runtime_of, ticket_service
 from app.errors import AppError
 from app.tickets.schemas import TicketCreate
 from app.tickets.service import TicketService
@@ -72,8 +72,8 @@ async def explain_routing(
     """Which unit a ticket would go to and why: every rule tried, and the first condition that
     failed for each. Area names resolve as at intake."""
     facts = service.intake_facts(body)
-    explanation = request.app.state.rules.current.explain(facts, frozenset(body.exclude_units))
-    return _relative(explanation.as_dict(), request.app.state.settings.rules_dir)
+    explanation = runtime_of(request).rules.current.explain(facts, frozenset(body.exclude_units))
+    return _relative(explanation.as_dict(), runtime_of(request).settings.rules_dir)
 
 
 @router.get("/routing/rules", response_model=RulesOut)
@@ -81,8 +81,8 @@ async def running_rules(
     request: Request, _: Annotated[Principal, require("reference:read", "read the rules")]
 ) -> RulesOut:
     """The ruleset this instance is running: version, load time, warnings and rules in order."""
-    live = request.app.state.rules
-    described = _relative(live.current.describe(), request.app.state.settings.rules_dir)
+    live = runtime_of(request).rules
+    described = _relative(live.current.describe(), runtime_of(request).settings.rules_dir)
     return RulesOut(**described, loaded_at=live.loaded_at)
 
 
@@ -95,7 +95,7 @@ async def reload_rules(
     """Load routing_rules/ (rules, then sla.yaml) again. An invalid ruleset or sla.yaml is
     refused (422, with file and line of each error) and the running one keeps serving. A new
     sla.yaml re-plans the open assignments whose future due or warning instants it moves."""
-    state = request.app.state
+    state = runtime_of(request)
     result = state.rules.reload(now)
     rules_dir = state.settings.rules_dir
 

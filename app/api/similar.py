@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from app.api.checked_route import CheckedRoute
-from app.api.deps import require_json, ticket_service
+from app.api.deps import require_json, runtime_of, ticket_service
 from app.search.schemas import SimilarIn, SimilarPage
 from app.search.similar import facts_in, facts_of_ticket, similar
 from app.tickets.service import TicketService
@@ -34,7 +34,7 @@ async def similar_to_facts(body: SimilarIn, request: Request, service: Service) 
     description (rapidfuzz), within 250 m when both have coordinates (settings similar_*).
     Area and topic are checked as at intake (422 naming the field)."""
     facts = facts_in(service, body)
-    return SimilarPage(candidates=await similar(service, facts, request.app.state.settings))
+    return SimilarPage(candidates=await similar(service, facts, runtime_of(request).settings))
 
 
 @router.get("/{ticket_id}/similar", response_model=SimilarPage, responses=PROBLEMS)
@@ -43,5 +43,5 @@ async def similar_to_ticket(ticket_id: str, request: Request, service: Service) 
     duplicate; judged as of when it was received."""
     ticket = await service.load(ticket_id)
     facts = facts_of_ticket(ticket)
-    settings = request.app.state.settings
+    settings = runtime_of(request).settings
     return SimilarPage(candidates=await similar(service, facts, settings, exclude_id=ticket.id))

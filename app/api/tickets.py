@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
 from app import metrics
 from app.api.checked_route import CheckedRoute
-from app.api.deps import SessionDep, require_json, ticket_service
+from app.api.deps import SessionDep, require_json, runtime_of, ticket_service
 from app.api.privacy import log_for, route_of
 from app.search.callers import summary as caller_summary
 from app.search.similar import facts_of_ticket, similar
@@ -68,7 +68,7 @@ async def create_ticket(
         current = service.created_assignment
         read = service.to_read(ticket, current, [current] if current else [])
     if suggest_duplicates:
-        settings = request.app.state.settings
+        settings = runtime_of(request).settings
         read.possible_duplicates = await similar(
             service, facts_of_ticket(ticket), settings, exclude_id=ticket.id
         )

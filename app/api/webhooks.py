@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 from app.api.checked_route import CheckedRoute
-from app.api.deps import CatalogDep, NowDep, SessionDep, require, require_json
+from app.api.deps import CatalogDep, NowDep, SessionDep, require, require_json, runtime_of
 from app.outbox import subscriptions as subs
 from app.outbox.capture import notify
 from app.outbox.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -112,7 +112,7 @@ def _check(request: Request, catalog: CatalogDep, body: WebhookIn | WebhookPatch
         events=body.events,
         units=body.units,
         known_units=set(catalog.units),
-        allowed=parse_networks(request.app.state.settings.webhook_allowed_networks),
+        allowed=parse_networks(runtime_of(request).settings.webhook_allowed_networks),
     )
 
 
@@ -182,7 +182,7 @@ async def rotate_secret(
     webhook_id: int, request: Request, _: Manage, session: SessionDep, now: NowDep
 ) -> SecretRotated:
     """A new secret; the old one keeps signing beside it for HOTLINE_WEBHOOK_SECRET_GRACE_HOURS."""
-    grace = timedelta(hours=request.app.state.settings.webhook_secret_grace_hours)
+    grace = timedelta(hours=runtime_of(request).settings.webhook_secret_grace_hours)
     endpoint = await subs.rotate(session, await subs.get(session, webhook_id), now=now, grace=grace)
     return SecretRotated(
         id=endpoint.id,

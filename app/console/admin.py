@@ -14,7 +14,7 @@ async def admin_home(console: ConsoleDep) -> Response:
     """Users and their units, API keys (never their secrets), the ruleset and SLA versions in
     force with their rules, policies and calendars. Read-only: changes go through the API/CLI."""
     console.require("users:manage", "quản trị người dùng")
-    state = console.request.app.state
+    state = console.runtime
     live = state.rules
     sla = state.sla
     calendars = [

@@ -118,7 +118,7 @@ async def dashboard(console: ConsoleDep) -> Response:
     service = console.reports()
     params = console.request.query_params
     start, end = service.period(params.get("from") or None, params.get("to") or None)
-    catalog = console.request.app.state.catalog
+    catalog = console.runtime.catalog
     return console.page(
         "dashboard.html",
         {

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from app.api.deps import NowDep, SessionDep, build_ticket_service
+from app.api.deps import NowDep, RouterDep, SessionDep, build_ticket_service, runtime_of
 from app.api.reports import build_report_service
 from app.config import Settings
 from app.console import session as cookie
@@ -23,6 +23,7 @@ from app.console.render import render
 from app.db import transaction
 from app.errors import AppError
 from app.reports.service import ReportService
+from app.runtime import Router, Runtime
 from app.tickets.service import TicketService
 from app.users.principal import Principal
 from app.users.principal_cache import PrincipalCache
@@ -69,9 +70,14 @@ class Console:
 
     request: Request
     principal: Principal
-    settings: Settings
+    runtime: Runtime
     now: datetime
     session: AsyncSession
+    router: Router
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
 
     @property
     def csrf(self) -> str:
@@ -84,12 +90,14 @@ class Console:
 
     def tickets(self) -> TicketService:
         """The ticket service exactly as the API builds it."""
-        return build_ticket_service(self.request.app.state, self.session, self.now, self.principal)
+        return build_ticket_service(
+            self.runtime, self.session, self.now, self.principal, self.router
+        )
 
     def reports(self) -> ReportService:
         """The report service exactly as GET /api/v1/reports/* builds it."""
         self.require("reports:read", "xem báo cáo")
-        return build_report_service(self.request.app.state, self.session, self.now, self.principal)
+        return build_report_service(self.runtime, self.session, self.now, self.principal)
 
     def page(self, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
         return render(
@@ -102,7 +110,7 @@ class Console:
 
 async def principal_of(request: Request, user_id: int) -> Principal | None:
     """The user's role and units, through the same cache the API uses (disabled -> None)."""
-    state = request.app.state
+    state = runtime_of(request)
     cache: PrincipalCache = state.principals
     principal = cache.get(user_id)
     if principal is None:
@@ -114,13 +122,16 @@ async def principal_of(request: Request, user_id: int) -> Principal | None:
     return principal
 
 
-async def signed_in(request: Request, now: NowDep, session: SessionDep) -> Console:
+async def signed_in(
+    request: Request, now: NowDep, session: SessionDep, router: RouterDep
+) -> Console:
     """The signed-in console user, or SignInRequired. POSTs must carry the form's CSRF token.
 
     Uses the API's clock and session dependencies, so that tests pinning the clock pin the
     console's too and a page is one transaction, like an API request.
     """
-    settings: Settings = request.app.state.settings
+    runtime = runtime_of(request)
+    settings = runtime.settings
     user_id = cookie.session_user_id(request, settings, now)
     principal = await principal_of(request, user_id) if user_id is not None else None
     if principal is None:
@@ -130,7 +141,7 @@ async def signed_in(request: Request, now: NowDep, session: SessionDep) -> Conso
         token = form.get("csrf_token")
         if not cookie.csrf_valid(request, token if isinstance(token, str) else None, settings):
             raise CsrfRejected("Biểu mẫu đã hết hạn hoặc không hợp lệ: tải lại trang rồi gửi lại.")
-    return Console(request, principal, settings, now, session)
+    return Console(request, principal, runtime, now, session, router)
 
 
 ConsoleDep = Annotated[Console, Depends(signed_in)]

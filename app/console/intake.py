@@ -18,7 +18,7 @@ FIELDS = ("phone", "name", "area", "area_code", "topic", "priority", "descriptio
 
 
 def _choices(console: ConsoleDep) -> dict[str, object]:
-    catalog = console.request.app.state.catalog
+    catalog = console.runtime.catalog
     topics = sorted(catalog.topics.values(), key=lambda t: t.code)
     return {
         "topics": topics,
@@ -32,7 +32,7 @@ def _form_page(
 ) -> Response:
     matches = []
     if error and values.get("area") and not values.get("area_code"):
-        matches = console.request.app.state.catalog.search_areas(values["area"], 8)
+        matches = console.runtime.catalog.search_areas(values["area"], 8)
     return console.page(
         "intake.html",
         {
@@ -67,7 +67,7 @@ async def normalise_phone(console: ConsoleDep, phone: str = "") -> Response:
 @router.get("/intake/areas")
 async def area_choices(console: ConsoleDep, area: str = "") -> Response:
     """Autocomplete: current areas and former names matching the text, as a pick list."""
-    matches = console.request.app.state.catalog.search_areas(area, 8) if area.strip() else []
+    matches = console.runtime.catalog.search_areas(area, 8) if area.strip() else []
     return console.page("panels/areas.html", {"matches": matches, "v": {}})
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from app.api.client_address import client_address
-from app.api.deps import NowDep, SessionDep, auth_policy
+from app.api.deps import NowDep, SessionDep, auth_policy, runtime_of
 from app.console import session as cookie
 from app.console.deps import ConsoleDep, ConsoleRoute, CsrfRejected
 from app.console.render import render
@@ -35,7 +35,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _login_form(request: Request, error: str | None, next_: str | None, status: int) -> Response:
-    settings = request.app.state.settings
+    settings = runtime_of(request).settings
     seed = cookie.pre_session_seed(request)
     response = render(
         request,
@@ -64,7 +64,7 @@ async def login(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     """Check the password (argon2, with the API's throttling); set the session cookie."""
-    settings = request.app.state.settings
+    settings = runtime_of(request).settings
     if not cookie.csrf_valid(request, csrf_token, settings):
         raise CsrfRejected("Biểu mẫu đăng nhập đã hết hạn: tải lại trang rồi thử lại.")
     try:

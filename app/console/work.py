@@ -114,7 +114,7 @@ async def reveal_caller(ticket_id: str, console: ConsoleDep) -> Response:
     ticket = await service.load(ticket_id)
     log = AccessLog(
         session=console.session,
-        keys=console.request.app.state.privacy_keys,
+        keys=console.runtime.privacy_keys,
         actor=console.principal.username,
         role=console.principal.role,
         now=console.now,

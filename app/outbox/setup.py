@@ -1,28 +1,29 @@
-"""The relay of a running app, built from its state (catalog, SLA keeper, settings)."""
+"""The relay of a running process, built from its runtime (catalog, SLA keeper, settings)."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.outbox.relay import Relay
 from app.tickets.service import TicketService
 
+if TYPE_CHECKING:
+    from app.runtime import Runtime
 
-def relay_of(app: FastAPI) -> Relay:
+
+def relay_of(runtime: "Runtime") -> Relay:
     """A Relay whose message bodies read tickets as the app's TicketService does."""
-    state = app.state
 
     def service_for(session: AsyncSession, principal: Any) -> TicketService:
         return TicketService(
             session=session,
-            catalog=state.catalog,
-            router=state.router,
+            catalog=runtime.catalog,
+            router=runtime.router,
             now=datetime.now(UTC),
             principal=principal,
-            sla=state.sla_keeper,
-            reference_prefix=state.settings.reference_prefix,
+            sla=runtime.sla_keeper,
+            reference_prefix=runtime.settings.reference_prefix,
         )
 
-    return Relay(state.session_factory, state.settings, service_for, catalog=state.catalog)
+    return Relay(runtime.session_factory, runtime.settings, service_for, catalog=runtime.catalog)

@@ -14,65 +14,40 @@ resolved tickets, some are reopened, cancelled or marked duplicate; recent work 
 some of it overdue. Deterministic for a given --seed and "now".
 """
 
-import bisect
-import itertools
 import math
 import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import transaction
-from app.reference.catalog import Catalog
-from app.sla import SlaConfig, add_working
+from app.reports.demo_calls import Calls
+from app.sla import add_working
 from app.tickets import repository as ticket_repo
 from app.tickets.models import Assignment, Ticket
 from app.tickets.schemas import (
     ActionIn,
-    CallerIn,
     DuplicateIn,
     OptionalReasonIn,
     ReasonIn,
     RequestInfoIn,
     ResolveIn,
-    TicketCreate,
     TransferIn,
 )
-from app.tickets.service import Router, TicketService
-from app.tickets.sla import SlaKeeper, run_scan
-from app.timefmt import LOCAL_TZ
+from app.tickets.service import TicketService
+from app.tickets.sla import run_scan
 from app.users.principal import Principal
 
-CHANNELS = {"phone": 55, "zalo": 15, "app": 10, "web": 8, "sms": 4, "email": 3, "walk_in": 2}
-PRIORITIES = {"normal": 72, "high": 14, "low": 8, "urgent": 6}
-HOURS = [1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 15, 12, 8, 10, 14, 15, 13, 10, 8, 7, 6, 4, 3, 2]
-WEEKDAY = [1.0, 1.0, 0.97, 0.95, 0.92, 0.55, 0.45]
-SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô", "Dương"]
-MIDDLE = ["Văn", "Thị", "Đức", "Minh", "Thu", "Quang", "Ngọc", "Hữu", "Thanh"]
-GIVEN = ["An", "Bình", "Chi", "Dũng", "Hà", "Hùng", "Lan", "Mai", "Nam", "Phương", "Tuấn", "Yến"]
-STREETS = [
-    "Trần Thái Tông",
-    "Xuân Thủy",
-    "Láng",
-    "Giải Phóng",
-    "Kim Mã",
-    "Nguyễn Trãi",
-    "Hoàng Quốc Việt",
-]
-PHRASES = [
-    "Đề nghị cơ quan chức năng kiểm tra, xử lý",
-    "Tình trạng kéo dài nhiều ngày",
-    "Người dân rất bức xúc",
-    "Đã phản ánh nhưng chưa được giải quyết",
-]
+if TYPE_CHECKING:
+    from app.runtime import Runtime
+
 RESOLUTIONS = ["Đã xử lý xong", "Đã kiểm tra và khắc phục", "Đã chuyển đội thi công khắc phục"]
 REJECTIONS = ["Không thuộc thẩm quyền", "Địa chỉ thuộc địa bàn khác", "Nội dung thuộc ngành dọc"]
 MINUTE = 60
-MOBILE = ["090", "091", "093", "094", "096", "097", "098", "086", "088", "070", "081"]
 
 
 @dataclass
@@ -92,96 +67,26 @@ class DemoReport:
 
 @dataclass
 class DemoGenerator:
-    factory: async_sessionmaker[AsyncSession]
-    catalog: Catalog
-    sla: SlaConfig
-    router: Router
+    """Plays each ticket's story through the TicketService of `runtime`, up to `now` (UTC)."""
+
+    runtime: "Runtime"
     now: datetime
     rng: random.Random
-    reference_prefix: str = "HN"
     report: DemoReport = field(default_factory=DemoReport)
     speed: dict[str, float] = field(default_factory=dict)
     earlier: dict[str | None, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.keeper = SlaKeeper(self.sla, self.catalog)
+        self.catalog = self.runtime.catalog
+        self.sla = self.runtime.sla
+        self.keeper = self.runtime.sla_keeper
         self.operator = Principal(username="operator.demo", role="operator")
         for code in sorted(self.catalog.units):
             speed = math.exp(self.rng.gauss(0, 0.35))
             if self.rng.random() < 0.12:  # the late units
                 speed *= self.rng.uniform(2.5, 5.0)
             self.speed[code] = speed
-
-    # -- what comes in -------------------------------------------------------------------
-
-    def call_times(self, count: int, months: float) -> list[datetime]:
-        """`count` call instants over the last `months`, weekdays and office hours busier."""
-        start = (self.now - timedelta(days=round(months * 30.44))).astimezone(LOCAL_TZ).date()
-        days = [start + timedelta(days=n) for n in range((self.now.date() - start).days + 1)]
-        day_weights = list(itertools.accumulate(WEEKDAY[d.weekday()] for d in days))
-        hour_weights = list(itertools.accumulate(HOURS))
-        out = []
-        while len(out) < count:
-            day = days[bisect.bisect_left(day_weights, self.rng.random() * day_weights[-1])]
-            hour = bisect.bisect_left(hour_weights, self.rng.random() * hour_weights[-1])
-            at = datetime(
-                day.year, day.month, day.day, hour, self.rng.randrange(60), tzinfo=LOCAL_TZ
-            )
-            if at < self.now - timedelta(minutes=10):
-                out.append(at.astimezone(UTC))
-        return sorted(out)
-
-    def area_text(self, n: int) -> tuple[str, str]:
-        """(area code, what the operator typed): every area in turn, then at random."""
-        areas = sorted(
-            (a for a in self.catalog.areas.values() if a.parent is not None), key=lambda a: a.code
-        )
-        area = areas[n % len(areas)] if n < len(areas) else self.rng.choice(areas)
-        roll = self.rng.random()
-        if roll < 0.5:
-            return area.code, area.code
-        if roll < 0.8:
-            return area.code, area.name
-        former = [f.name for f in self.catalog.former if f.areas == (area.code,)]
-        text = self.rng.choice(former) if former else area.name.lower()
-        try:  # a former name some other district also had is not one the demo types
-            if self.catalog.resolve_area(text).code == area.code:  # exactly that one area
-                return area.code, text
-        except LookupError:
-            pass
-        return area.code, area.name
-
-    def topic(self, n: int) -> str:
-        codes = sorted(self.catalog.topics)
-        return codes[n % len(codes)] if n < len(codes) else self.rng.choice(codes)
-
-    def body(self, n: int, received_at: datetime) -> TicketCreate:
-        rng = self.rng
-        topic = self.topic(n)
-        _, area = self.area_text(n)
-        anonymous = rng.random() < 0.08
-        caller = CallerIn(
-            name=None
-            if anonymous
-            else f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
-            phone=None
-            if anonymous
-            else f"{rng.choice(MOBILE)}{rng.randrange(10)} {rng.randrange(1000):03d} "
-            f"{rng.randrange(1000):03d}",
-            anonymous=anonymous,
-            confidential=not anonymous and rng.random() < 0.04,
-        )
-        name = self.catalog.topics[topic].name
-        return TicketCreate(
-            channel=rng.choices(list(CHANNELS), weights=list(CHANNELS.values()))[0],
-            caller=caller,
-            description=f"{name}. {rng.choice(PHRASES)}.",
-            topic=topic,
-            area=area,
-            address=f"Số {rng.randrange(1, 300)} {rng.choice(STREETS)}",
-            priority=rng.choices(list(PRIORITIES), weights=list(PRIORITIES.values()))[0],
-            received_at=received_at,
-        )
+        self.calls = Calls(self.catalog, self.now, self.rng)
 
     # -- the service, as of an instant ----------------------------------------------------
 
@@ -189,11 +94,11 @@ class DemoGenerator:
         return TicketService(
             session=session,
             catalog=self.catalog,
-            router=self.router,
+            router=self.runtime.router,
             now=at,
             principal=principal,
             sla=self.keeper,
-            reference_prefix=self.reference_prefix,
+            reference_prefix=self.runtime.settings.reference_prefix,
         )
 
     def agent(self, unit: str) -> Principal:
@@ -228,7 +133,7 @@ class DemoGenerator:
         rng = self.rng
         typed = received_at + timedelta(minutes=rng.randrange(1, 8))
         service = self.service(session, min(typed, self.now), self.operator)
-        body = self.body(n, received_at)
+        body = self.calls.body(n, received_at)
         ticket, _ = await service.create(body, None)
         self.report.tickets += 1
         key = ticket.topic_code
@@ -369,28 +274,24 @@ class DemoGenerator:
 
 
 async def generate(
-    factory: async_sessionmaker[AsyncSession],
+    runtime: "Runtime",
     *,
-    catalog: Catalog,
-    sla: SlaConfig,
-    router: Router,
     tickets: int,
     months: float = 6,
     seed: int = 1022,
     now: datetime,
-    reference_prefix: str = "HN",
     progress: Callable[[int], Any] | None = None,
 ) -> DemoReport:
-    """Create `tickets` tickets with their histories up to `now`, one transaction each."""
-    generator = DemoGenerator(
-        factory, catalog, sla, router, now, random.Random(seed), reference_prefix
-    )
-    for n, received_at in enumerate(generator.call_times(tickets, months)):
+    """Create `tickets` tickets with their histories up to `now` (UTC), one transaction each,
+    through the runtime's catalog, rules and sla.yaml; the SLA scan then writes what is late."""
+    factory = runtime.session_factory
+    generator = DemoGenerator(runtime, now, random.Random(seed))
+    for n, received_at in enumerate(generator.calls.call_times(tickets, months)):
         async with transaction(factory) as session:
             await generator.story(session, n, received_at)
         if progress is not None:
             progress(n + 1)
-    scan = await run_scan(factory, catalog=catalog, now=now)
+    scan = await run_scan(factory, catalog=runtime.catalog, now=now)
     generator.report.warnings, generator.report.breaches = scan.warnings, scan.breaches
     return generator.report
 

@@ -83,13 +83,12 @@ class LiveSla:
 
 
 async def reload_sla(state: Any, now: datetime, *, force: bool = True) -> tuple[SlaReload, int]:
-    """Reload sla.yaml into an app's state (app.state: sla_live, rules, session_factory) and
-    re-plan what the change moves; (result, assignments re-planned)."""
+    """Reload sla.yaml into a process's runtime (app.runtime: sla_live, rules, session_factory)
+    and re-plan what the change moves; (result, assignments re-planned)."""
     live: LiveSla = state.sla_live
     result = live.reload(state.rules.current, force=force)
     if not result.changed or result.previous is None:
         return result, 0
-    state.sla, state.sla_keeper = live.current, live.keeper
     state.rules.sla_policies = live.current.policy_ids
     replanned = await replan_open(
         state.session_factory, keeper=live.keeper, previous=result.previous, now=now

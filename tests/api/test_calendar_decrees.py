@@ -19,7 +19,7 @@ async def test_new_year_2026_swap_moves_a_ward_due_to_monday(client, clock):
 
 
 async def test_saturday_10_january_2026_is_worked(client):
-    office = client._transport.app.state.sla.calendars["office"]
+    office = client._transport.app.state.runtime.sla.calendars["office"]
     assert office.periods_on(date(2026, 1, 2)) == ()
     assert office.local_periods(date(2026, 1, 10)) == office.standard_periods
     assert "12729/VPCP-KGVX" in office.override_notes[date(2026, 1, 2)]

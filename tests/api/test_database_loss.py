@@ -96,7 +96,7 @@ async def test_killed_connections_give_503_never_500_and_no_half_written_ticket(
         ) or (
             created[key] == 503  # the write may have landed before the answer was lost
         )
-    async with app.state.engine.connect() as conn:
+    async with app.state.runtime.engine.connect() as conn:
         tickets = (await conn.execute(text("SELECT count(*) FROM ticket"))).scalar_one()
         keys = (await conn.execute(text("SELECT count(*) FROM idempotency_key"))).scalar_one()
         orphans = (
@@ -175,7 +175,7 @@ async def test_keep_alive_survives_a_500_and_a_503_on_a_real_server(app, auth, c
 async def _cleanup(app) -> None:
     from tests.conftest import TICKET_TABLES
 
-    async with app.state.engine.begin() as conn:
+    async with app.state.runtime.engine.begin() as conn:
         for table in TICKET_TABLES:
             await conn.execute(text(f"DELETE FROM {table}"))
 

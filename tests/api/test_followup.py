@@ -95,7 +95,7 @@ async def test_unanswered_resolutions_close_by_themselves_once(app, client, auth
     _, answered = await resolved_request(client, auth)
     r = await client.post(f"/tickets/{answered['id']}/feedback", json={"fixed": "yes"})
     assert r.status_code == 200
-    factory = app.state.session_factory
+    factory = app.state.runtime.session_factory
     later = datetime.now(UTC) + timedelta(days=7, minutes=1)
 
     async def sweep(now):

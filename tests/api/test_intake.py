@@ -248,12 +248,12 @@ async def test_expired_idempotency_keys_are_forgotten(client, app):
 
     headers = {"Idempotency-Key": "old-call"}
     first = await client.post("/tickets", json=ticket_body(), headers=headers)
-    async with transaction(app.state.session_factory) as session:
+    async with transaction(app.state.runtime.session_factory) as session:
         assert (
             await purge_idempotency_keys(session, before=datetime.now(UTC) - timedelta(hours=24))
             == 0
         )
-    async with transaction(app.state.session_factory) as session:
+    async with transaction(app.state.runtime.session_factory) as session:
         assert (
             await purge_idempotency_keys(session, before=datetime.now(UTC) + timedelta(seconds=1))
             == 1

@@ -17,7 +17,7 @@ from tests.conftest import routing_by, ticket_body
 
 
 async def _counts(app) -> dict[str, int]:
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         return {
             model.__tablename__: await session.scalar(select(func.count()).select_from(model))
             for model in (Ticket, Assignment, CoHandler, TicketEvent, IdempotencyKey)
@@ -56,7 +56,7 @@ async def test_a_failing_row_leaves_nothing_behind_and_the_key_free(client, app)
         "idempotency_key": 1,
     }
     ticket = retried.json()
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         key = await session.get(IdempotencyKey, ("operator", "atomic-1"))
         events = (await session.scalars(select(TicketEvent).order_by(TicketEvent.id))).all()
     assert key is not None and key.ticket_id == ticket["id"]
@@ -91,15 +91,15 @@ async def test_unrouted_intake_leaves_the_ticket_new_with_no_assignment(client, 
 
 
 async def test_intake_joins_a_transaction_the_session_began_and_rolls_back_with_it(client, app):
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         await session.execute(select(func.count()).select_from(Ticket))  # begins a transaction
         service = TicketService(
             session=session,
-            catalog=app.state.catalog,
-            router=app.state.router,
+            catalog=app.state.runtime.catalog,
+            router=app.state.runtime.router,
             now=datetime.now(UTC),
             principal=Principal(username="operator", role="operator"),
-            sla=app.state.sla_keeper,
+            sla=app.state.runtime.sla_keeper,
         )
         ticket, replayed = await service.create(TicketCreate(**ticket_body()), "in-tx-1")
         assert not replayed and ticket.id is not None
@@ -115,7 +115,7 @@ async def test_intake_recovers_at_once_when_the_server_drops_its_connections(
     warm = await asyncio.gather(*(client.post("/tickets", json=ticket_body()) for _ in range(8)))
     assert {r.status_code for r in warm} == {201}
     if is_postgres:  # SQLite has no server to lose
-        async with app.state.engine.connect() as conn:
+        async with app.state.runtime.engine.connect() as conn:
             await conn.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "

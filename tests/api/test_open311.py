@@ -10,7 +10,7 @@ from tests.api.open311_support import (
     validate,
     xml_document,
 )
-from tests.conftest import create_ticket
+from tests.conftest import create_ticket, runtime_changed
 
 POTHOLE = {
     "service_code": "giao-thong.mat-duong",
@@ -233,15 +233,14 @@ async def test_resolution_only_to_the_phone_used(client, auth):
 
 async def test_lookups_are_rate_limited_per_client(app, client, auth):
     made = await file(client, auth)
-    original = app.state.settings
-    app.state.settings = original.model_copy(update={"open311_lookups_per_minute": 3})
-    try:
+    original = app.state.runtime.settings
+    with runtime_changed(
+        app, settings=original.model_copy(update={"open311_lookups_per_minute": 3})
+    ):
         codes = [
             (await client.get(f"{BASE}/requests/{made['service_request_id']}.json")).status_code
             for _ in range(4)
         ]
-    finally:
-        app.state.settings = original
     assert codes == [200, 200, 200, 429]
 
 

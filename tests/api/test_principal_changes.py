@@ -23,7 +23,7 @@ async def _cache_on(app, is_postgres: bool) -> None:
     """PostgreSQL caches once its listener is up; SQLite never does."""
 
     async def on() -> bool:
-        return app.state.principals.enabled
+        return app.state.runtime.principals.enabled
 
     assert await _until(on) if is_postgres else not await on()
 
@@ -89,13 +89,13 @@ async def test_key_revoked_elsewhere_is_refused_promptly(client, app, auth, sett
 
 
 async def test_losing_the_listener_turns_the_cache_off_until_it_is_back(app, is_postgres):
-    cache = app.state.principals
+    cache = app.state.runtime.principals
     await _cache_on(app, is_postgres)
     if not is_postgres:
         cache.put(1, object(), cache.generation)  # type: ignore[arg-type]
         assert cache.get(1) is None  # nothing is ever kept without a change feed
         return
-    async with app.state.engine.connect() as conn:
+    async with app.state.runtime.engine.connect() as conn:
         killed = await conn.scalar(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "

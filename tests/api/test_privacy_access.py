@@ -68,9 +68,9 @@ async def test_the_access_log_refuses_updates_and_deletes(client, app):
     await client.post(f"/tickets/{ticket['id']}/caller/reveal", json=REASON)
     for statement in ("UPDATE access_record SET reason = 'x'", "DELETE FROM access_record"):
         with pytest.raises(DBAPIError, match="append-only"):
-            async with app.state.engine.begin() as conn:
+            async with app.state.runtime.engine.begin() as conn:
                 await conn.execute(text(statement))
-    async with app.state.engine.connect() as conn:
+    async with app.state.runtime.engine.connect() as conn:
         reason = (await conn.execute(text("SELECT reason FROM access_record"))).scalar_one()
     assert reason == REASON["reason"]
 

@@ -137,7 +137,7 @@ async def _dump(app, settings) -> str:
         # SQLite's JSON columns hold \\uXXXX escapes: read them as the characters they are.
         return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), dump)
     lines = []
-    async with app.state.engine.connect() as conn:
+    async with app.state.runtime.engine.connect() as conn:
         for table in metadata.sorted_tables:
             rows = await conn.execute(text(f'SELECT t::text FROM "{table.name}" t'))
             lines += [f"{table.name}: {row}" for (row,) in rows]
@@ -163,15 +163,15 @@ async def _fill_outbox(client, app, auth) -> None:
         "/webhooks", json={"url": "http://127.0.0.1:9/hook"}, headers=auth("admin")
     )
     assert hook.status_code == 201, hook.text
-    relay = relay_of(app)
-    relay.settings = app.state.settings.model_copy(
+    relay = relay_of(app.state.runtime)
+    relay.settings = app.state.runtime.settings.model_copy(
         update={"smtp_host": "127.0.0.1", "smtp_port": 9}
     )
-    unit = app.state.catalog.units["ubnd-phuong-cau-giay"]
+    unit = app.state.runtime.catalog.units["ubnd-phuong-cau-giay"]
     relay.catalog = dataclasses.replace(
-        app.state.catalog,
+        app.state.runtime.catalog,
         units={
-            **app.state.catalog.units,
+            **app.state.runtime.catalog.units,
             unit.code: dataclasses.replace(unit, emails=("ubnd@caugiay.example",)),
         },
     )
@@ -225,9 +225,9 @@ async def test_retention_leaves_no_copy_in_a_full_dump(client, app, auth, settin
                 assert r.status_code == 200, r.text
                 break
     done = await retention.run(
-        app.state.session_factory,
+        app.state.runtime.session_factory,
         policy=RetentionPolicy(caller_days=0),
-        keys=app.state.privacy_keys,
+        keys=app.state.runtime.privacy_keys,
         now=datetime.now(UTC) + timedelta(days=1),
     )
     assert done == {"caller": len(CHANNELS) + 1}

@@ -14,7 +14,7 @@ from app.privacy.models import AccessRecord
 from app.privacy.retention import RetentionPolicy
 from app.tickets.models import Ticket
 from tests.api.test_reports import MARCH, NOW, act, history, local  # noqa: F401 (fixture)
-from tests.conftest import create_ticket
+from tests.conftest import create_ticket, runtime_changed
 
 
 @pytest.fixture
@@ -43,9 +43,9 @@ async def _found(client, q):
 
 async def _run(app, policy=EVERYTHING, batch=200):
     return await retention.run(
-        app.state.session_factory,
+        app.state.runtime.session_factory,
         policy=policy,
-        keys=app.state.privacy_keys,
+        keys=app.state.runtime.privacy_keys,
         now=LATER,
         batch=batch,
     )
@@ -93,7 +93,7 @@ async def test_each_batch_writes_one_access_record_and_legal_hold_keeps_a_ticket
     assert held.status_code == 200
     policy = RetentionPolicy(caller_days=30)
     assert await _run(app, policy, batch=1) == {"caller": 1}
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         records = (
             await session.scalars(select(AccessRecord).where(AccessRecord.action == "retention"))
         ).all()
@@ -112,7 +112,7 @@ async def test_concurrent_runs_anonymise_each_ticket_once(client, app, clock, ma
     policy = RetentionPolicy(caller_days=30)
     results = await asyncio.gather(*(_run(app, policy, batch=1) for _ in range(3)))
     assert sum(r["caller"] for r in results) == 2
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         batches = (
             await session.scalars(
                 select(AccessRecord.details).where(AccessRecord.action == "retention")
@@ -149,19 +149,19 @@ async def test_every_instance_runs_retention_in_the_background(client, app):
 
     ticket = await create_ticket(client)
     await client.post(f"/tickets/{ticket['id']}/cancel", json={})
-    # Starlette's State cannot be monkeypatched (undoing deletes the attribute): swap by hand.
-    settings = app.state.settings
-    app.state.settings = settings.model_copy(update={"retention_caller_days": 0})
-    task = asyncio.create_task(_retain(app, 0.05))
-    try:
-        for _ in range(100):
-            await asyncio.sleep(0.05)
-            read = (await client.get(f"/tickets/{ticket['id']}")).json()
-            if read["caller"]["phone"] != "+84912345678":
-                break
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        app.state.settings = settings
+    settings = app.state.runtime.settings
+    with runtime_changed(
+        app, settings=settings.model_copy(update={"retention_caller_days": 0})
+    ) as runtime:
+        task = asyncio.create_task(_retain(runtime, 0.05))
+        try:
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                read = (await client.get(f"/tickets/{ticket['id']}")).json()
+                if read["caller"]["phone"] != "+84912345678":
+                    break
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     assert read["caller"]["phone"].startswith("~")

@@ -180,10 +180,7 @@ async def test_ward_committees_on_four_hours_who_would_be_late(client, clock, au
 async def test_sla_what_if_with_the_current_config_reproduces_the_report(client, app, clock, auth):
     clock.now = NOW
     await generate(
-        app.state.session_factory,
-        catalog=app.state.catalog,
-        sla=app.state.sla,
-        router=app.state.router,
+        app.state.runtime,
         tickets=60,
         months=2,
         seed=18,
@@ -225,7 +222,7 @@ async def test_sla_what_if_with_the_current_config_reproduces_the_report(client,
 
     # One assignment planned under an older config (its stored due is an hour earlier): the
     # what-if names it; "as stored" is still the report, "now" re-plans it.
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         older = await session.scalar(
             select(Assignment.id)
             .where(Assignment.acknowledge_due_at.is_not(None))

@@ -509,10 +509,7 @@ async def test_operators_may_not_read_reports(client):
 async def test_demo_history_is_written_through_the_service(client, app, clock, auth):
     clock.now = NOW
     report = await generate(
-        app.state.session_factory,
-        catalog=app.state.catalog,
-        sla=app.state.sla,
-        router=app.state.router,
+        app.state.runtime,
         tickets=40,
         months=2,
         seed=7,
@@ -532,7 +529,7 @@ async def test_demo_history_is_written_through_the_service(client, app, clock, a
     assert totals["assignments"] > 40 and totals["resolved"] > 0
     assert totals["acknowledge_median_minutes"] is not None
     # What the report ranks is what each ticket's SLA status says the unit took.
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         done = (
             await session.scalars(
                 select(Assignment)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.routing.live import LiveRuleset
-from tests.conftest import create_ticket, ticket_body
+from tests.conftest import create_ticket, runtime_changed, ticket_body
 
 
 async def test_intake_records_rule_version_co_handlers_and_tags(client):
@@ -55,7 +55,7 @@ async def test_explain_with_excluded_units_and_bad_area(client):
 
 async def test_running_rules_are_listed_in_order(client, app):
     body = (await client.get("/routing/rules")).json()
-    assert body["version"] == app.state.rules.current.version
+    assert body["version"] == app.state.runtime.rules.current.version
     assert body["fallback"] == "tong-dai-1022" and body["warnings"] == []
     assert body["rules"][0]["id"] == "chay-no-khan-cap"
     assert body["loaded_at"].endswith("+07:00")
@@ -65,14 +65,13 @@ async def test_running_rules_are_listed_in_order(client, app):
 async def scratch_rules(app, tmp_path):
     """The app routes with a copy of routing_rules/ that a test may edit; restored after."""
     rules_dir = tmp_path / "rules"
-    shutil.copytree(app.state.settings.rules_dir, rules_dir)
-    original_rules, original_router = app.state.rules, app.state.router
+    shutil.copytree(app.state.runtime.settings.rules_dir, rules_dir)
+    runtime = app.state.runtime
     live = LiveRuleset(
-        rules_dir, app.state.catalog, datetime.now(UTC), sla_policies=app.state.sla.policy_ids
+        rules_dir, runtime.catalog, datetime.now(UTC), sla_policies=runtime.sla.policy_ids
     )
-    app.state.rules, app.state.router = live, live.route
-    yield rules_dir / "rules.yaml"
-    app.state.rules, app.state.router = original_rules, original_router
+    with runtime_changed(app, rules=live):
+        yield rules_dir / "rules.yaml"
 
 
 WASTE_TO_URENCO = """rules:
@@ -85,7 +84,7 @@ WASTE_TO_URENCO = """rules:
 async def test_invalid_reload_is_refused_and_the_running_rules_keep_serving(
     client, auth, app, scratch_rules
 ):
-    running = app.state.rules.current.version
+    running = app.state.runtime.rules.current.version
     text = scratch_rules.read_text(encoding="utf-8")
     scratch_rules.write_text(
         text.replace("assign: cdc-ha-noi", "assign: cdc-ha-noii", 1), encoding="utf-8"
@@ -121,7 +120,7 @@ async def test_valid_reload_switches_new_tickets_atomically(client, auth, app, s
 
 
 async def test_polling_picks_up_a_new_version_once(app, scratch_rules):
-    live = app.state.rules
+    live = app.state.runtime.rules
     before = live.current.version
     assert live.reload(datetime.now(UTC), force=False).changed is False
     text = scratch_rules.read_text(encoding="utf-8")
@@ -132,7 +131,7 @@ async def test_polling_picks_up_a_new_version_once(app, scratch_rules):
 
 
 async def test_polling_skips_a_refused_version(app, scratch_rules):
-    live = app.state.rules
+    live = app.state.runtime.rules
     before = live.current
     scratch_rules.write_text("rules: [", encoding="utf-8")
     first = live.reload(datetime.now(UTC), force=False)

@@ -23,7 +23,9 @@ def at(value: str) -> datetime:
 
 
 async def scan(app, now):
-    return await run_scan(app.state.session_factory, catalog=app.state.catalog, now=now)
+    return await run_scan(
+        app.state.runtime.session_factory, catalog=app.state.runtime.catalog, now=now
+    )
 
 
 async def events_of(client, ticket_id, kind=None):
@@ -56,7 +58,7 @@ async def test_friday_1650_ward_ticket_is_due_tuesday_0820(client, clock):
 
 def client_app_calendar(client):
     app = client._transport.app
-    return app.state.sla.calendars["office"]
+    return app.state.runtime.sla.calendars["office"]
 
 
 async def test_warning_then_breach_are_written_once_with_escalation(client, app, clock):
@@ -226,7 +228,7 @@ async def test_concurrent_scanners_write_each_event_exactly_once(client, app, cl
     later = local(2026, 3, 30, 9, 0)  # both targets overdue for every ticket
     reports = await asyncio.gather(*(scan(app, later) for _ in range(6)))
     assert sum(r.breaches for r in reports) == 24 and sum(r.warnings for r in reports) == 24
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         counts = dict(
             (
                 await session.execute(

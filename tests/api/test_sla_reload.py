@@ -8,7 +8,7 @@ import pytest
 
 from app.tickets.sla import run_scan
 from app.tickets.sla_reload import LiveSla, reload_sla
-from tests.conftest import create_ticket
+from tests.conftest import create_ticket, runtime_changed
 
 HN = ZoneInfo("Asia/Ho_Chi_Minh")
 SWAP = "12729/VPCP-KGVX"
@@ -28,19 +28,18 @@ async def scratch_sla(app, tmp_path):
     """The app's SLA config comes from a copy of routing_rules/ without the 2026 swap, which a
     test may edit; the app's own config is restored afterwards."""
     rules_dir = tmp_path / "rules"
-    shutil.copytree(app.state.settings.rules_dir, rules_dir)
+    shutil.copytree(app.state.runtime.settings.rules_dir, rules_dir)
     path = rules_dir / "sla.yaml"
     shipped = path.read_text()
     path.write_text(without_swap(shipped))
-    state = app.state
-    saved = (state.sla_live, state.sla, state.sla_keeper, state.rules.sla_policies)
+    runtime = app.state.runtime
+    saved_policies = runtime.rules.sla_policies
     from app.sla import load_sla
 
-    config = load_sla(rules_dir, state.catalog)
-    state.sla_live = LiveSla(rules_dir, state.catalog, config)
-    state.sla, state.sla_keeper = config, state.sla_live.keeper
-    yield path, shipped
-    state.sla_live, state.sla, state.sla_keeper, state.rules.sla_policies = saved
+    config = load_sla(rules_dir, runtime.catalog)
+    with runtime_changed(app, sla_live=LiveSla(rules_dir, runtime.catalog, config)):
+        yield path, shipped
+    runtime.rules.sla_policies = saved_policies
 
 
 async def test_a_decree_added_later_replans_open_assignments_with_a_reason(
@@ -55,7 +54,7 @@ async def test_a_decree_added_later_replans_open_assignments_with_a_reason(
     late = await create_ticket(client)
     assert late["current_assignment"]["acknowledge_due_at"] == "2026-01-02T16:30:00+07:00"
     now = local(2025, 12, 31, 17, 0)
-    await run_scan(app.state.session_factory, catalog=app.state.catalog, now=now)
+    await run_scan(app.state.runtime.session_factory, catalog=app.state.runtime.catalog, now=now)
     clock.now = now
 
     path.write_text(shipped)  # the admin adds the decree
@@ -96,23 +95,23 @@ async def test_a_decree_added_later_replans_open_assignments_with_a_reason(
     # Every other instance reloads too: nothing left to move, no second event.
     again = await client.post("/admin/rules/reload", headers=auth("admin"))
     assert again.json()["sla_changed"] is False and again.json()["replanned"] == 0
-    assert (await reload_sla(app.state, now, force=True))[1] == 0
+    assert (await reload_sla(app.state.runtime, now, force=True))[1] == 0
 
 
 async def test_an_invalid_file_is_refused_and_the_old_one_keeps_serving(
     client, app, auth, scratch_sla
 ):
     path, _ = scratch_sla
-    running = app.state.sla
+    running = app.state.runtime.sla
     path.write_text(path.read_text().replace("acknowledge: 8h", "acknowledge: 8 hours", 1))
     response = await client.post("/admin/rules/reload", headers=auth("admin"))
     assert response.status_code == 422
     assert any("sla.yaml" in e for e in response.json()["errors"])
-    assert app.state.sla is running
+    assert app.state.runtime.sla is running
     # A policy the running rules name cannot disappear either.
     path.write_text(path.read_text().replace("acknowledge: 8 hours", "acknowledge: 8h", 1))
     path.write_text(path.read_text().replace("id: khan-cap", "id: khan-cap-moi"))
     response = await client.post("/admin/rules/reload", headers=auth("admin"))
     assert response.status_code == 422
     assert any("khan-cap" in e for e in response.json()["errors"])
-    assert app.state.sla is running
+    assert app.state.runtime.sla is running

@@ -182,7 +182,10 @@ async def test_admin_page_lists_users_keys_and_the_versions_in_force(app, browse
     page = await admin.get("/console/admin")
     assert page.status_code == 200
     assert "agent.caugiay" in page.text and "ubnd-phuong-cau-giay" in page.text
-    assert app.state.rules.current.version in page.text and app.state.sla.version in page.text
+    assert (
+        app.state.runtime.rules.current.version in page.text
+        and app.state.runtime.sla.version in page.text
+    )
     assert "issue #13" in page.text  # the marked place for webhooks
     assert (await (await browser("supervisor")).get("/console/admin")).status_code == 403
 

@@ -26,7 +26,7 @@ async def test_open_assignments_by_unit_and_state(client, app, auth):
     assert cancel.is_success, cancel.text
     unit = waiting["current_assignment"]["unit"]["code"]
 
-    async with transaction(app.state.session_factory) as session:
+    async with transaction(app.state.runtime.session_factory) as session:
         now = await open_assignment_counts(session, now=utcnow())
         later = await open_assignment_counts(session, now=utcnow() + timedelta(days=60))
     assert now == {(unit, "paused"): 1, (unit, "on_track"): 1}
@@ -35,9 +35,9 @@ async def test_open_assignments_by_unit_and_state(client, app, auth):
 
 async def test_the_leader_writes_every_kind_and_state(client, app):
     created = await create_ticket(client)
-    kind = app.state.catalog.units[created["current_assignment"]["unit"]["code"]].kind
+    kind = app.state.runtime.catalog.units[created["current_assignment"]["unit"]["code"]].kind
     leadership = Leadership("sqlite://")  # leads at once, as on SQLite
-    runner = asyncio.create_task(periodic.count_open_work(app.state, leadership, 0.01))
+    runner = asyncio.create_task(periodic.count_open_work(app.state.runtime, leadership, 0.01))
     try:
         await asyncio.sleep(0.3)
     finally:
@@ -51,5 +51,5 @@ async def test_the_leader_writes_every_kind_and_state(client, app):
     assert gauge(kind, "on_track") == 1
     for other in ("warning", "breached", "paused"):
         assert gauge(kind, other) == 0
-    for k in {u.kind for u in app.state.catalog.units.values()} - {kind}:
+    for k in {u.kind for u in app.state.runtime.catalog.units.values()} - {kind}:
         assert gauge(k, "on_track") == 0

@@ -45,7 +45,7 @@ async def replica_app(settings: Settings, read_url: str, client: Any) -> AsyncIt
     application = create_app(s)
     async with application.router.lifespan_context(application):
         yield application
-        await application.state.databases.dispose()
+        await application.state.runtime.databases.dispose()
 
 
 def _count_statements(engine: Any) -> list[str]:
@@ -55,7 +55,7 @@ def _count_statements(engine: Any) -> list[str]:
 
 
 async def test_search_and_reports_read_the_read_url_and_writes_go_to_the_primary(replica_app, auth):
-    dbs = replica_app.state.databases
+    dbs = replica_app.state.runtime.databases
     assert dbs.read is not dbs.primary
     on_read, on_primary = _count_statements(dbs.read), _count_statements(dbs.primary)
     transport = httpx.ASGITransport(app=replica_app)
@@ -96,5 +96,5 @@ async def test_search_and_reports_read_the_read_url_and_writes_go_to_the_primary
 
 async def test_the_read_url_refuses_writes(replica_app):
     with pytest.raises(DBAPIError, match=r"(?i)read-only|readonly"):
-        async with transaction(replica_app.state.read_session_factory) as session:
+        async with transaction(replica_app.state.runtime.read_session_factory) as session:
             await session.execute(text("DELETE FROM idempotency_key"))

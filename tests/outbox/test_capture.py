@@ -17,7 +17,7 @@ from tests.conftest import create_ticket
 
 
 async def outbox(app):
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         return (
             (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id)))
             .scalars()
@@ -26,7 +26,7 @@ async def outbox(app):
 
 
 async def events(app):
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         return (await session.execute(select(TicketEvent).order_by(TicketEvent.id))).scalars().all()
 
 
@@ -78,8 +78,8 @@ async def test_sla_scan_events_are_announced(client, app, clock):
     clock.now = datetime(2026, 3, 16, 3, 0, tzinfo=UTC)
     await create_ticket(client, received_at="2026-03-13T16:50:00+07:00")
     await run_scan(
-        app.state.session_factory,
-        catalog=app.state.catalog,
+        app.state.runtime.session_factory,
+        catalog=app.state.runtime.catalog,
         now=datetime(2026, 4, 30, 3, 0, tzinfo=UTC),
     )
     types = [m.type for m in await outbox(app)]
@@ -109,12 +109,12 @@ async def test_a_rolled_back_event_leaves_no_message_and_a_committed_one_has_it(
         else:
             await insert_events(await session.connection(), [row])
 
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         await write(session)
         assert len((await session.execute(select(OutboxMessage))).all()) == before + 1
         await session.rollback()
     assert len(await outbox(app)) == before
-    async with transaction(app.state.session_factory) as session:
+    async with transaction(app.state.runtime.session_factory) as session:
         await write(session)
     assert [m.type for m in await outbox(app)][before:] == ["ticket.updated"]
     await assert_every_announced_event_has_one_message(app)

@@ -44,11 +44,11 @@ def smtp():
 
 def mailing_relay(app, port, **units):
     """The app's relay with SMTP set and units given e-mail addresses (as units.yaml would)."""
-    relay = relay_of(app)
-    relay.settings = app.state.settings.model_copy(
+    relay = relay_of(app.state.runtime)
+    relay.settings = app.state.runtime.settings.model_copy(
         update={"smtp_host": "127.0.0.1", "smtp_port": port}
     )
-    catalog = app.state.catalog
+    catalog = app.state.runtime.catalog
     changed = {
         code: dataclasses.replace(catalog.units[code], **fields) for code, fields in units.items()
     }
@@ -84,8 +84,8 @@ async def test_units_and_callers_get_the_right_mail_once(client, app, auth, smtp
     assert "Hạn xử lý:" in unit_mail[0].get_content()
 
     await run_scan(
-        app.state.session_factory,
-        catalog=app.state.catalog,
+        app.state.runtime.session_factory,
+        catalog=app.state.runtime.catalog,
         now=datetime(2026, 4, 30, 3, 0, tzinfo=UTC),
     )
     await relay.run_once()
@@ -147,17 +147,17 @@ async def test_digest_gathers_a_units_mail_into_one(client, app, smtp):
 
 async def test_no_host_no_mail_and_failures_retry(client, app, smtp):
     inbox, port = smtp
-    relay = relay_of(app)  # HOTLINE_SMTP_HOST unset
+    relay = relay_of(app.state.runtime)  # HOTLINE_SMTP_HOST unset
     await create_ticket(client, caller={"name": "A", "email": "a@example.vn"})
     await relay.run_once()
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         assert (await session.execute(select(MailMessage))).all() == []
     down = mailing_relay(app, 9)  # nothing listens on port 9
     now = datetime.now(UTC)
     down.clock = lambda: now
     await create_ticket(client, caller={"name": "B", "email": "b@example.vn"})
     await down.run_once()
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         (row,) = (await session.execute(select(MailMessage))).scalars().all()
     assert row.sent_at is None and row.error and row.next_attempt_at > now
     up = mailing_relay(app, port)

@@ -66,8 +66,8 @@ async def test_every_message_type_arrives_once_signed(client, app, auth, admin, 
     five = await create_ticket(client)
     await act(client, five, "duplicate", {"duplicate_of": four["reference"]}, auth("operator"))
     await run_scan(
-        app.state.session_factory,
-        catalog=app.state.catalog,
+        app.state.runtime.session_factory,
+        catalog=app.state.runtime.catalog,
         now=datetime(2026, 4, 30, 3, 0, tzinfo=UTC),
     )
     erased = await client.post(
@@ -77,7 +77,7 @@ async def test_every_message_type_arrives_once_signed(client, app, auth, admin, 
     )
     assert erased.status_code == 200, erased.text
 
-    await app.state.relay.run_once()
+    await app.state.runtime.relay.run_once()
 
     got = receiver.of("/all")
     ids = Counter(r.headers["webhook-id"] for r in got)
@@ -92,7 +92,7 @@ async def test_every_message_type_arrives_once_signed(client, app, auth, admin, 
     }  # fmt: skip
     assert types == expected
     # Exactly one message per announced event, nothing more.
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         kinds = (await session.execute(select(TicketEvent.kind))).scalars().all()
     from app.outbox.types import EVENT_TYPES
 
@@ -131,11 +131,11 @@ async def test_unit_subscriptions_get_their_tickets_and_escalations(client, app,
     )
     await create_ticket(client, received_at="2026-03-13T16:50:00+07:00")
     await run_scan(
-        app.state.session_factory,
-        catalog=app.state.catalog,
+        app.state.runtime.session_factory,
+        catalog=app.state.runtime.catalog,
         now=datetime(2026, 4, 30, 3, 0, tzinfo=UTC),
     )
-    await app.state.relay.run_once()
+    await app.state.runtime.relay.run_once()
     assert receiver.of("/badinh") == []
     assert len(receiver.of("/caugiay")) >= 4
     city = [json.loads(r.body)["type"] for r in receiver.of("/city")]
@@ -147,7 +147,7 @@ async def test_fail_twice_then_succeed_sends_the_same_webhook_id_thrice(
 ):
     hook = await subscribe(client, admin, receiver.at("/flaky"), events=["ticket.created"])
     receiver.script["/flaky"] = [(503, {"Retry-After": "60"}), 500]
-    relay = relay_of(app)
+    relay = relay_of(app.state.runtime)
     relay.clock = clock = Clock()
     await create_ticket(client)
     await relay.run_once()
@@ -180,7 +180,7 @@ async def test_fail_twice_then_succeed_sends_the_same_webhook_id_thrice(
 async def test_a_relay_killed_mid_delivery_loses_nothing(client, app, admin, receiver):
     await subscribe(client, admin, receiver.at("/slow"), events=["ticket.created"])
     receiver.delay["/slow"] = 30
-    relay = relay_of(app)
+    relay = relay_of(app.state.runtime)
     relay.clock = clock = Clock()
     await create_ticket(client)
     task = asyncio.create_task(relay.run_once())
@@ -192,7 +192,7 @@ async def test_a_relay_killed_mid_delivery_loses_nothing(client, app, admin, rec
     await asyncio.gather(task, return_exceptions=True)
     await relay.close()
     receiver.delay.clear()
-    again = relay_of(app)  # a restarted instance
+    again = relay_of(app.state.runtime)  # a restarted instance
     again.clock = clock
     await again.run_once()
     assert len(receiver.of("/slow")) == 1  # still leased to the dead relay
@@ -201,7 +201,7 @@ async def test_a_relay_killed_mid_delivery_loses_nothing(client, app, admin, rec
     await again.close()
     got = receiver.of("/slow")
     assert len(got) == 2 and got[0].headers["webhook-id"] == got[1].headers["webhook-id"]
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         (d,) = (await session.execute(select(WebhookDelivery))).scalars().all()
     assert d.delivered_at is not None and d.next_attempt_at is None
 
@@ -210,7 +210,7 @@ async def test_two_relays_never_send_one_attempt_twice(client, app, admin, recei
     await subscribe(client, admin, receiver.at("/pair"), events=["ticket.created"])
     for _ in range(30):
         await create_ticket(client)
-    first, second = relay_of(app), relay_of(app)
+    first, second = relay_of(app.state.runtime), relay_of(app.state.runtime)
     first.batch = second.batch = 7
     await asyncio.gather(first.run_once(), second.run_once())
     await first.close()
@@ -221,13 +221,13 @@ async def test_two_relays_never_send_one_attempt_twice(client, app, admin, recei
 
 async def test_a_rolled_back_action_sends_nothing(client, app, auth, admin, receiver):
     ticket = await create_ticket(client)
-    await app.state.relay.run_once()
+    await app.state.runtime.relay.run_once()
     await subscribe(client, admin, receiver.at("/rb"))
     # A refused action (invalid transition) and a transaction rolled back after its flush.
     r = await client.post(f"/tickets/{ticket['id']}/close", json={})
     assert r.status_code == 409
     now = datetime.now(UTC)
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         session.add(
             TicketEvent(
                 ticket_id=ticket["id"], kind="updated", occurred_at=now, recorded_at=now,
@@ -236,7 +236,7 @@ async def test_a_rolled_back_action_sends_nothing(client, app, auth, admin, rece
         )  # fmt: skip
         await session.flush()
         await session.rollback()
-    await app.state.relay.run_once()
+    await app.state.runtime.relay.run_once()
     assert receiver.of("/rb") == []
 
 
@@ -244,26 +244,26 @@ async def test_gone_disables_and_retry_after_enable_delivers(client, app, auth, 
     hook = await subscribe(client, admin, receiver.at("/gone"), events=["ticket.created"])
     receiver.script["/gone"] = [410]
     await create_ticket(client)
-    await app.state.relay.run_once()
+    await app.state.runtime.relay.run_once()
     # Supervisors see that the relay disabled it, and why.
     seen = (await client.get(f"/webhooks/{hook['id']}", headers=auth("supervisor"))).json()
     assert seen["enabled"] is False and "410" in seen["disabled_reason"]
     await create_ticket(client)  # parked for the disabled endpoint
-    await app.state.relay.run_once()
+    await app.state.runtime.relay.run_once()
     assert len(receiver.of("/gone")) == 1
     r = await client.patch(f"/webhooks/{hook['id']}", json={"enabled": True}, headers=admin)
     assert r.status_code == 200 and r.json()["enabled"] is True
     since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     r = await client.post(f"/webhooks/{hook['id']}/replay", params={"since": since}, headers=admin)
     assert r.status_code == 202 and r.json()["queued"] == 2
-    await app.state.relay.run_once()
+    await app.state.runtime.relay.run_once()
     assert len({r.headers["webhook-id"] for r in receiver.of("/gone")}) == 2
 
 
 async def test_failing_for_days_disables_the_endpoint(client, app, admin, receiver):
     hook = await subscribe(client, admin, receiver.at("/down"), events=["ticket.created"])
     receiver.script["/down"] = [500] * 20
-    relay = relay_of(app)
+    relay = relay_of(app.state.runtime)
     relay.clock = clock = Clock()
     await create_ticket(client)
     for _ in range(10):
@@ -282,7 +282,7 @@ async def test_rotation_signs_with_both_secrets_during_the_grace(client, app, ad
     assert new != hook["secret"]
     t = await client.post(f"/webhooks/{hook['id']}/test", headers=admin)
     assert t.status_code == 202, t.text
-    await app.state.relay.run_once()
+    await app.state.runtime.relay.run_once()
     (got,) = receiver.of("/rot")
     assert got.headers["webhook-id"] == t.json()["message_id"]
     assert len(got.headers["webhook-signature"].split(" ")) == 2
@@ -292,7 +292,7 @@ async def test_rotation_signs_with_both_secrets_during_the_grace(client, app, ad
 
 async def test_private_addresses_are_refused_unless_allowed(client, app, admin, receiver):
     hook = await subscribe(client, admin, receiver.at("/ssrf"), events=["ticket.created"])
-    relay = relay_of(app)
+    relay = relay_of(app.state.runtime)
     relay.allowed = ()
     await create_ticket(client)
     await relay.run_once()
@@ -305,11 +305,11 @@ async def test_private_addresses_are_refused_unless_allowed(client, app, admin, 
 async def test_delivered_messages_are_purged_after_retention(client, app, admin, receiver):
     await subscribe(client, admin, receiver.at("/old"))
     await create_ticket(client)
-    relay = relay_of(app)
+    relay = relay_of(app.state.runtime)
     await relay.run_once()
     assert await relay.purge() == 0
     relay.clock = lambda: datetime.now(UTC) + timedelta(days=31)
     assert await relay.purge() == 2
-    async with transaction(app.state.session_factory) as session:
+    async with transaction(app.state.runtime.session_factory) as session:
         assert (await session.execute(select(WebhookDelivery))).all() == []
     await relay.close()

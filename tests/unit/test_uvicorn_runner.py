@@ -3,7 +3,7 @@ listens on is refused before any worker starts."""
 
 import pytest
 
-from app.serving import _bind
+from app.uvicorn_runner import _bind
 
 
 def test_workers_share_the_port_and_a_plain_bind_finds_it_taken():
