@@ -30,7 +30,8 @@ import httpx
 from app.config import Settings
 from app.db import make_session_factory, transaction
 from app.main import create_app
-from app.reports.service import ReportFilters, ReportService
+from app.reports.parameters import ReportFilters
+from app.reports.service import ReportService
 from app.timefmt import LOCAL_TZ
 from app.users.demo import ensure_demo_users
 from app.users.principal import Principal

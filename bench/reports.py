@@ -29,7 +29,8 @@ from app.config import Settings
 from app.db import make_engine, make_session_factory
 from app.reference.loader import load_catalog
 from app.reports import repository as repo
-from app.reports.service import ReportFilters, ReportService
+from app.reports.parameters import ReportFilters
+from app.reports.service import ReportService
 from app.sla import load_sla
 from app.timefmt import LOCAL_TZ
 from app.users.principal import Principal

@@ -21,8 +21,9 @@ from app.api.deps import (
 )
 from app.errors import AppError
 from app.open311 import repository as repo
+from app.open311.errors import KeyRefused, Open311Error, TooManyLookups
 from app.open311.render import render
-from app.open311.service import Open311Error, Open311Service
+from app.open311.service import Open311Service
 from app.users.principal import Principal
 from app.users.service import Unauthorized
 
@@ -48,6 +49,14 @@ async def open311_service(
 Service = Annotated[Open311Service, Depends(open311_service)]
 
 
+# The resources an error may point to (app.open311.errors: `see`), by their names here.
+SEE = {"services": "services.json"}
+
+
+def _described(exc: Open311Error) -> str:
+    return f"{exc.detail}; see {SEE[exc.see]}" if exc.see else exc.detail
+
+
 def _errors(fmt: str, status: int, description: str, headers: dict[str, str] | None = None):
     body, media = render([{"code": status, "description": description}], "errors", fmt)
     return Response(body, status, headers, media_type=media)
@@ -68,7 +77,7 @@ async def answer(
         service.check_jurisdiction(params.get("jurisdiction_id"))
         document = await make()
     except Open311Error as exc:
-        return _errors(fmt, exc.status, exc.detail, exc.headers)
+        return _errors(fmt, exc.status, _described(exc), exc.headers)
     except AppError as exc:  # the ticket services' own checks (e.g. a bad area): the client's
         status = exc.status if exc.status in (403, 404, 409, 429) else 400
         return _errors(fmt, status, exc.detail, exc.headers)
@@ -84,7 +93,7 @@ async def _throttle(request: Request, service: Open311Service) -> None:
         service.tickets.session, client=client, now=service.now, window=timedelta(minutes=1)
     )
     if count > settings.open311_lookups_per_minute:
-        raise Open311Error(429, "Too many lookups from this address; try again in a minute.")
+        raise TooManyLookups("Too many lookups from this address; try again in a minute.")
 
 
 @router.get("/discovery.{fmt}")
@@ -149,13 +158,13 @@ async def post_request(fmt: str, request: Request, service: Service, now: NowDep
 async def _integration(request: Request, now: Any, key: str | None, permission: str) -> Principal:
     key = key or request.headers.get("x-api-key")
     if not key:
-        raise Open311Error(403, "api_key: required to file requests")
+        raise KeyRefused("api_key: required to file requests")
     try:
         principal = await current_user(request, now, None, key)
     except Unauthorized as exc:
-        raise Open311Error(403, "api_key: unknown or revoked") from exc
+        raise KeyRefused("api_key: unknown or revoked") from exc
     if not principal.can(permission):
-        raise Open311Error(403, f"api_key: the role {principal.role} may not do this")
+        raise KeyRefused(f"api_key: the role {principal.role} may not do this")
     return principal
 
 

@@ -3,6 +3,8 @@
 Definitions of every number: docs/reports.md (also in each field's description below).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -11,21 +13,40 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.checked_route import CheckedRoute
 from app.api.deps import NowDep, ReadSessionDep, require, runtime_of
+from app.errors import ValidationFailed
 from app.reports.backlog import BacklogReport, backlog, backlog_csv_rows
-from app.reports.repository import GROUP_KEYS, BreachQuery
+from app.reports.csv_export import breaches_csv, csv_text, report_csv
+from app.reports.parameters import ReportFilters, split_values
+from app.reports.repository import BreachQuery
 from app.reports.schemas import METRIC_DOCS, BreachItem, BreachPage, SlaReport
-from app.reports.service import (
-    ReportFilters,
-    ReportService,
-    breaches_csv,
-    csv_text,
-    report_csv,
-    split_values,
-)
+from app.reports.service import ReportService
+from app.reports.source import GROUP_KEYS
 from app.runtime import Runtime
 from app.users.principal import Principal
 
 router = APIRouter(route_class=CheckedRoute, prefix="/reports", tags=["reports"])
+
+# Where a client finds the codes an unknown one may be a typo of (app.reports.parameters).
+CATALOG_LISTS = {"units": "GET /api/v1/units", "topics": "GET /api/v1/topics"}
+
+
+def _in_query(error: dict[str, Any]) -> dict[str, Any]:
+    out = {**error, "loc": ["query", *error["loc"]]}
+    catalog_list = out.pop("catalog_list", None)
+    if catalog_list:
+        out["msg"] += f"; see {CATALOG_LISTS[catalog_list]}"
+    return out
+
+
+@contextmanager
+def parameters_in_query() -> Iterator[None]:
+    """The report service names a bad parameter by itself (["unit"]); here every parameter is
+    in the query string: ["query", "unit"], with the list to look in for an unknown code."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        raise ValidationFailed([_in_query(e) for e in exc.extra["errors"]]) from None
+
 
 Reader = Annotated[Principal, require("reports:read", "read reports")]
 CSV_MEDIA = "text/csv"
@@ -200,9 +221,10 @@ async def sla_report(
     rejected, transferred, reopened. Unit agents see only their units' assignments; no caller
     data is ever included. Full definitions: docs/reports.md.
     """
-    period = service.period(date_from, date_to)
-    grouping = service.grouping(group_by, area_level, topic_level)
-    scope = service.scope(*period, filters)
+    with parameters_in_query():
+        period = service.period(date_from, date_to)
+        grouping = service.grouping(group_by, area_level, topic_level)
+        scope = service.scope(*period, filters)
     report = await service.sla_report(period, scope, grouping, percentiles)
     if _wants_csv(request, fmt):
         name = f"sla-{'-'.join(grouping.keys)}-{period[0]}-{period[1]}.csv"
@@ -243,8 +265,9 @@ async def sla_breaches(
     time past the due; `overdue_working_minutes` the same on the SLA clock. Paginated with
     limit/offset (`total` counts every row). Unit agents see only their units' assignments.
     """
-    period = service.period(date_from, date_to)
-    scope = service.scope(*period, filters)
+    with parameters_in_query():
+        period = service.period(date_from, date_to)
+        scope = service.scope(*period, filters)
     query = BreachQuery(
         targets=tuple(dict.fromkeys(split_values(target))) or ("acknowledge", "resolve"),
         states=tuple(dict.fromkeys(split_values(state))) or ("late", "open_overdue"),
@@ -272,8 +295,9 @@ async def backlog_report(
     A snapshot: no period; the filters and a unit agent's scope apply as in the SLA report.
     Definitions: docs/reports.md.
     """
-    period = service.period(None, None)
-    report = await backlog(service.session, scope=service.scope(*period, filters))
+    with parameters_in_query():
+        scope = service.scope(*service.period(None, None), filters)
+    report = await backlog(service.session, scope=scope)
     if _wants_csv(request, fmt):
         header, rows = backlog_csv_rows(report)
         return _csv_response(csv_text(header, rows), "backlog.csv")

@@ -16,15 +16,11 @@ from starlette.responses import Response
 
 from app.console.deps import ConsoleDep, ConsoleRoute
 from app.reports.backlog import BacklogReport, backlog, backlog_csv_rows
+from app.reports.csv_export import breaches_csv, csv_text, report_csv
+from app.reports.parameters import ReportFilters
 from app.reports.repository import BreachQuery
 from app.reports.schemas import SlaReport
-from app.reports.service import (
-    ReportFilters,
-    ReportService,
-    breaches_csv,
-    csv_text,
-    report_csv,
-)
+from app.reports.service import ReportService
 
 router = APIRouter(route_class=ConsoleRoute)
 

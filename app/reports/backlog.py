@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.reports.repository import A, Grouping, Scope, T, _source
+from app.reports.source import A, Grouping, Scope, T, assignments_in_scope
 
 # (label, lower bound in days inclusive); the last bucket has no upper bound.
 AGE_BUCKETS = (("0-1d", 0), ("1-3d", 1), ("3-7d", 3), ("7-30d", 7), ("30d+", 30))
@@ -44,7 +44,7 @@ def backlog_statement(scope: Scope, dialect: str):  # type: ignore[no-untyped-de
     everything = replace(
         scope, start=datetime(1970, 1, 1, tzinfo=now.tzinfo), end=now + timedelta(days=1)
     )
-    source, where, _ = _source(everything, Grouping(), dialect, with_ticket=True)
+    source, where, _ = assignments_in_scope(everything, Grouping(), dialect, with_ticket=True)
     # Youngest first: the first bucket whose lower bound the age has not reached.
     age = case(
         (A.c.assigned_at > now - timedelta(days=AGE_BUCKETS[1][1]), literal(AGE_BUCKETS[0][0])),

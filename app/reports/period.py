@@ -46,16 +46,17 @@ def local_dates(
     *,
     now: datetime,
     timezone: str = "Asia/Ho_Chi_Minh",
-    where: str = "query",
+    where: str | None = None,
 ) -> tuple[date, date]:
     """The local dates asked for (default: the 30 days up to today, as of `now`).
 
-    Raises ValidationFailed naming `[where, "from"]` / `[where, "to"]`: not a date, out of
-    range, or `from` after `to`.
+    Raises ValidationFailed naming `["from"]` / `["to"]`, under `where` when given ("body",
+    "option"): not a date, out of range, or `from` after `to`.
     """
     errors: list[dict[str, Any]] = []
-    start = _date(date_from, [where, "from"], timezone, errors)
-    end = _date(date_to, [where, "to"], timezone, errors)
+    at: list[str | int] = [where] if where else []
+    start = _date(date_from, [*at, "from"], timezone, errors)
+    end = _date(date_to, [*at, "to"], timezone, errors)
     if errors:
         raise ValidationFailed(errors)
     today = now.astimezone(LOCAL_TZ).date()
@@ -64,9 +65,7 @@ def local_dates(
     if start is None:
         start = end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        raise ValidationFailed(
-            [field_error([where, "from"], f"from ({start}) is after to ({end})")]
-        )
+        raise ValidationFailed([field_error([*at, "from"], f"from ({start}) is after to ({end})")])
     return start, end
 
 

@@ -1,29 +1,23 @@
-"""SLA reports: check the parameters, run the SQL aggregates, name and shape the rows.
+"""SLA reports: the parameters checked (app.reports.parameters), the SQL aggregates run, the
+rows named and shaped.
 
 The numbers come from `app.reports.repository` (computed by the database); this module adds
 what the catalog knows (unit, area and topic names), turns seconds into minutes and counts
-into rates, enforces a unit agent's scope and renders CSV.
+into rates. CSV: app.reports.csv_export.
 """
 
-import csv
-import difflib
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ValidationFailed, field_error
-from app.reference.area_errors import area_error
-from app.reference.catalog import AreaConflict, AreaNotFound, Catalog
+from app.reference.catalog import Catalog
 from app.reports import repository as repo
-from app.reports.period import local_dates, utc_bounds
+from app.reports.parameters import ReportFilters, check_grouping, check_scope
+from app.reports.period import local_dates
 from app.reports.schemas import (
-    GROUP_DOCS,
-    METRIC_DOCS,
-    TOTAL_LABEL,
     BreachItem,
     BreachPage,
     Period,
@@ -32,47 +26,9 @@ from app.reports.schemas import (
     SlaReportRow,
 )
 from app.sla import SlaConfig, working_between
-from app.tickets.schemas import Channel, Priority
 from app.tickets.sla import pauses_of
 from app.timefmt import LOCAL_TZ
 from app.users.principal import Principal
-from app.users.service import Forbidden
-
-PRIORITIES = [p.value for p in Priority]
-CHANNELS = [c.value for c in Channel]
-
-
-@dataclass
-class ReportFilters:
-    """The report's filters as given (codes, names or values; lists may be comma-separated)."""
-
-    units: Sequence[str] = ()
-    unit_kinds: Sequence[str] = ()
-    areas: Sequence[str] = ()
-    topics: Sequence[str] = ()
-    priorities: Sequence[str] = ()
-    channels: Sequence[str] = ()
-
-
-def split_values(values: Iterable[str] | None) -> list[str]:
-    """['unit,topic', 'day'] -> ['unit', 'topic', 'day']: repeated and comma-separated both."""
-    return [v.strip() for value in values or () for v in value.split(",") if v.strip()]
-
-
-def _did_you_mean(text: str, choices: Sequence[str]) -> list[str]:
-    return difflib.get_close_matches(text, list(choices), n=3, cutoff=0.5)
-
-
-def _unknown(loc: list[str | int], what: str, text: str, choices: Sequence[str]) -> dict[str, Any]:
-    close = _did_you_mean(text, choices)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return field_error(
-        loc,
-        f"unknown {what} '{text}'{hint} (one of: {', '.join(choices)})"
-        if len(choices) <= 12
-        else f"unknown {what} '{text}'{hint}",
-        suggestions=close,
-    )
 
 
 @dataclass
@@ -92,139 +48,23 @@ class ReportService:
         return local_dates(date_from, date_to, now=self.now, timezone=self.timezone)
 
     def scope(self, date_from: date, date_to: date, filters: ReportFilters) -> repo.Scope:
-        """Check the filters and the caller's scope; raises ValidationFailed or Forbidden."""
-        catalog = self.catalog
-        errors: list[dict[str, Any]] = []
-        units = split_values(filters.units)
-        for code in units:
-            if code not in catalog.units:
-                close = catalog.suggest_units(code)
-                hint = f"; did you mean {', '.join(close)}?" if close else "; see GET /api/v1/units"
-                errors.append(
-                    field_error(
-                        ["query", "unit"], f"unknown unit '{code}'{hint}", suggestions=close
-                    )
-                )
-        kinds = split_values(filters.unit_kinds)
-        known_kinds = sorted({u.kind for u in catalog.units.values()})
-        errors += [
-            _unknown(["query", "unit_kind"], "unit kind", k, known_kinds)
-            for k in kinds
-            if k not in known_kinds
-        ]
-        areas: set[str] = set()
-        for text in split_values(filters.areas):
-            try:
-                areas |= catalog.areas_meant(text)
-            except (AreaNotFound, AreaConflict) as exc:
-                errors.append(area_error(["query", "area"], exc))
-        topics: set[str] = set()
-        for code in split_values(filters.topics):
-            if code in catalog.topics:
-                topics |= catalog.topic_subtree(code)
-            else:
-                close = catalog.suggest_topics(code)
-                hint = (
-                    f"; did you mean {', '.join(close)}?" if close else "; see GET /api/v1/topics"
-                )
-                errors.append(
-                    field_error(
-                        ["query", "topic"], f"unknown topic '{code}'{hint}", suggestions=close
-                    )
-                )
-        priorities = split_values(filters.priorities)
-        errors += [
-            _unknown(["query", "priority"], "priority", p, PRIORITIES)
-            for p in priorities
-            if p not in PRIORITIES
-        ]
-        channels = split_values(filters.channels)
-        errors += [
-            _unknown(["query", "channel"], "channel", c, CHANNELS)
-            for c in channels
-            if c not in CHANNELS
-        ]
-        if errors:
-            raise ValidationFailed(errors)
-        scoped: list[str] | None = sorted(set(units)) if units else None
-        if self.principal.scoped_to_units:
-            outside = sorted(set(units) - self.principal.units)
-            if outside:
-                mine = ", ".join(sorted(self.principal.units)) or "none"
-                raise Forbidden(
-                    f"You can see reports on your own units only ({mine}), not {', '.join(outside)}."
-                )
-            scoped = sorted(set(units) or self.principal.units)
-        start, end = utc_bounds(date_from, date_to)
-        return repo.Scope(
-            start=start,
-            end=end,
+        """Check the filters and the caller's scope; raises ValidationFailed or Forbidden
+        (app.reports.parameters.check_scope)."""
+        return check_scope(
+            self.catalog,
+            self.principal,
+            date_from,
+            date_to,
+            filters,
             now=self.now,
             timezone=self.timezone,
-            utc_offset_minutes=int(
-                (self.now.astimezone(LOCAL_TZ).utcoffset() or timedelta()).total_seconds() // 60
-            ),
-            units=scoped,
-            unit_kinds=sorted(set(kinds)),
-            areas=sorted(areas),
-            topics=sorted(topics),
-            priorities=sorted(set(priorities)),
-            channels=sorted(set(channels)),
         )
-
-    def _depths(self, kind: str) -> dict[str, int]:
-        """Depth (1 = root) of every area or topic."""
-        if kind == "area":
-            return {c: len(self.catalog.area_ancestors(c)) for c in self.catalog.areas}
-        return {c: len(self.catalog.topic_ancestors(c)) for c in self.catalog.topics}
-
-    def _level(self, kind: str, text: str | None, errors: list[dict[str, Any]]) -> int | None:
-        if text is None or not text.strip():
-            return None
-        value = text.strip().lower()
-        depths = self._depths(kind)
-        deepest = max(depths.values(), default=1)
-        names: dict[str, int] = {}
-        if kind == "area":
-            for code, depth in depths.items():
-                level_name = self.catalog.areas[code].level
-                names[level_name] = min(depth, names.get(level_name, depth))
-        if value.isdigit() and 1 <= int(value) <= deepest:
-            return int(value)
-        if value in names:
-            return names[value]
-        choices = [str(d) for d in range(1, deepest + 1)] + sorted(names)
-        errors.append(_unknown(["query", f"{kind}_level"], f"{kind} level", value, choices))
-        return None
 
     def grouping(
         self, group_by: Iterable[str] | None, area_level: str | None, topic_level: str | None
     ) -> repo.Grouping:
-        errors: list[dict[str, Any]] = []
-        keys: list[str] = []
-        for key in split_values(group_by) or ["unit"]:
-            key = key.lower()
-            if key not in repo.GROUP_KEYS:
-                errors.append(
-                    _unknown(["query", "group_by"], "group_by value", key, repo.GROUP_KEYS)
-                )
-            elif key not in keys:
-                keys.append(key)
-        levels = {}
-        for kind, text in (("area", area_level), ("topic", topic_level)):
-            levels[kind] = self._level(kind, text, errors)
-            if text and kind not in keys:
-                errors.append(
-                    field_error(
-                        ["query", f"{kind}_level"],
-                        f"{kind}_level applies to group_by={kind}; add {kind} to group_by",
-                    )
-                )
-        if errors:
-            raise ValidationFailed(errors)
-        return repo.Grouping(
-            keys=tuple(keys), area_level=levels["area"], topic_level=levels["topic"]
-        )
+        """Check the grouping; raises ValidationFailed (app.reports.parameters.check_grouping)."""
+        return check_grouping(self.catalog, group_by, area_level, topic_level)
 
     # -- the report ----------------------------------------------------------------------
 
@@ -354,53 +194,3 @@ class ReportService:
             next_offset=following if following < total else None,
             items=items,
         )
-
-
-# -- CSV ----------------------------------------------------------------------------------------
-
-BOM = "\ufeff"
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(LOCAL_TZ).isoformat()
-    return value
-
-
-def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """UTF-8 text with a BOM (so that spreadsheets read Vietnamese right), CRLF line ends."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([_cell(v) for v in row] for row in rows)
-    return BOM + buffer.getvalue()
-
-
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """CSV in the reports' dialect (UTF-8 BOM, the same cell formatting) for other reports."""
-    return _csv(header, rows)
-
-
-def report_columns(keys: Sequence[str]) -> list[str]:
-    """The CSV header of a report: the groups' key columns, then METRIC_DOCS in order."""
-    return [column for key in keys for column in GROUP_DOCS[key]] + list(METRIC_DOCS)
-
-
-def report_csv(report: SlaReport) -> str:
-    """One line per group, then the totals row (its first key column says TOTAL)."""
-    group_columns = [c for key in report.group_by for c in GROUP_DOCS[key]]
-    lines = []
-    for row in report.rows:
-        data = row.model_dump()
-        lines.append([row.group.get(c) for c in group_columns] + [data[m] for m in METRIC_DOCS])
-    totals = report.totals.model_dump()
-    blank = [""] * (len(group_columns) - 1)
-    lines.append([TOTAL_LABEL, *blank] + [totals[m] for m in METRIC_DOCS])
-    return _csv(report_columns(report.group_by), lines)
-
-
-def breaches_csv(page: BreachPage) -> str:
-    columns = list(BreachItem.model_fields)
-    return _csv(columns, ([getattr(item, c) for c in columns] for item in page.items))
