@@ -56,9 +56,9 @@ async def main() -> None:
     settings = Settings(env="test", database_url=args.url, rules_poll_seconds=0, sla_scan_seconds=0)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        async with transaction(app.state.session_factory) as session:
+        async with transaction(app.state.runtime.session_factory) as session:
             await ensure_demo_users(
-                session, known_units=set(app.state.catalog.units), now=datetime.now(UTC)
+                session, known_units=set(app.state.runtime.catalog.units), now=datetime.now(UTC)
             )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -96,14 +96,14 @@ async def main() -> None:
                     f" all panels one at a time: {sum(panels) * 1000:.0f} ms"
                 )
                 # Yardstick: the SLA report by unit alone, same period.
-                factory = make_session_factory(app.state.engine)
+                factory = make_session_factory(app.state.runtime.engine)
                 timings = []
                 for run in range(args.runs + 1):
                     async with factory() as session:
                         service = ReportService(
                             session=session,
-                            catalog=app.state.catalog,
-                            sla=app.state.sla,
+                            catalog=app.state.runtime.catalog,
+                            sla=app.state.runtime.sla,
                             now=datetime.now(UTC),
                             principal=Principal(username="bench", role="supervisor"),
                         )
