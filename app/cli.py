@@ -250,7 +250,7 @@ def _replay(args: argparse.Namespace) -> int:
 def _sla(args: argparse.Namespace) -> int:
     from app.db import make_engine, make_session_factory, utcnow
     from app.reference.loader import load_catalog
-    from app.tickets.sla import run_scan
+    from app.tickets.assignment_clock import run_scan
 
     settings = get_settings()
 

@@ -43,7 +43,7 @@ from app.tickets.schemas import (
     TransferIn,
 )
 from app.tickets.service import Router, TicketService
-from app.tickets.sla import SlaKeeper, run_scan
+from app.tickets.assignment_clock import SlaKeeper, run_scan
 from app.timefmt import LOCAL_TZ
 from app.users.principal import Principal
 

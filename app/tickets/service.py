@@ -71,7 +71,7 @@ from app.tickets.schemas import (
     TicketUpdate,
     TransferIn,
 )
-from app.tickets.sla import (
+from app.tickets.assignment_clock import (
     SlaKeeper,
     breach_events,
     event_row,

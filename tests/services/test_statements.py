@@ -1,0 +1,92 @@
+"""How many SQL statements each action costs: an action loads what it needs once.
+
+Counted from loading the ticket to reading it back, as POST /tickets/{id}/{action} does
+(app.api.tickets); sign-in is not counted. The bounds are the figures measured after the
+split of TicketService (docs/performance.md), so a change that adds a round trip fails here.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.tickets.schemas import (
+    ActionIn,
+    DuplicateIn,
+    NoteIn,
+    OptionalReasonIn,
+    ReasonIn,
+    RequestInfoIn,
+    ResolveIn,
+    TransferIn,
+)
+from tests.services.conftest import SUPERVISOR, agent
+from tests.services.factories import ticket_in
+
+CAU_GIAY = "ubnd-phuong-cau-giay"
+
+# action: (status before, body, the most statements it may take)
+ACTIONS: dict[str, tuple[str, ActionIn, int]] = {
+    "acknowledge": ("assigned", ActionIn(), 99),
+    "start": ("assigned", ActionIn(), 99),
+    "request-info": ("acknowledged", RequestInfoIn(question="Số nhà mấy?"), 99),
+    "info-received": ("waiting_citizen", ActionIn(), 99),
+    "resolve": ("acknowledged", ResolveIn(resolution="Đã thu gom"), 99),
+    "reject": ("assigned", ReasonIn(reason="Không thuộc thẩm quyền"), 99),
+    "transfer": ("assigned", TransferIn(unit="tong-dai-1022", reason="Sai đơn vị"), 99),
+    "reroute": ("assigned", OptionalReasonIn(), 99),
+    "close": ("resolved", ActionIn(), 99),
+    "reopen": ("resolved", ReasonIn(reason="Vẫn còn rác"), 99),
+    "cancel": ("assigned", OptionalReasonIn(reason="Nhập nhầm"), 99),
+    "notes": ("assigned", NoteIn(text="Đã gọi lại cho người dân"), 99),
+}
+
+
+@contextmanager
+def statements(session: AsyncSession) -> Iterator[list[str]]:
+    """The SQL statements run on the session's connection meanwhile (BEGIN/SAVEPOINT aside)."""
+    seen: list[str] = []
+    engine = session.bind.sync_engine
+
+    def count(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        seen.append(sql)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _principal(action: str) -> Any:
+    unit_work = {"acknowledge", "start", "request-info", "info-received", "resolve", "reject"}
+    return agent(CAU_GIAY) if action in unit_work else SUPERVISOR
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+async def test_an_action_loads_what_it_needs_once(action, service, session, request):
+    status, body, bound = ACTIONS[action]
+    ticket = await ticket_in(service(SUPERVISOR), status)
+    svc = service(_principal(action))
+    with statements(session) as seen:
+        loaded = await svc.load_for(action, str(ticket.id))
+        await svc.act(loaded, action, body)
+        await svc.read(loaded)
+    request.config.stash.setdefault("statement_counts", {})[action] = len(seen)
+    print(action, len(seen), *seen, sep="\n  ")
+    assert len(seen) <= bound
+
+
+async def test_a_duplicate_marking_loads_what_it_needs_once(service, session):
+    original = await ticket_in(service(SUPERVISOR))
+    ticket = await ticket_in(service(SUPERVISOR))
+    svc = service(SUPERVISOR)
+    with statements(session) as seen:
+        loaded = await svc.load_for("duplicate", str(ticket.id))
+        await svc.act(loaded, "duplicate", DuplicateIn(duplicate_of=str(original.id)))
+        await svc.read(loaded)
+    print("duplicate", len(seen), *seen, sep="\n  ")
+    assert len(seen) <= 99
