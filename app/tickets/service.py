@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import detached, field_values
+from app.db import trusted_instance, field_values
 from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from app.phone import InvalidPhone, to_e164
 from app.privacy.keys import PrivacyKeys
@@ -591,7 +591,7 @@ class TicketService:
             "public": data.public or data.channel == "open311",
             **(extra or {}),
         }
-        ticket = detached(Ticket, row)
+        ticket = trusted_instance(Ticket, row)
         ticket.search_text = searchable(ticket, ticket_search_text(ticket))
         # Ids are not known yet: write_intake fills in the ticket's and the assignment's.
         events = [self._event_row(0, "created", received_at, None, {"channel": ticket.channel})]
@@ -669,7 +669,7 @@ class TicketService:
         self, ticket: Ticket, unit_code: str, at: datetime, decision: Decision | None
     ) -> Assignment:
         """An assignment with its SLA policy and due times planned from `at`."""
-        assignment = detached(
+        assignment = trusted_instance(
             Assignment,
             {
                 "ticket_id": ticket.id or 0,
