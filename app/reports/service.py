@@ -32,8 +32,8 @@ from app.reports.schemas import (
     SlaReportRow,
 )
 from app.sla import SlaConfig, working_between
-from app.tickets.schemas import Channel, Priority
 from app.tickets.assignment_clock import pauses_of
+from app.tickets.schemas import Channel, Priority
 from app.timefmt import LOCAL_TZ
 from app.users.principal import Principal
 from app.users.service import Forbidden
