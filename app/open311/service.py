@@ -198,8 +198,8 @@ class Open311Service:
         for key in ("citizen_account_id", "citizen_device_id"):
             if extra[key] and len(extra[key]) > 120:
                 raise bad(f"{key.removeprefix('citizen_')}: at most 120 characters")
-        ticket, _ = await self.tickets.create(data, None, extra=extra)
-        unit = self.tickets.created_assignment
+        made = await self.tickets.create(data, None, extra=extra)
+        ticket, unit = made.ticket, made.assignment
         unit_name = self._unit_name(unit.unit_code) if unit else None
         notice = f"Đã chuyển {unit_name} xử lý." if unit_name else "Đã tiếp nhận, đang phân loại."
         return [

@@ -30,6 +30,7 @@ from app.db import transaction
 from app.reference.catalog import Catalog
 from app.sla import SlaConfig, add_working
 from app.tickets import repository as ticket_repo
+from app.tickets.assignment_clock import SlaKeeper, run_scan
 from app.tickets.models import Assignment, Ticket
 from app.tickets.schemas import (
     ActionIn,
@@ -43,7 +44,6 @@ from app.tickets.schemas import (
     TransferIn,
 )
 from app.tickets.service import Router, TicketService
-from app.tickets.assignment_clock import SlaKeeper, run_scan
 from app.timefmt import LOCAL_TZ
 from app.users.principal import Principal
 
@@ -229,7 +229,7 @@ class DemoGenerator:
         typed = received_at + timedelta(minutes=rng.randrange(1, 8))
         service = self.service(session, min(typed, self.now), self.operator)
         body = self.body(n, received_at)
-        ticket, _ = await service.create(body, None)
+        ticket = (await service.create(body, None)).ticket
         self.report.tickets += 1
         key = ticket.topic_code
         reopened = False

@@ -38,7 +38,7 @@ async def ticket_in(service: TicketService, status: str = "assigned", **override
     """A ticket filed through intake an hour before the service's clock and worked to `status`
     by the service's principal (give it one allowed to do the actions), a minute per step."""
     overrides.setdefault("received_at", service.now - timedelta(hours=1))
-    ticket = (await service.create(ticket_data(**overrides), None))[0]
+    ticket = (await service.create(ticket_data(**overrides), None)).ticket
     steps = PATHS[status]
     for step, (action, body) in enumerate(steps, start=1):
         at = service.now - timedelta(minutes=len(steps) - step + 1)
