@@ -19,7 +19,7 @@ class UnknownCode(ValidationFailed):
     """A topic or unit code the catalog does not have; `suggestions` are the closest codes.
 
     The message names the closest codes when there are some; where the caller can list every
-    code (the API: GET /api/v1/topics) it says so itself (app.api.tickets).
+    code (the API) it says so itself (app.api.service_errors).
     """
 
     def __init__(self, loc: list[str | int], kind: str, code: str, suggestions: list[str]):

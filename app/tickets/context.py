@@ -85,7 +85,7 @@ class TicketContext:
         self.session.add(TicketEvent(**self.event_row(ticket.id, kind, at, assignment_id, details)))
 
     def touch(self, ticket: Ticket, at: datetime) -> None:
-        """Mark a change: a new version (the ETag), updated now, the last event at `at`."""
+        """Mark a change: a new version (what If-Match compares), updated now, last event at `at`."""
         ticket.version += 1
         ticket.updated_at = self.now
         ticket.last_event_at = max(ticket.last_event_at, at)

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.routing.schema import Decision
+from app.tickets.context import Router
 from app.tickets.service import TicketService
 from app.users.principal import Principal
 
@@ -15,6 +17,19 @@ NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)  # Tuesday 10:00 in Hà Nội, a w
 
 OPERATOR = Principal(username="operator", role="operator")
 SUPERVISOR = Principal(username="supervisor", role="supervisor")
+
+
+CAU_GIAY = "ubnd-phuong-cau-giay"  # where the rules send ticket_data()'s rubbish
+TRIAGE = "tong-dai-1022"
+
+
+def to_unit(unit: str | None) -> Router:
+    """A router that sends every ticket to `unit` (None: nobody), unless it is excluded."""
+
+    def route(_facts: Any, excluded: frozenset[str]) -> Decision:
+        return Decision(unit=None if unit in excluded else unit, rule_id=None, ruleset_version="t")
+
+    return route
 
 
 def agent(*units: str) -> Principal:
@@ -44,14 +59,17 @@ async def session(app: Any) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 def service(app: Any, session: AsyncSession) -> Callable[..., TicketService]:
-    """service(principal=OPERATOR, now=NOW): the ticket service of one request, on `session`."""
+    """service(principal=OPERATOR, now=NOW, router=None): the ticket service of one request,
+    on `session`; routed by the running rules unless `router` is given."""
 
-    def build(principal: Principal = OPERATOR, now: datetime = NOW) -> TicketService:
+    def build(
+        principal: Principal = OPERATOR, now: datetime = NOW, router: Router | None = None
+    ) -> TicketService:
         state = app.state
         return TicketService(
             session=session,
             catalog=state.catalog,
-            router=state.router,
+            router=router or state.router,
             now=now,
             principal=principal,
             sla=state.sla_keeper,

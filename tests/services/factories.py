@@ -3,9 +3,12 @@
 from datetime import timedelta
 from typing import Any
 
-from app.tickets.models import Ticket
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.tickets.models import IdempotencyKey, Ticket
 from app.tickets.schemas import ActionIn, RequestInfoIn, ResolveIn, TicketCreate
 from app.tickets.service import TicketService
+from tests.services.conftest import NOW
 
 
 def ticket_data(**overrides: Any) -> TicketCreate:
@@ -32,6 +35,14 @@ PATHS: dict[str, list[tuple[str, ActionIn]]] = {
     ],
     "resolved": [("acknowledge", ActionIn()), ("resolve", ResolveIn(resolution="Đã thu gom"))],
 }
+
+
+async def claimed_key(session: AsyncSession, key: str, actor: str = "operator") -> IdempotencyKey:
+    """An Idempotency-Key whose first request has not finished (no ticket yet)."""
+    row = IdempotencyKey(actor=actor, key=key, request_hash="0" * 64, created_at=NOW)
+    session.add(row)
+    await session.flush()
+    return row
 
 
 async def ticket_in(service: TicketService, status: str = "assigned", **overrides: Any) -> Ticket:

@@ -23,10 +23,8 @@ from app.tickets.schemas import (
     ResolveIn,
     TransferIn,
 )
-from tests.services.conftest import SUPERVISOR, agent
+from tests.services.conftest import CAU_GIAY, SUPERVISOR, agent
 from tests.services.factories import ticket_in
-
-CAU_GIAY = "ubnd-phuong-cau-giay"
 
 # action: (status before, body, the most statements it may take). Before the split (load,
 # act and read as one TicketService) they took: acknowledge 13, start 12, request-info 14,
@@ -67,7 +65,8 @@ def statements(session: AsyncSession) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
-def _principal(action: str) -> Any:
+def principal_for(action: str) -> Any:
+    """The unit's agent for the unit's work, a supervisor for the rest."""
     unit_work = {"acknowledge", "start", "request-info", "info-received", "resolve", "reject"}
     return agent(CAU_GIAY) if action in unit_work else SUPERVISOR
 
@@ -76,7 +75,7 @@ def _principal(action: str) -> Any:
 async def test_an_action_loads_what_it_needs_once(action, service, session):
     status, body, bound = ACTIONS[action]
     ticket = await ticket_in(service(SUPERVISOR), status)
-    svc = service(_principal(action))
+    svc = service(principal_for(action))
     with statements(session) as seen:
         loaded = await svc.load_for(action, str(ticket.id))
         changed = await svc.act(loaded, action, body)
