@@ -66,7 +66,7 @@ def _defaults(model: type[SQLModel]) -> dict[str, Callable[[], Any]]:
     }
 
 
-def detached(model: type[M], values: dict[str, Any]) -> M:
+def trusted_instance(model: type[M], values: dict[str, Any]) -> M:
     """A table-model instance from trusted column values, not attached to any session.
 
     SQLModel's constructor sends every field through pydantic and SQLAlchemy's attribute events
@@ -93,7 +93,7 @@ def detached(model: type[M], values: dict[str, Any]) -> M:
 
 def set_fields(instance: SQLModel, values: dict[str, Any]) -> None:
     """Set several fields at once. On an instance no session has seen yet (transient), straight
-    into place, as `detached` does; otherwise one by one, so that the session tracks them."""
+    into place, as `trusted_instance` does; otherwise one by one, so that the session tracks them."""
     if inspect(instance).transient:
         instance.__dict__.update(values)
         instance.__pydantic_fields_set__.update(values)

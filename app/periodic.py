@@ -18,9 +18,9 @@ from app.db import transaction, utcnow
 from app.errors import database_unavailable
 from app.leader import Leadership
 from app.open311.feedback import close_unanswered
+from app.tickets.assignment_clock import run_scan
 from app.tickets.open_work import open_assignment_counts
 from app.tickets.repository import purge_idempotency_keys
-from app.tickets.sla import run_scan
 
 if TYPE_CHECKING:
     from app.runtime import Runtime

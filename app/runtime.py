@@ -27,7 +27,7 @@ from app.reference.loader import load_catalog
 from app.routing.live import LiveRuleset
 from app.routing.schema import Decision, TicketFacts
 from app.sla import SlaConfig, load_sla
-from app.tickets.sla import SlaKeeper
+from app.tickets.assignment_clock import SlaKeeper
 from app.tickets.sla_reload import LiveSla
 from app.users.principal_cache import PrincipalCache
 

@@ -24,7 +24,7 @@ from app.db import make_engine, make_session_factory
 from app.migrate import upgrade
 from app.reference.loader import load_catalog
 from app.setup import sync_reference
-from app.tickets.sla import claim_statement, run_scan
+from app.tickets.assignment_clock import claim_statement, run_scan
 
 SEED = """
 INSERT INTO ticket (id, channel, status, priority, description, search_text, received_at,

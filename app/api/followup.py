@@ -7,10 +7,11 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from app.api.deps import CatalogDep, NowDep, SessionDep, require, require_json, ticket_service
+from app.api.etags import etag
 from app.open311 import repository as repo
 from app.open311.feedback import FeedbackIn, FeedbackRead, FeedbackService
 from app.reports.period import local_dates, utc_bounds
-from app.tickets.service import TicketService, etag
+from app.tickets.service import TicketService
 from app.users.principal import Principal
 
 router = APIRouter(tags=["follow-up"], dependencies=[Depends(require_json)])

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from app.api.checked_route import CheckedRoute
 from app.api.deps import NowDep, require, require_json, runtime_of, ticket_service
+from app.api.service_errors import speaking_http
 from app.errors import AppError
 from app.tickets.schemas import TicketCreate
 from app.tickets.service import TicketService
@@ -71,7 +72,8 @@ async def explain_routing(
 ) -> dict[str, Any]:
     """Which unit a ticket would go to and why: every rule tried, and the first condition that
     failed for each. Area names resolve as at intake."""
-    facts = service.intake_facts(body)
+    with speaking_http():
+        facts = service.intake_facts(body)
     explanation = runtime_of(request).rules.current.explain(facts, frozenset(body.exclude_units))
     return _relative(explanation.as_dict(), runtime_of(request).settings.rules_dir)
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from app.api.checked_route import CheckedRoute
 from app.api.deps import require_json, runtime_of, ticket_service
+from app.api.service_errors import speaking_http
 from app.search.schemas import SimilarIn, SimilarPage
 from app.search.similar import facts_in, facts_of_ticket, similar
 from app.tickets.service import TicketService
@@ -33,7 +34,8 @@ async def similar_to_facts(body: SimilarIn, request: Request, service: Service) 
     same caller phone within 30 days, same area and topic still open within 72 h, a similar
     description (rapidfuzz), within 250 m when both have coordinates (settings similar_*).
     Area and topic are checked as at intake (422 naming the field)."""
-    facts = facts_in(service, body)
+    with speaking_http():  # topic and area checked by the ticket services
+        facts = facts_in(service, body)
     return SimilarPage(candidates=await similar(service, facts, runtime_of(request).settings))
 
 

@@ -7,7 +7,9 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from app import metrics
 from app.api.checked_route import CheckedRoute
 from app.api.deps import SessionDep, require_json, runtime_of, ticket_service
+from app.api.etags import check_if_match, etag
 from app.api.privacy import log_for, route_of
+from app.api.service_errors import speaking_http
 from app.search.callers import summary as caller_summary
 from app.search.similar import facts_of_ticket, similar
 from app.search.text import read_query
@@ -30,7 +32,7 @@ from app.tickets.schemas import (
     TicketUpdate,
     TransferIn,
 )
-from app.tickets.service import TicketService, etag
+from app.tickets.service import TicketService
 from app.timefmt import InstantIn
 
 router = APIRouter(
@@ -58,14 +60,17 @@ async def create_ticket(
     ] = False,
 ) -> Response:
     """Create a ticket; it is routed at once. Retries with the same Idempotency-Key are safe."""
-    ticket, replayed = await service.create(data, idempotency_key)
+    with speaking_http():
+        made = await service.create(data, idempotency_key)
+    ticket = made.ticket
     headers = {"Location": f"{request.url.path}/{ticket.id}", "ETag": etag(ticket)}
-    if replayed:
+    if made.replayed:
         headers["Idempotent-Replayed"] = "true"
         read = await service.read(ticket)
     else:
         metrics.TICKETS_CREATED.labels(ticket.channel).inc()
-        current = service.created_assignment
+        current = made.assignment
+        # Built from what was written, not read back.
         read = service.to_read(ticket, current, [current] if current else [])
     if suggest_duplicates:
         settings = runtime_of(request).settings
@@ -150,11 +155,16 @@ async def search_tickets(
         limit=limit,
         cursor=cursor,
     )
-    page = await service.search(query)
-    # A number typed into `q` finds that caller's tickets too (app.search.text.read_query).
-    phone = (
-        service.query_phone(caller_phone) if caller_phone else read_query(q).phone if q else None
-    )
+    with speaking_http(in_query=True):
+        page = await service.search(query)
+        # A number typed into `q` finds that caller's tickets too (app.search.text.read_query).
+        phone = (
+            service.query_phone(caller_phone)
+            if caller_phone
+            else read_query(q).phone
+            if q
+            else None
+        )
     if phone:
         # A caller-history lookup: on the access log, the number only as its keyed hash.
         await log_for(request, service, session=primary).record(
@@ -199,7 +209,9 @@ async def update_ticket(
     may be null; `priority` and `description` may be left out but not nulled (422).
     """
     ticket = await service.load(ticket_id, for_update=True)
-    await service.update(ticket, data, if_match)
+    check_if_match(ticket, if_match)
+    with speaking_http():
+        await service.update(ticket, data)
     response.headers["ETag"] = etag(ticket)
     return await service.read(ticket)
 
@@ -243,9 +255,10 @@ def _action_endpoint(action: str, model: type[ActionIn]) -> Any:
 
     async def run(ticket_id: str, body: ActionIn, service: Any, response: Response) -> TicketRead:
         ticket = await service.load_for(action, ticket_id)
-        await service.act(ticket, action, body)
+        with speaking_http():
+            changed = await service.act(ticket, action, body)
         response.headers["ETag"] = etag(ticket)
-        return await service.read(ticket)
+        return await service.read(ticket, changed)
 
     if any(f.is_required() for f in model.model_fields.values()):
 

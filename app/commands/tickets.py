@@ -12,7 +12,7 @@ from app.config import get_settings
 def _sla(_args: argparse.Namespace) -> int:
     from app.db import utcnow
     from app.runtime import build_runtime
-    from app.tickets.sla import run_scan
+    from app.tickets.assignment_clock import run_scan
 
     settings = get_settings()
 

@@ -93,9 +93,11 @@ async def file_ticket(console: ConsoleDep) -> Response:
     }
     service = console.tickets()
     try:
-        ticket, _replayed = await service.create(
-            TicketCreate.model_validate(data), values.get("idempotency_key") or None
-        )
+        ticket = (
+            await service.create(
+                TicketCreate.model_validate(data), values.get("idempotency_key") or None
+            )
+        ).ticket
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
         return _form_page(console, values, f"Kiểm tra lại: {fields}.", 422)

@@ -85,8 +85,8 @@ async def file_request(
     for key in ("citizen_account_id", "citizen_device_id"):
         if extra[key] and len(extra[key]) > 120:
             raise RequestInvalid(f"{key.removeprefix('citizen_')}: at most 120 characters")
-    ticket, _ = await tickets.create(data, None, extra=extra)
-    unit = tickets.created_assignment
+    made = await tickets.create(data, None, extra=extra)
+    ticket, unit = made.ticket, made.assignment
     responding = unit_name(tickets.catalog, unit.unit_code) if unit else None
     notice = f"Đã chuyển {responding} xử lý." if responding else "Đã tiếp nhận, đang phân loại."
     return [

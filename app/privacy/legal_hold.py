@@ -3,8 +3,8 @@
 
 from app.errors import Conflict
 from app.privacy.access_log import AccessLog
+from app.tickets.assignment_clock import event_row
 from app.tickets.models import Ticket, TicketEvent
-from app.tickets.sla import event_row
 
 
 async def set_hold(ticket: Ticket, *, reason: str, log: AccessLog, route: str) -> None:

@@ -28,6 +28,7 @@ from app.db import transaction
 from app.reports.demo_calls import Calls
 from app.sla import add_working
 from app.tickets import repository as ticket_repo
+from app.tickets.assignment_clock import run_scan
 from app.tickets.models import Assignment, Ticket
 from app.tickets.schemas import (
     ActionIn,
@@ -39,7 +40,6 @@ from app.tickets.schemas import (
     TransferIn,
 )
 from app.tickets.service import TicketService
-from app.tickets.sla import run_scan
 from app.users.principal import Principal
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ class DemoGenerator:
         typed = received_at + timedelta(minutes=rng.randrange(1, 8))
         service = self.service(session, min(typed, self.now), self.operator)
         body = self.calls.body(n, received_at)
-        ticket, _ = await service.create(body, None)
+        ticket = (await service.create(body, None)).ticket
         self.report.tickets += 1
         key = ticket.topic_code
         reopened = False

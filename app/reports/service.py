@@ -26,7 +26,7 @@ from app.reports.schemas import (
     SlaReportRow,
 )
 from app.sla import SlaConfig, working_between
-from app.tickets.sla import pauses_of
+from app.tickets.assignment_clock import pauses_of
 from app.timefmt import LOCAL_TZ
 from app.users.principal import Principal
 

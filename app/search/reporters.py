@@ -20,7 +20,7 @@ def link(service: Any, duplicate: Ticket, original: Ticket, at: Any) -> None:
     original.reports_count += duplicate.reports_count
     original.version += 1
     original.updated_at = service.now
-    service._event(
+    service.record_event(
         original,
         "duplicate_linked",
         at,

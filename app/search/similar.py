@@ -110,7 +110,7 @@ async def similar(
                 received_at=t.received_at,
                 area=t.area_code,
                 topic=t.topic_code,
-                description=service._free_text(t, t.description),
+                description=service.free_text(t, t.description),
                 score=score,
                 reasons=[SimilarReason.model_validate(r) for r in verdict.reasons],
             )

@@ -23,8 +23,8 @@ from app.reference.catalog import Catalog
 from app.routing.engine import Ruleset
 from app.sla import Calendar, SlaConfig, due_times, read_sla, warning_times
 from app.sla.loader import SLA_FILE, sla_version
+from app.tickets.assignment_clock import SlaKeeper, event_row, next_marks, pauses_of
 from app.tickets.models import Assignment, Ticket, TicketEvent
-from app.tickets.sla import SlaKeeper, event_row, next_marks, pauses_of
 
 log = logging.getLogger("hotline.sla")
 

@@ -101,8 +101,9 @@ async def test_intake_joins_a_transaction_the_session_began_and_rolls_back_with_
             principal=Principal(username="operator", role="operator"),
             sla=app.state.runtime.sla_keeper,
         )
-        ticket, replayed = await service.create(TicketCreate(**ticket_body()), "in-tx-1")
-        assert not replayed and ticket.id is not None
+        made = await service.create(TicketCreate(**ticket_body()), "in-tx-1")
+        ticket = made.ticket
+        assert not made.replayed and ticket.id is not None
         assert await session.get(Ticket, ticket.id) is not None  # visible inside
         await session.rollback()
     assert set((await _counts(app)).values()) == {0}

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from app.sla import working_between
+from app.tickets.assignment_clock import run_scan
 from app.tickets.models import TicketEvent
-from app.tickets.sla import run_scan
 from tests.conftest import create_ticket
 
 HN = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.tickets.sla import run_scan
+from app.tickets.assignment_clock import run_scan
 from app.tickets.sla_reload import LiveSla, reload_sla
 from tests.conftest import create_ticket, runtime_changed
 

@@ -11,8 +11,8 @@ from app.db import transaction
 from app.outbox.capture import insert_events
 from app.outbox.models import OutboxMessage
 from app.outbox.types import EVENT_TYPES
+from app.tickets.assignment_clock import run_scan
 from app.tickets.models import TicketEvent
-from app.tickets.sla import run_scan
 from tests.conftest import create_ticket
 
 

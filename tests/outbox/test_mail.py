@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.outbox.models import MailMessage
 from app.outbox.setup import relay_of
-from app.tickets.sla import run_scan
+from app.tickets.assignment_clock import run_scan
 from tests.conftest import create_ticket
 
 

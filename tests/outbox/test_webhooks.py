@@ -13,8 +13,8 @@ from standardwebhooks.webhooks import Webhook
 from app.db import transaction
 from app.outbox.models import WebhookDelivery
 from app.outbox.setup import relay_of
+from app.tickets.assignment_clock import run_scan
 from app.tickets.models import TicketEvent
-from app.tickets.sla import run_scan
 from tests.conftest import create_ticket
 
 

@@ -1,4 +1,4 @@
-"""SLA for stored assignments: plan due times, report status, and scan for warnings/breaches.
+"""The SLA clock of stored assignments: plan due times, report status, scan for warnings/breaches.
 
 The clock math and policies are pure (app/sla); this module applies them to rows.
 """

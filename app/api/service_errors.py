@@ -1,0 +1,48 @@
+"""What the ticket services' errors say over HTTP.
+
+The services name a field relative to what they were given and do not know the API's paths
+or headers; here a search parameter's error is placed in the query string (loc ["query", …]),
+an unknown code without close matches points to the list of codes, and a request to retry
+carries Retry-After. The problem+json bodies are the ones the API has always answered.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from app.errors import ValidationFailed
+from app.tickets.checks import UnknownCode
+from app.tickets.intake import KeyInProgress
+from app.tickets.queries import NoUnitsOfYourOwn
+
+LISTS = {"topic": "/api/v1/topics", "unit": "/api/v1/units"}
+
+
+def _field(exc: ValidationFailed, error: dict[str, Any], in_query: bool) -> dict[str, Any]:
+    msg, loc = error["msg"], list(error["loc"])
+    if isinstance(exc, UnknownCode) and not exc.suggestions:
+        msg += f"; see GET {LISTS[exc.kind]}"
+    elif isinstance(exc, NoUnitsOfYourOwn):
+        msg += f" (see GET {LISTS['unit']})"
+    if in_query and loc[:1] != ["query"]:
+        loc = ["query", *loc]
+    return {**error, "loc": loc, "msg": msg}
+
+
+@contextmanager
+def speaking_http(*, in_query: bool = False) -> Iterator[None]:
+    """Let a service's errors through as the API answers them; `in_query`: the service was
+    given the request's query parameters."""
+    try:
+        yield
+    except KeyInProgress as exc:
+        exc.headers = {**exc.headers, "Retry-After": str(exc.retry_after_seconds)}
+        raise
+    except ValidationFailed as exc:
+        errors = exc.extra["errors"]
+        answered = [_field(exc, e, in_query) for e in errors]
+        if answered == errors:
+            raise
+        # A detail of the service's own stays; the summary of the fields is made again.
+        custom = exc.detail != ValidationFailed(errors).detail
+        raise ValidationFailed(answered, exc.detail if custom else None) from exc
