@@ -11,9 +11,9 @@ from app.tickets.lifecycle import Status
 from app.tickets.models import TicketEvent
 from app.tickets.schemas import ActionIn, ReasonIn, RequestInfoIn, TransferIn
 from app.users.service import Forbidden
-from tests.services.conftest import CAU_GIAY, NOW, SUPERVISOR, TRIAGE, agent
-from tests.services.factories import ticket_in
-from tests.services.test_statements import ACTIONS, principal_for
+from tests.service.tickets.conftest import CAU_GIAY, NOW, SUPERVISOR, TRIAGE, agent
+from tests.service.tickets.factories import ticket_in
+from tests.service.tickets.test_statements import ACTIONS, principal_for
 
 
 @pytest.mark.parametrize("action", ACTIONS)

@@ -8,8 +8,8 @@ from app.errors import NotFound, ValidationFailed
 from app.tickets.checks import UnknownCode
 from app.tickets.queries import NoUnitsOfYourOwn
 from app.tickets.schemas import TicketQuery
-from tests.services.conftest import CAU_GIAY, NOW, OPERATOR, agent
-from tests.services.factories import ticket_in
+from tests.service.tickets.conftest import CAU_GIAY, NOW, OPERATOR, agent
+from tests.service.tickets.factories import ticket_in
 
 
 def query(**fields):

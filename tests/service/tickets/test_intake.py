@@ -10,8 +10,8 @@ from app.tickets.checks import UnknownCode
 from app.tickets.intake import KeyInProgress
 from app.tickets.lifecycle import Status
 from app.tickets.models import Assignment, TicketEvent
-from tests.services.conftest import CAU_GIAY, NOW, to_unit
-from tests.services.factories import claimed_key, ticket_data
+from tests.service.tickets.conftest import CAU_GIAY, NOW, to_unit
+from tests.service.tickets.factories import claimed_key, ticket_data
 
 
 async def test_create_returns_the_ticket_and_the_assignment_it_wrote(service, session):

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.tickets.models import IdempotencyKey, Ticket
 from app.tickets.schemas import ActionIn, RequestInfoIn, ResolveIn, TicketCreate
 from app.tickets.service import TicketService
-from tests.services.conftest import NOW
+from tests.service.tickets.conftest import NOW
 
 
 def ticket_data(**overrides: Any) -> TicketCreate:

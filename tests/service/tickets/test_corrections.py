@@ -5,8 +5,8 @@ import pytest
 from app.errors import ValidationFailed
 from app.routing.schema import Decision
 from app.tickets.schemas import TicketUpdate
-from tests.services.conftest import CAU_GIAY, SUPERVISOR, TRIAGE
-from tests.services.factories import ticket_in
+from tests.service.tickets.conftest import CAU_GIAY, SUPERVISOR, TRIAGE
+from tests.service.tickets.factories import ticket_in
 
 BURST_PIPE = "nuoc-sach.vo-ong"
 

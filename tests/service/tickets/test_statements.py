@@ -23,8 +23,8 @@ from app.tickets.schemas import (
     ResolveIn,
     TransferIn,
 )
-from tests.services.conftest import CAU_GIAY, SUPERVISOR, agent
-from tests.services.factories import ticket_in
+from tests.service.tickets.conftest import CAU_GIAY, SUPERVISOR, agent
+from tests.service.tickets.factories import ticket_in
 
 # action: (status before, body, the most statements it may take). Before the split (load,
 # act and read as one TicketService) they took: acknowledge 13, start 12, request-info 14,

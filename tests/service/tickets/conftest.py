@@ -44,9 +44,9 @@ async def session(app: Any) -> AsyncIterator[AsyncSession]:
     The session joins the connection's transaction (its own commits become savepoints), and
     it begins at once: PostgreSQL intake then writes on this connection, not on its own.
     """
-    async with app.state.engine.connect() as connection:
+    async with app.state.runtime.engine.connect() as connection:
         outer = await connection.begin()
-        session = app.state.session_factory(
+        session = app.state.runtime.session_factory(
             bind=connection, join_transaction_mode="create_savepoint"
         )
         await session.connection()
@@ -65,7 +65,7 @@ def service(app: Any, session: AsyncSession) -> Callable[..., TicketService]:
     def build(
         principal: Principal = OPERATOR, now: datetime = NOW, router: Router | None = None
     ) -> TicketService:
-        state = app.state
+        state = app.state.runtime
         return TicketService(
             session=session,
             catalog=state.catalog,
