@@ -37,7 +37,7 @@ from app.tickets.area_policy import (
     stored_resolution,
 )
 from app.tickets.duplicates import live_original
-from app.tickets.intake_pg import NEW_ASSIGNMENT, IntakeRows
+from app.tickets.intake_rows import NEW_ASSIGNMENT, IntakeRows
 from app.tickets.lifecycle import (
     CLOCK_NEUTRAL,
     Status,
