@@ -112,7 +112,8 @@ async def write_intake(session: AsyncSession, intake: IntakeRows) -> tuple[int, 
     PostgreSQL: one statement (app.tickets.intake_pg, which commits on its own unless the
     session has begun a transaction; the reason is there). Other databases (SQLite): the same
     rows in the session's transaction, which the request commits.
-    Raises what the database raises (a broken foreign key: IntegrityError; nothing is left).
+    Raises what the database raises (a broken foreign key: IntegrityError); no row of the
+    intake stays once the transaction it ran in is rolled back.
     """
     rows = rows_to_write(intake)
     if session.bind.dialect.name == "postgresql":
