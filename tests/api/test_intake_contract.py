@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.db import detached, field_values
+from app.db import field_values
 from app.outbox.models import OutboxMessage
 from app.outbox.types import EVENT_TYPES
 from app.tickets.intake_pg import write_intake_pg
@@ -32,9 +32,8 @@ def _intake(*, key: str | None = "contract-1", assigned: bool = True) -> IntakeR
     """A ticket as the service hands it over: every column, the planned assignment, a co-handler,
     the two intake events and an idempotency key."""
     unit = "ubnd-phuong-cau-giay" if assigned else None
-    ticket = detached(
-        Ticket,
-        {
+    ticket = Ticket(
+        **{
             "channel": "phone",
             "status": "assigned" if assigned else "new",
             "priority": "normal",
@@ -61,9 +60,8 @@ def _intake(*, key: str | None = "contract-1", assigned: bool = True) -> IntakeR
     )
     assignment = None
     if assigned:
-        assignment = detached(
-            Assignment,
-            {
+        assignment = Assignment(
+            **{
                 "ticket_id": 0,
                 "unit_code": unit,
                 "assigned_at": RECEIVED,
