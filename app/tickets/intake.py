@@ -22,7 +22,7 @@ from app.tickets.assigning import assigned_details, new_assignment
 from app.tickets.assignment_clock import next_marks
 from app.tickets.checks import check_instant, check_topic, read_address_area, read_area
 from app.tickets.context import TicketContext
-from app.tickets.intake_pg import NEW_ASSIGNMENT, IntakeRows
+from app.tickets.intake_rows import NEW_ASSIGNMENT, IntakeRows
 from app.tickets.lifecycle import Status
 from app.tickets.models import Assignment, Ticket
 from app.tickets.schemas import TicketCreate

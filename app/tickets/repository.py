@@ -8,14 +8,21 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.util import await_, greenlet_spawn
 
 from app.db import UTCDateTime
 from app.outbox.capture import insert_events as outbox_insert_events
 from app.search.repository import words_condition
-from app.tickets.intake_pg import NEW_ASSIGNMENT, IntakeRows, intake_statement
+from app.tickets.intake_pg import write_intake_pg
+from app.tickets.intake_rows import (
+    NEW_ASSIGNMENT,
+    NEW_TICKET,
+    IntakeRows,
+    NewId,
+    RowsToWrite,
+    rows_to_write,
+    with_ids,
+)
 from app.tickets.models import (
     Assignment,
     AssignmentPause,
@@ -90,86 +97,65 @@ _BIND_KEY = (
 )
 
 
-async def _core(session: AsyncSession, statement: Any, params: Any) -> Any:
-    """Run a Core statement on the session's connection, skipping the ORM execution layer."""
+async def _execute_without_orm(session: AsyncSession, statement: Any, params: Any) -> Any:
+    """Run a Core statement on the session's connection (and transaction), skipping the ORM's
+    execution layer: no identity map, no autoflush, less work per call."""
     connection = await session.connection()
     return await connection.execute(statement, params)
 
 
-async def write_intake(session: AsyncSession, rows: IntakeRows) -> tuple[int, int | None] | None:
-    """Write a new ticket and its rows atomically: (ticket id, assignment id), or None when the
-    idempotency key was taken already (by an earlier or a concurrent request).
+async def write_intake(session: AsyncSession, intake: IntakeRows) -> tuple[int, int | None] | None:
+    """Write a new ticket's rows (app.tickets.intake_rows) atomically: (ticket id, assignment
+    id), or None when the idempotency key was taken already (by an earlier or a concurrent
+    request).
 
-    PostgreSQL: one statement (app.tickets.intake_pg) on the session's connection if it has one,
-    else on its own, committing at once. SQLite: the same rows in the request's transaction.
+    PostgreSQL: one statement (app.tickets.intake_pg, which commits on its own unless the
+    session has begun a transaction; the reason is there). Other databases (SQLite): the same
+    rows in the session's transaction, which the request commits.
+    Raises what the database raises (a broken foreign key: IntegrityError); no row of the
+    intake stays once the transaction it ran in is rolled back.
     """
+    rows = rows_to_write(intake)
     if session.bind.dialect.name == "postgresql":
-        statement = intake_statement(
-            with_key=rows.key is not None,
-            assigned=rows.assignment is not None,
-            events=len(rows.events),
-        )
-        arguments = statement.arguments(rows)
-        if session.in_transaction():
-            connection = await session.connection()
-            driver = (await connection.get_raw_connection()).driver_connection
-            row = await driver.fetchrow(statement.sql, *arguments)
-        else:
-            row = await greenlet_spawn(
-                _fetch_pooled, session.bind.sync_engine, statement.sql, arguments
-            )
-        return (row[0], row[1]) if row is not None else None
-    key = rows.key
-    if key is not None and not await claim_idempotency_key(session, **key):
-        return None
-    ticket_id = await insert_ticket(session, values={**rows.ticket, "id": None})
-    assignment_id = None
-    if rows.assignment is not None:
-        assignment_id = await insert_assignment(
-            session, values={**rows.assignment, "id": None, "ticket_id": ticket_id}
-        )
-        if rows.co_handlers:
-            await insert_co_handlers(
-                session, ticket_id=ticket_id, assignment_id=assignment_id, units=rows.co_handlers
-            )
-    events = [
-        {
-            **event,
-            "ticket_id": ticket_id,
-            "assignment_id": assignment_id
-            if event["assignment_id"] is NEW_ASSIGNMENT
-            else event["assignment_id"],
-        }
-        for event in rows.events
-    ]
-    await insert_events(session, rows=events)
-    if key is not None:
-        await _core(session, _BIND_KEY, {"a": key["actor"], "k": key["key"], "t": ticket_id})
-    return ticket_id, assignment_id
+        return await write_intake_pg(session, rows)
+    return await write_intake_generic(session, rows)
 
 
-def _fetch_pooled(engine: Engine, sql: str, arguments: list[Any]) -> Any:
-    """Run one statement on a pooled connection, outside any transaction (it commits itself).
+async def write_intake_generic(
+    session: AsyncSession, rows: RowsToWrite
+) -> tuple[int, int | None] | None:
+    """Write one intake's rows with one insert per table, in the session's transaction (any
+    database): (ticket id, assignment id), or None when the idempotency key was taken already.
 
-    The driver is called directly, in one hop into SQLAlchemy's pool and back: about 60 µs
-    less than through an AsyncConnection. Connections the server dropped are still weeded out
-    by the pool (tests/api/test_intake_write.py kills them all: one request fails, not more).
+    The key row is claimed first without its ticket (other requests with the key wait on it or
+    see it), and bound to the ticket once that exists. The caller commits or rolls back.
     """
-    pooled = engine.raw_connection()
-    try:
-        return await_(pooled.driver_connection.fetchrow(sql, *arguments))
-    finally:
-        pooled.close()
-
-
-async def insert_ticket(session: AsyncSession, *, values: dict[str, Any]) -> int:
-    """Insert a ticket row; its new id."""
-    return (await _core(session, _INSERT_TICKET, values)).scalar_one()
-
-
-async def insert_assignment(session: AsyncSession, *, values: dict[str, Any]) -> int:
-    """Insert an assignment row; its new id."""
-    return (await _core(session, _INSERT_ASSIGNMENT, values)).scalar_one()
+    key = rows.key
+    if key is not None and not await claim_idempotency_key(
+        session,
+        actor=key["actor"],
+        key=key["key"],
+        request_hash=key["request_hash"],
+        created_at=key["created_at"],
+    ):
+        return None
+    ids: dict[NewId, int | None] = {NEW_ASSIGNMENT: None}
+    ids[NEW_TICKET] = (
+        await _execute_without_orm(session, _INSERT_TICKET, rows.ticket)
+    ).scalar_one()
+    if rows.assignment is not None:
+        assignment = with_ids(rows.assignment, ids)
+        ids[NEW_ASSIGNMENT] = (
+            await _execute_without_orm(session, _INSERT_ASSIGNMENT, assignment)
+        ).scalar_one()
+    if rows.co_handlers:
+        co_handlers = [with_ids(row, ids) for row in rows.co_handlers]
+        await _execute_without_orm(session, insert(CoHandler), co_handlers)
+    await insert_events(session, rows=[with_ids(event, ids) for event in rows.events])
+    if key is not None:
+        bind = {"a": key["actor"], "k": key["key"], "t": ids[NEW_TICKET]}
+        await _execute_without_orm(session, _BIND_KEY, bind)
+    return ids[NEW_TICKET], ids[NEW_ASSIGNMENT]
 
 
 async def insert_events(session: AsyncSession, *, rows: list[dict[str, Any]]) -> None:
@@ -182,7 +168,7 @@ async def insert_co_handlers(
 ) -> None:
     """Record the units informed of an assignment."""
     rows = [{"ticket_id": ticket_id, "assignment_id": assignment_id, "unit_code": u} for u in units]
-    await _core(session, insert(CoHandler), rows)
+    await _execute_without_orm(session, insert(CoHandler), rows)
 
 
 async def get_ticket(
@@ -359,7 +345,7 @@ async def get_idempotency_key(
 
 async def purge_idempotency_keys(session: AsyncSession, *, before: datetime) -> int:
     """Forget keys older than `before`: a retry after that creates a new ticket."""
-    result = await _core(
+    result = await _execute_without_orm(
         session, delete(IdempotencyKey).where(IdempotencyKey.created_at < before), {}
     )
     return result.rowcount
