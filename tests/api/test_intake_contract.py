@@ -167,7 +167,7 @@ def _adapters(is_postgres: bool) -> dict[str, Adapter]:
 async def _write_and_read(app: Any, adapter: Adapter, intake: IntakeRows) -> Any:
     """Write through the adapter in a transaction, read back what landed, try the same key
     again (a replay: nothing more is written), and roll back."""
-    async with app.state.session_factory() as session:
+    async with app.state.runtime.session_factory() as session:
         await session.connection()  # begun: the adapter writes in it, the test rolls it back
         written = await adapter(session, rows_to_write(intake))
         assert written is not None
@@ -201,7 +201,7 @@ async def test_a_rolled_back_intake_leaves_no_row_and_no_outbox_message(client, 
     # still join it rather than commit on its own (the driver defers BEGIN to the first query).
     for adapter in _adapters(is_postgres).values():
         await _write_and_read(app, adapter, _intake())
-        async with app.state.session_factory() as session:
+        async with app.state.runtime.session_factory() as session:
             for model in (
                 Ticket,
                 Assignment,
