@@ -75,7 +75,7 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _sync(_args: argparse.Namespace) -> int:
-    from app.reference.loader import ReferenceDataError
+    from app.catalog.source import ReferenceDataError
     from app.setup import sync_reference
 
     try:
@@ -88,8 +88,8 @@ def _sync(_args: argparse.Namespace) -> int:
 
 
 async def _in_transaction(work):  # type: ignore[no-untyped-def]
+    from app.catalog.loader import load_catalog
     from app.db import make_engine, make_session_factory, transaction
-    from app.reference.loader import load_catalog
 
     settings = get_settings()
     engine = make_engine(settings.direct_url, pool_size=1)
@@ -177,7 +177,8 @@ def _apikeys(args: argparse.Namespace) -> int:
 def _rules(args: argparse.Namespace) -> int:
     """check: validate rules and SLA config; test: run the rule cases; explain: one decision."""
 
-    from app.reference.loader import ReferenceDataError, load_catalog
+    from app.catalog.loader import load_catalog
+    from app.catalog.source import ReferenceDataError
     from app.routing import TicketFacts, check_rules, load_ruleset, run_cases
     from app.sla import check_sla
 
@@ -248,8 +249,8 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _sla(args: argparse.Namespace) -> int:
+    from app.catalog.loader import load_catalog
     from app.db import make_engine, make_session_factory, utcnow
-    from app.reference.loader import load_catalog
     from app.tickets.sla import run_scan
 
     settings = get_settings()
@@ -270,9 +271,9 @@ def _sla(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     """demo generate: a realistic months-long history through the ticket service."""
+    from app.catalog.loader import load_catalog
     from app.cli_support import CommandError
     from app.db import make_engine, make_session_factory, utcnow
-    from app.reference.loader import load_catalog
     from app.reports.demo import count_tickets, generate
     from app.routing.live import LiveRuleset
     from app.setup import prepare

@@ -35,6 +35,7 @@ from app.api.middleware import BodyLimitMiddleware
 from app.api.observe import ObserveMiddleware
 from app.api.openapi import install_openapi
 from app.api.security_headers import SecurityHeadersMiddleware
+from app.catalog.loader import load_catalog
 from app.config import Settings, get_settings
 from app.databases import open_databases
 from app.db import utcnow
@@ -44,7 +45,6 @@ from app.open311.attributes import load_definitions
 from app.outbox.setup import relay_of
 from app.privacy import retention
 from app.privacy.cli import policy_of
-from app.reference.loader import load_catalog
 from app.routing.live import LiveRuleset
 from app.sla import load_sla
 from app.tickets.sla_reload import LiveSla, reload_sla

@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
+from app.catalog.loader import load_catalog  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.db import make_engine, make_session_factory, transaction, utcnow  # noqa: E402
-from app.reference.loader import load_catalog  # noqa: E402
 from app.replay import repository as repo  # noqa: E402
 from app.replay.service import ReplayService  # noqa: E402
 from app.reports.period import utc_bounds  # noqa: E402

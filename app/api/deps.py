@@ -8,11 +8,11 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog.catalog import Catalog
 from app.config import Settings
 from app.db import transaction, utcnow
 from app.errors import AppError
 from app.networks import parse_networks
-from app.reference.catalog import Catalog
 from app.tickets.service import TicketService
 from app.users import security
 from app.users.principal import Principal

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog.catalog import Catalog
 from app.errors import AppError, ValidationFailed, field_error
-from app.reference.catalog import Catalog
 from app.replay import repository as repo
 from app.replay.proposal import (
     BadFileName,

@@ -26,8 +26,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.catalog.catalog import Catalog
 from app.db import transaction
-from app.reference.catalog import Catalog
 from app.sla import SlaConfig, add_working
 from app.tickets import repository as ticket_repo
 from app.tickets.models import Assignment, Ticket

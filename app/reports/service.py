@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog.area_errors import area_error
+from app.catalog.catalog import AreaConflict, AreaNotFound, Catalog
 from app.errors import ValidationFailed, field_error
-from app.reference.area_errors import area_error
-from app.reference.catalog import AreaConflict, AreaNotFound, Catalog
 from app.reports import repository as repo
 from app.reports.period import local_dates, utc_bounds
 from app.reports.schemas import (

@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog.area_errors import ambiguity_error, area_error
+from app.catalog.catalog import AreaConflict, AreaNotFound, AreaResolution, Catalog
 from app.db import detached, field_values
 from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from app.phone import InvalidPhone, to_e164
 from app.privacy.keys import PrivacyKeys
 from app.privacy.masking import caller_view, free_text_view, searchable
-from app.reference.area_errors import ambiguity_error, area_error
-from app.reference.catalog import AreaConflict, AreaNotFound, AreaResolution, Catalog
 from app.routing.schema import Decision, TicketFacts
 from app.search.ranking import ranked_page
 from app.search.reporters import link as link_duplicate
@@ -421,7 +421,7 @@ class TicketService:
     # -- validation helpers --------------------------------------------------------------
 
     def read_area(self, text: str | None, loc: list[str | int]) -> AreaResolution | None:
-        """What an area text may mean (app.reference.resolver); None for no text. An unknown
+        """What an area text may mean (app.catalog.resolver); None for no text. An unknown
         part or parts that disagree are a 422 naming them."""
         if text is None or not text.strip():
             return None

@@ -7,7 +7,7 @@ consult on every request: no database round trip for a name lookup.
 import difflib
 from dataclasses import dataclass, field
 
-from app.reference.resolver import (
+from app.catalog.resolver import (
     AreaAmbiguous,
     AreaConflict,
     AreaNotFound,
@@ -208,7 +208,7 @@ class Catalog:
 
     def resolve_area(self, text: str) -> AreaResolution:
         """A code, a name or a former name (any case, with or without diacritics or prefix),
-        or several parts ("Dịch Vọng, Cầu Giấy"): what it can mean, per app.reference.resolver.
+        or several parts ("Dịch Vọng, Cầu Giấy"): what it can mean, per app.catalog.resolver.
 
         Raises AreaNotFound (naming the unknown part, with suggestions) or AreaConflict.
         """
@@ -236,7 +236,7 @@ class Catalog:
             out |= self.area_subtree(candidate.code)
         return out
 
-    # The resolver's view of the names (app.reference.resolver.Names).
+    # The resolver's view of the names (app.catalog.resolver.Names).
 
     def readings(self, folded: str) -> list[Reading]:
         """Every area or former unit a folded name (prefix allowed) may stand for."""
