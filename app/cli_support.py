@@ -13,7 +13,8 @@ from app.catalog.area_errors import area_error
 from app.catalog.catalog import Catalog
 from app.catalog.resolver import AreaAmbiguous, AreaConflict, AreaNotFound
 from app.config import ConfigurationError
-from app.errors import AppError, database_unavailable
+from app.db_errors import database_unavailable
+from app.errors import AppError
 
 
 class CommandError(Exception):

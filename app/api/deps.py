@@ -11,19 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.catalog.catalog import Catalog
 from app.config import Settings
 from app.db import transaction, utcnow
-from app.errors import AppError
+from app.errors import AppError, Forbidden, Unauthorized
 from app.networks import parse_networks
 from app.tickets.service import TicketService
 from app.users import security
 from app.users.principal import Principal
 from app.users.principal_cache import PrincipalCache
-from app.users.service import (
-    AuthPolicy,
-    Forbidden,
-    Unauthorized,
-    principal_for_api_key,
-    principal_for_user,
-)
+from app.users.service import AuthPolicy, principal_for_api_key, principal_for_user
 from app.users.throttle import ThrottlePolicy
 
 

@@ -12,12 +12,11 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from app.api.client_address import client_address
 from app.api.deps import NowDep, SessionDep, build_ticket_service, current_user
-from app.errors import AppError
+from app.errors import AppError, Unauthorized
 from app.open311 import repository as repo
 from app.open311.render import render
 from app.open311.service import Open311Error, Open311Service
 from app.users.principal import Principal
-from app.users.service import Unauthorized
 
 router = APIRouter(prefix="/open311/v2", include_in_schema=False)
 PUBLIC = Principal(username="open311:public", role="integration")

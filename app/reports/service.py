@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.area_errors import area_error
 from app.catalog.catalog import AreaConflict, AreaNotFound, Catalog
-from app.errors import ValidationFailed, field_error
+from app.errors import Forbidden, ValidationFailed, field_error
 from app.reports import repository as repo
 from app.reports.period import local_dates, utc_bounds
 from app.reports.schemas import (
@@ -36,7 +36,6 @@ from app.tickets.schemas import Channel, Priority
 from app.tickets.sla import pauses_of
 from app.timefmt import LOCAL_TZ
 from app.users.principal import Principal
-from app.users.service import Forbidden
 
 PRIORITIES = [p.value for p in Priority]
 CHANNELS = [c.value for c in Channel]

@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.catalog.area_errors import ambiguity_error, area_error
 from app.catalog.catalog import AreaConflict, AreaNotFound, AreaResolution, Catalog
 from app.db import detached, field_values
-from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
+from app.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+    field_error,
+)
 from app.phone import InvalidPhone, to_e164
 from app.privacy.keys import PrivacyKeys
 from app.privacy.masking import caller_view, free_text_view, searchable
@@ -82,7 +89,6 @@ from app.tickets.sla import (
 from app.timefmt import LOCAL_TZ, assume_local
 from app.users.permissions import UNIT_WORK
 from app.users.principal import Principal
-from app.users.service import Forbidden
 
 REFERENCE = re.compile(r"^([A-Za-z]+)-(\d{4})-(\d+)$")
 
