@@ -83,8 +83,8 @@ class Scope:
     start: datetime
     end: datetime
     now: datetime
-    timezone: str = "Asia/Ho_Chi_Minh"
-    utc_offset_minutes: int = 420  # of `timezone`; SQLite's date functions need an offset
+    timezone: str  # IANA name: PostgreSQL groups days in it (Settings.timezone)
+    utc_offset_minutes: int  # of `timezone`; SQLite's date functions need an offset
     units: Sequence[str] | None = None  # None: any unit; () matches nothing
     unit_kinds: Sequence[str] = ()
     areas: Sequence[str] = ()

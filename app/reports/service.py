@@ -10,16 +10,17 @@ import difflib
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.area_errors import area_error
 from app.catalog.catalog import AreaConflict, AreaNotFound, Catalog
+from app.catalog.vocabulary import DEFAULT_TIMEZONE
 from app.errors import Forbidden, ValidationFailed, field_error
 from app.reports import repository as repo
-from app.reports.period import local_dates, utc_bounds
+from app.reports.period import local_dates, utc_bounds, utc_offset_minutes
 from app.reports.schemas import (
     GROUP_DOCS,
     METRIC_DOCS,
@@ -82,7 +83,7 @@ class ReportService:
     now: datetime
     principal: Principal
     reference_prefix: str = "HN"
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TIMEZONE  # of the local dates: Settings.timezone
 
     # -- parameters ----------------------------------------------------------------------
 
@@ -154,15 +155,13 @@ class ReportService:
                     f"You can see reports on your own units only ({mine}), not {', '.join(outside)}."
                 )
             scoped = sorted(set(units) or self.principal.units)
-        start, end = utc_bounds(date_from, date_to)
+        start, end = utc_bounds(date_from, date_to, self.timezone)
         return repo.Scope(
             start=start,
             end=end,
             now=self.now,
             timezone=self.timezone,
-            utc_offset_minutes=int(
-                (self.now.astimezone(LOCAL_TZ).utcoffset() or timedelta()).total_seconds() // 60
-            ),
+            utc_offset_minutes=utc_offset_minutes(self.timezone, start),
             units=scoped,
             unit_kinds=sorted(set(kinds)),
             areas=sorted(areas),
