@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.catalog.area_errors import area_error
-from app.catalog.catalog import AreaConflict, AreaNotFound, Catalog
+from app.catalog import codes as catalog_codes
+from app.catalog.catalog import Catalog
 from app.catalog.vocabulary import DEFAULT_TIMEZONE
 from app.errors import Forbidden, ValidationFailed, field_error
 from app.reports import repository as repo
@@ -96,15 +96,8 @@ class ReportService:
         catalog = self.catalog
         errors: list[dict[str, Any]] = []
         units = split_values(filters.units)
-        for code in units:
-            if code not in catalog.units:
-                close = catalog.suggest_units(code)
-                hint = f"; did you mean {', '.join(close)}?" if close else "; see GET /api/v1/units"
-                errors.append(
-                    field_error(
-                        ["query", "unit"], f"unknown unit '{code}'{hint}", suggestions=close
-                    )
-                )
+        unit_errors = (catalog_codes.unit_error(catalog, c, ["query", "unit"]) for c in units)
+        errors += [e for e in unit_errors if e is not None]
         kinds = split_values(filters.unit_kinds)
         known_kinds = sorted({u.kind for u in catalog.units.values()})
         errors += [
@@ -114,24 +107,15 @@ class ReportService:
         ]
         areas: set[str] = set()
         for text in split_values(filters.areas):
-            try:
-                areas |= catalog.areas_meant(text)
-            except (AreaNotFound, AreaConflict) as exc:
-                errors.append(area_error(["query", "area"], exc))
+            meant, error = catalog_codes.areas_meant(catalog, text, ["query", "area"])
+            areas |= meant
+            errors += [error] if error else []
         topics: set[str] = set()
         for code in split_values(filters.topics):
-            if code in catalog.topics:
+            error = catalog_codes.topic_error(catalog, code, ["query", "topic"])
+            if error is None:
                 topics |= catalog.topic_subtree(code)
-            else:
-                close = catalog.suggest_topics(code)
-                hint = (
-                    f"; did you mean {', '.join(close)}?" if close else "; see GET /api/v1/topics"
-                )
-                errors.append(
-                    field_error(
-                        ["query", "topic"], f"unknown topic '{code}'{hint}", suggestions=close
-                    )
-                )
+            errors += [error] if error else []
         priorities = split_values(filters.priorities)
         errors += [
             _unknown(["query", "priority"], "priority", p, PRIORITIES)

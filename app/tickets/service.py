@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog import codes as catalog_codes
 from app.catalog.area_errors import ambiguity_error, area_error
 from app.catalog.catalog import AreaConflict, AreaNotFound, AreaResolution, Catalog
 from app.db import detached, field_values
@@ -361,13 +362,7 @@ class TicketService:
 
     def _areas_under(self, texts: list[str]) -> set[str]:
         """Codes or names to every current area under them (a former district: all it became)."""
-        areas: set[str] = set()
-        for text in texts:
-            try:
-                areas |= self.catalog.areas_meant(text)
-            except (AreaNotFound, AreaConflict) as exc:
-                raise ValidationFailed([area_error(["query", "area"], exc)]) from exc
-        return areas
+        return catalog_codes.check_areas(self.catalog, texts, ["query", "area"])
 
     def _units_meant(self, units: list[str]) -> list[str]:
         """Unit codes of the `unit` filter; `mine` is the signed-in agent's own units."""
@@ -445,15 +440,7 @@ class TicketService:
             raise ValidationFailed([area_error(["address"], exc)]) from exc
 
     def check_topic(self, code: str | None, loc: list[str | int]) -> str | None:
-        if code is None:
-            return None
-        if code not in self.catalog.topics:
-            close = self.catalog.suggest_topics(code)
-            hint = f"; did you mean {', '.join(close)}?" if close else "; see GET /api/v1/topics"
-            raise ValidationFailed(
-                [field_error(loc, f"unknown topic '{code}'{hint}", suggestions=close)]
-            )
-        return code
+        return None if code is None else catalog_codes.check_topic(self.catalog, code, loc)
 
     def check_instant(
         self, value: datetime, loc: list[str | int], not_before: datetime | None
@@ -944,12 +931,7 @@ class TicketService:
     async def _do_transfer(
         self, ticket: Ticket, a: Assignment | None, body: TransferIn, at: datetime, target: Status
     ) -> None:
-        if body.unit not in self.catalog.units:
-            close = self.catalog.suggest_units(body.unit)
-            hint = f"; did you mean {', '.join(close)}?" if close else "; see GET /api/v1/units"
-            raise ValidationFailed(
-                [field_error(["unit"], f"unknown unit '{body.unit}'{hint}", suggestions=close)]
-            )
+        catalog_codes.check_unit(self.catalog, body.unit, ["unit"])
         if a is not None and a.unit_code == body.unit:
             raise Conflict(
                 f"The ticket is already assigned to {body.unit} (it is {ticket.status}).",

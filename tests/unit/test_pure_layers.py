@@ -19,6 +19,7 @@ FORBIDDEN = (
 PURE = (
     "app.catalog",
     "app.catalog.catalog",
+    "app.catalog.codes",
     "app.catalog.loader",
     "app.catalog.resolver",
     "app.catalog.source",
