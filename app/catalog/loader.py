@@ -1,6 +1,7 @@
 """Read areas, topics and units from routing_rules/ into a Catalog, with file:line errors."""
 
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,19 @@ class _Reader:
             return None
         return _text(node[key])
 
+    def entry(
+        self, node: Any, path: Path, kind: str, article: str, seen: Mapping[str, Any], *more: str
+    ) -> list[str] | None:
+        """[code, name, *more] of an area, topic or unit, or None after reporting a missing one;
+        a code already in `seen` is reported as a duplicate (the later entry still counts)."""
+        code = self.require(node, "code", path, f"{article} {kind}")
+        values = [self.require(node, key, path, f"{kind} {code}") for key in ("name", *more)]
+        if not code or not all(values):
+            return None
+        if code in seen:
+            self.errors.append(SourceProblem(str(path), line_of(node), f"duplicate {kind} {code}"))
+        return [code, *(v for v in values if v)]
+
 
 def load_catalog(rules_dir: Path) -> Catalog:
     """Load every reference file; raise ReferenceDataError listing all problems at once."""
@@ -35,14 +49,10 @@ def load_catalog(rules_dir: Path) -> Catalog:
     for path in area_files:
         doc = read_yaml(path) or {}
         for node in doc.get("areas", []):
-            code = reader.require(node, "code", path, "an area")
-            name = reader.require(node, "name", path, f"area {code}")
-            if not code or not name:
+            found = reader.entry(node, path, "area", "an", areas)
+            if found is None:
                 continue
-            if code in areas:
-                reader.errors.append(
-                    SourceProblem(str(path), line_of(node), f"duplicate area {code}")
-                )
+            code, name = found
             areas[code] = Area(
                 code=code,
                 name=name,
@@ -77,14 +87,10 @@ def load_catalog(rules_dir: Path) -> Catalog:
 
     def walk(nodes: Any, parent: str | None) -> None:
         for node in nodes or []:
-            code = reader.require(node, "code", topics_path, "a topic")
-            name = reader.require(node, "name", topics_path, f"topic {code}")
-            if not code or not name:
+            found = reader.entry(node, topics_path, "topic", "a", topics)
+            if found is None:
                 continue
-            if code in topics:
-                reader.errors.append(
-                    SourceProblem(str(topics_path), line_of(node), f"duplicate topic {code}")
-                )
+            code, name = found
             desc = node.get("description")
             topics[code] = Topic(code, name, parent, _text(desc) if desc else None)
             walk(node.get("children"), code)
@@ -95,15 +101,10 @@ def load_catalog(rules_dir: Path) -> Catalog:
     units_path = rules_dir / "units.yaml"
     doc = read_yaml(units_path) or {}
     for node in doc.get("units", []):
-        code = reader.require(node, "code", units_path, "a unit")
-        name = reader.require(node, "name", units_path, f"unit {code}")
-        kind = reader.require(node, "kind", units_path, f"unit {code}")
-        if not code or not name or not kind:
+        found = reader.entry(node, units_path, "unit", "a", units, "kind")
+        if found is None:
             continue
-        if code in units:
-            reader.errors.append(
-                SourceProblem(str(units_path), line_of(node), f"duplicate unit {code}")
-            )
+        code, name, kind = found
         served = tuple(node.get("areas") or ())
         for ref in served:
             if ref not in areas:

@@ -158,16 +158,35 @@ class YamlChecks:
                 self.error(problem.line, problem.message)
             return None
 
-    def unknown_keys(self, node: dict, allowed: Iterable[str], what: str) -> None:
-        """Report every key of `node` not in `allowed`, with close spellings and the list."""
+    def report_unknown(
+        self, node: dict, allowed: Iterable[str], noun: str, *, where: str = "", listing: str = ""
+    ) -> None:
+        """Report each key of `node` not in `allowed`, at its line:
+        "unknown <noun> '<key>'<where> (did you mean ...?)<listing>"."""
         allowed = tuple(allowed)
         for key in node:
             if key not in allowed:
-                self.error(
-                    key_line(node, key),
-                    f"unknown key '{key}' in {what}{did_you_mean(str(key), allowed)}; "
-                    f"allowed: {', '.join(allowed)}",
-                )
+                hint = did_you_mean(str(key), allowed)
+                self.error(key_line(node, key), f"unknown {noun} '{key}'{where}{hint}{listing}")
+
+    def unknown_keys(self, node: dict, allowed: Iterable[str], what: str) -> None:
+        """Report every key of `node` not in `allowed`, with close spellings and the list."""
+        allowed = tuple(allowed)
+        self.report_unknown(
+            node, allowed, "key", where=f" in {what}", listing=f"; allowed: {', '.join(allowed)}"
+        )
+
+    def when_mapping(
+        self, node: Any, line: int | None, conditions: tuple[str, ...], *, listed: bool
+    ) -> bool:
+        """Whether a rule's or policy's `when` (given, not None) is a mapping, reporting it if
+        not; its unknown condition names are reported (with the list of them when `listed`)."""
+        if not isinstance(node, dict):
+            self.error(line, "'when' must be a mapping of conditions")
+            return False
+        listing = f"; one of {', '.join(conditions)}" if listed else ""
+        self.report_unknown(node, conditions, "condition", listing=listing)
+        return True
 
     def read_id(self, node: dict, line: int | None, what: str) -> str | None:
         """The node's `id`, or None after reporting a missing or malformed one."""

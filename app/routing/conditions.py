@@ -24,15 +24,8 @@ class ConditionReader(YamlChecks):
     def read_when(self, node: Any, line: int | None) -> When | None:
         if node is None:
             return When()  # matches every ticket
-        if not isinstance(node, dict):
-            self.error(line, "'when' must be a mapping of conditions")
+        if not self.when_mapping(node, line, CONDITION_ORDER, listed=False):
             return None
-        for key in node:
-            if key not in CONDITION_ORDER:
-                self.error(
-                    key_line(node, key),
-                    f"unknown condition '{key}'{did_you_mean(str(key), CONDITION_ORDER)}",
-                )
         parsed: dict[str, Any] = {}
         for key in CONDITION_ORDER:
             if key in node:

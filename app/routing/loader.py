@@ -143,11 +143,7 @@ class _RuleReader(ConditionReader, ActionReader):
         line = line_of(node) or line
         rule_id = self.subject_id = self.read_id(node, line, "rule")
         before = len(self.errors)
-        for key in node:
-            if key not in RULE_KEYS:
-                self.error(
-                    key_line(node, key), f"unknown key '{key}'{did_you_mean(str(key), RULE_KEYS)}"
-                )
+        self.report_unknown(node, RULE_KEYS, "key")
         description = self.read_description(node)
         when = self.read_when(node.get("when"), key_line(node, "when") if "when" in node else line)
         if "assign" not in node:

@@ -93,16 +93,8 @@ class PolicyReader(YamlChecks):
     def read_when(self, node: Any, line: int | None) -> Conditions | None:
         if node is None:
             return Conditions()
-        if not isinstance(node, dict):
-            self.error(line, "'when' must be a mapping of conditions")
+        if not self.when_mapping(node, line, CONDITIONS, listed=True):
             return None
-        for key in node:
-            if key not in CONDITIONS:
-                self.error(
-                    key_line(node, key),
-                    f"unknown condition '{key}'{did_you_mean(str(key), CONDITIONS)}; "
-                    f"one of {', '.join(CONDITIONS)}",
-                )
         catalog = self.catalog
         known: dict[str, tuple[Collection[str], Any]] = {
             "unit": (catalog.units, lambda t: catalog.suggest_units(t, 3)),
