@@ -4,7 +4,7 @@ days in a year, marked as coming from the holidays library or from an sla.yaml o
 import sys
 from pathlib import Path
 
-from app.reference.loader import load_catalog
+from app.catalog.loader import load_catalog
 from app.sla import SlaConfigError, load_sla
 from app.sla.calendar_year import year_exceptions
 

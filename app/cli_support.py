@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from app.catalog.area_errors import area_error
+from app.catalog.catalog import Catalog
+from app.catalog.resolver import AreaAmbiguous, AreaConflict, AreaNotFound
 from app.config import ConfigurationError
-from app.errors import AppError, database_unavailable
-from app.reference.area_errors import area_error
-from app.reference.catalog import Catalog
-from app.reference.resolver import AreaAmbiguous, AreaConflict, AreaNotFound
+from app.db_errors import database_unavailable
+from app.errors import AppError
 
 
 class CommandError(Exception):

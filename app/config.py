@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.catalog.vocabulary import DEFAULT_TIMEZONE
 from app.networks import Network, parse_networks
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ class Settings(BaseSettings):
     rules_dir: Path = REPO_ROOT / "routing_rules"
     # Reference prefix of ticket numbers: HN-2026-000123.
     reference_prefix: str = "HN"
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TIMEZONE  # IANA zone of local dates in reports and replays
     max_body_bytes: int = 1024 * 1024
     # Connections kept per process. Keep it at or above the requests one process serves at
     # once: past it, each extra connection is opened and closed per request (a TLS handshake and

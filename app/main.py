@@ -35,10 +35,11 @@ from app.api.failsafe import FailsafeMiddleware, redacted_traceback
 from app.api.middleware import BodyLimitMiddleware
 from app.api.observe import ObserveMiddleware
 from app.api.openapi import install_openapi
+from app.api.problems import install_error_handlers
 from app.api.security_headers import SecurityHeadersMiddleware
 from app.config import Settings, get_settings
 from app.db import utcnow
-from app.errors import database_unavailable, install_error_handlers
+from app.db_errors import database_unavailable
 from app.leader import Leadership
 from app.privacy import retention
 from app.privacy.cli import policy_of

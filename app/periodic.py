@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from app import metrics
 from app.api.failsafe import redacted_traceback
 from app.db import transaction, utcnow
-from app.errors import database_unavailable
+from app.db_errors import database_unavailable
 from app.leader import Leadership
 from app.open311.feedback import close_unanswered
 from app.tickets.assignment_clock import run_scan

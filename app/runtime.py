@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.catalog.catalog import Catalog
+from app.catalog.loader import load_catalog
 from app.config import Settings
 from app.databases import Databases, open_databases
 from app.db import make_engine, make_session_factory
 from app.open311.attributes import ServiceExtras, load_definitions
-from app.reference.catalog import Catalog
-from app.reference.loader import load_catalog
 from app.routing.live import LiveRuleset
 from app.routing.schema import Decision, TicketFacts
 from app.sla import SlaConfig, load_sla

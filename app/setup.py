@@ -3,10 +3,10 @@
 import asyncio
 import logging
 
+from app.catalog.loader import load_catalog
 from app.config import Settings
 from app.db import make_engine, make_session_factory, transaction, utcnow
 from app.migrate import upgrade
-from app.reference.loader import load_catalog
 from app.reference.sync import SyncReport, sync_catalog
 from app.users.demo import ensure_demo_users
 

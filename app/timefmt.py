@@ -1,4 +1,11 @@
-"""Instants are stored in UTC and shown in Vietnam's local time (UTC+7, no DST)."""
+"""Instants are stored in UTC and shown in Vietnam's local time (UTC+7, no DST).
+
+LOCAL_TZ is the zone instants are *shown* in (JSON and CSV, with their offset, so any reader
+gets the same instant), naive input is read in, and ticket reference years are counted in. It is
+the hotline's default zone (app.catalog.vocabulary.DEFAULT_TIMEZONE). Local *dates* that select
+data (report and replay periods, report days, weeks and months) follow Settings.timezone,
+passed to app.reports.period and the report services.
+"""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -6,7 +13,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from app.catalog.vocabulary import DEFAULT_TIMEZONE
+
+LOCAL_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 
 # The instants a ticket, an action or a filter may name. Far outside them, calendar and UTC
 # arithmetic overflows (year 1 minus an offset, year 9999 plus one), and nothing the hotline

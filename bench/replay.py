@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
+from app.catalog.loader import load_catalog  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.db import make_engine, make_session_factory, transaction, utcnow  # noqa: E402
-from app.reference.loader import load_catalog  # noqa: E402
 from app.replay import repository as repo  # noqa: E402
 from app.replay.service import ReplayService  # noqa: E402
 from app.reports.period import utc_bounds  # noqa: E402
@@ -96,6 +96,7 @@ async def main() -> None:
             sla=sla,
             rules_dir=settings.rules_dir,
             now=now,
+            timezone=settings.timezone,
         )
 
     try:
@@ -123,7 +124,7 @@ async def main() -> None:
                 report = await service(session).replay(moved, period, with_sla=False)
                 replay_times.append(time.perf_counter() - t0)
             async with transaction(factory) as session:
-                start, end = utc_bounds(*period)
+                start, end = utc_bounds(*period, settings.timezone)
                 t0 = time.perf_counter()
                 read = 0
                 async for chunk in repo.stream_ticket_facts(session, start=start, end=end):
@@ -139,7 +140,7 @@ async def main() -> None:
 
         # Yardstick: raw decisions per second on the same facts, same process.
         async with transaction(factory) as session:
-            start, end = utc_bounds(*period)
+            start, end = utc_bounds(*period, settings.timezone)
             facts = []
             async for chunk in repo.stream_ticket_facts(session, start=start, end=end):
                 facts += [f for _, f in chunk]

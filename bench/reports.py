@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql
 
+from app.catalog.loader import load_catalog
 from app.config import Settings
 from app.db import make_engine, make_session_factory
-from app.reference.loader import load_catalog
 from app.reports import repository as repo
 from app.reports.parameters import ReportFilters
 from app.reports.service import ReportService

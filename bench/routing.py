@@ -32,10 +32,10 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.reference.catalog import Area, Catalog, Topic, Unit  # noqa: E402
-from app.reference.loader import load_catalog  # noqa: E402
+from app.catalog.catalog import Area, Catalog, Topic, Unit  # noqa: E402
+from app.catalog.loader import load_catalog  # noqa: E402
+from app.catalog.vocabulary import CHANNELS, PRIORITIES  # noqa: E402
 from app.routing import Ruleset, TicketFacts, load_ruleset  # noqa: E402
-from app.routing.schema import CHANNELS, PRIORITIES  # noqa: E402
 from app.routing.textmatch import fold_words  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
+from app.catalog.loader import load_catalog
 from app.config import Settings
 from app.migrate import upgrade
-from app.reference.loader import load_catalog
 from app.routing import load_ruleset
 from app.search.text import ticket_search_text
 from app.setup import sync_reference

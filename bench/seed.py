@@ -45,9 +45,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from app.catalog.loader import load_catalog
 from app.config import Settings
 from app.migrate import upgrade
-from app.reference.loader import load_catalog
 from app.routing import TicketFacts, load_ruleset
 from app.setup import sync_reference
 from app.sla import CALENDAR_TIME, Calendar, Policy, SlaConfig, add_working, load_sla

@@ -19,10 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.catalog.loader import load_catalog
 from app.config import REPO_ROOT, Settings
 from app.db import make_engine, make_session_factory
 from app.migrate import upgrade
-from app.reference.loader import load_catalog
 from app.setup import sync_reference
 from app.tickets.assignment_clock import claim_statement, run_scan
 

@@ -22,11 +22,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.api.deps import get_now, get_router
+from app.catalog.loader import load_catalog
 from app.config import Settings
 from app.db import make_session_factory, transaction
 from app.main import create_app
 from app.migrate import upgrade
-from app.reference.loader import load_catalog
 from app.runtime import Runtime
 from app.setup import sync_reference
 from app.users import security

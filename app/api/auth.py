@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 from app.api.checked_route import CheckedRoute
 from app.api.client_address import client_address
 from app.api.deps import NowDep, SessionDep, SettingsDep, UserDep, auth_policy
+from app.errors import Unauthorized
 from app.users import security
-from app.users.service import Unauthorized, authenticate, issue_tokens, principal_for_user
+from app.users.service import authenticate, issue_tokens, principal_for_user
 
 router = APIRouter(route_class=CheckedRoute, prefix="/auth", tags=["auth"])
 

@@ -8,23 +8,17 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog.catalog import Catalog
 from app.config import Settings
 from app.db import transaction, utcnow
-from app.errors import AppError
+from app.errors import AppError, Forbidden, Unauthorized
 from app.networks import parse_networks
-from app.reference.catalog import Catalog
 from app.runtime import Router, Runtime
 from app.tickets.service import TicketService
 from app.users import security
 from app.users.principal import Principal
 from app.users.principal_cache import PrincipalCache
-from app.users.service import (
-    AuthPolicy,
-    Forbidden,
-    Unauthorized,
-    principal_for_api_key,
-    principal_for_user,
-)
+from app.users.service import AuthPolicy, principal_for_api_key, principal_for_user
 from app.users.throttle import ThrottlePolicy
 
 

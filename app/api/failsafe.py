@@ -19,7 +19,7 @@ import traceback
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.middleware import problem_body, send_problem
-from app.errors import database_unavailable
+from app.db_errors import database_unavailable
 
 log = logging.getLogger("hotline.errors")
 

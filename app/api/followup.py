@@ -6,7 +6,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
-from app.api.deps import CatalogDep, NowDep, SessionDep, require, require_json, ticket_service
+from app.api.deps import (
+    CatalogDep,
+    NowDep,
+    SessionDep,
+    SettingsDep,
+    require,
+    require_json,
+    ticket_service,
+)
 from app.api.etags import etag
 from app.open311 import repository as repo
 from app.open311.feedback import FeedbackIn, FeedbackRead, FeedbackService
@@ -67,6 +75,7 @@ async def satisfaction_report(
     session: SessionDep,
     now: NowDep,
     catalog: CatalogDep,
+    settings: SettingsDep,
     user: Annotated[Principal, require("reports:read", "read reports")],
     date_from: Annotated[str | None, Query(alias="from", description="Local date")] = None,
     date_to: Annotated[str | None, Query(alias="to", description="Local date")] = None,
@@ -74,8 +83,9 @@ async def satisfaction_report(
     """Citizens' feedback per unit for feedback recorded from..to (local dates, default the
     last 30 days): answers, % fixed, mean rating, and the re-check reopen rate. Agents see
     their own units' rows."""
-    start, end = local_dates(date_from, date_to, now=now)
-    since, until = utc_bounds(start, end)
+    timezone = settings.timezone
+    start, end = local_dates(date_from, date_to, now=now, timezone=timezone)
+    since, until = utc_bounds(start, end, timezone)
     rows = await repo.satisfaction(session, since=since, until=until)
     if user.scoped_to_units:
         rows = [r for r in rows if r["unit"] in user.units]

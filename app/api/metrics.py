@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request, Response
 from app import metrics
 from app.api.deps import runtime_of
 from app.config import Settings
+from app.errors import Forbidden, Unauthorized
 from app.periodic import sample_pools
-from app.users.service import Forbidden, Unauthorized
 
 router = APIRouter(tags=["health"])
 

@@ -6,7 +6,7 @@ import json
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_BASE, PROBLEM_JSON
+from app.api.problems import PROBLEM_BASE, PROBLEM_JSON
 
 
 class _TooLarge(HTTPException):

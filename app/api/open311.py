@@ -19,13 +19,12 @@ from app.api.deps import (
     current_user,
     runtime_of,
 )
-from app.errors import AppError
+from app.errors import AppError, Unauthorized
 from app.open311 import repository as repo
 from app.open311.errors import KeyRefused, Open311Error, TooManyLookups
 from app.open311.render import render
 from app.open311.service import Open311Service
 from app.users.principal import Principal
-from app.users.service import Unauthorized
 
 router = APIRouter(prefix="/open311/v2", include_in_schema=False)
 PUBLIC = Principal(username="open311:public", role="integration")

@@ -9,8 +9,8 @@ from app.config import get_settings
 
 
 async def _in_transaction(work):  # type: ignore[no-untyped-def]
+    from app.catalog.loader import load_catalog
     from app.db import make_engine, make_session_factory, transaction
-    from app.reference.loader import load_catalog
 
     settings = get_settings()
     engine = make_engine(settings.direct_url, pool_size=1)

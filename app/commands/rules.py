@@ -12,7 +12,8 @@ from app.config import get_settings
 def _rules(args: argparse.Namespace) -> int:
     """check: validate rules and SLA config; test: run the rule cases; explain: one decision."""
 
-    from app.reference.loader import ReferenceDataError, load_catalog
+    from app.catalog.loader import load_catalog
+    from app.catalog.source import ReferenceDataError
     from app.routing import TicketFacts, check_rules, load_ruleset, run_cases
     from app.sla import check_sla
 

@@ -73,7 +73,7 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _sync(_args: argparse.Namespace) -> int:
-    from app.reference.loader import ReferenceDataError
+    from app.catalog.source import ReferenceDataError
     from app.setup import sync_reference
 
     try:

@@ -21,13 +21,13 @@ from app.config import Settings
 from app.console import session as cookie
 from app.console.render import render
 from app.db import transaction
-from app.errors import AppError
+from app.errors import AppError, Forbidden
 from app.reports.service import ReportService
 from app.runtime import Router, Runtime
 from app.tickets.service import TicketService
 from app.users.principal import Principal
 from app.users.principal_cache import PrincipalCache
-from app.users.service import Forbidden, principal_for_user
+from app.users.service import principal_for_user
 
 
 class SignInRequired(Exception):

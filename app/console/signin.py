@@ -11,7 +11,8 @@ from app.api.deps import NowDep, SessionDep, auth_policy, runtime_of
 from app.console import session as cookie
 from app.console.deps import ConsoleDep, ConsoleRoute, CsrfRejected
 from app.console.render import render
-from app.users.service import Unauthorized, authenticate
+from app.errors import Unauthorized
+from app.users.service import authenticate
 from app.users.throttle import TooManyAttempts
 
 router = APIRouter(route_class=ConsoleRoute)

@@ -11,7 +11,7 @@ body, which is built without caller identity (app.outbox.render).
 from dataclasses import dataclass
 from typing import Any
 
-from app.reference.catalog import Catalog
+from app.catalog.catalog import Catalog
 from app.timefmt import to_local
 
 

@@ -16,11 +16,11 @@ import aiosmtplib
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.catalog.catalog import Catalog
 from app.db import transaction
 from app.mail.compose import Mail, digest
 from app.outbox.delivery import lease_due, next_delay
 from app.outbox.models import MailMessage
-from app.reference.catalog import Catalog
 
 
 def first_send_at(mail: Mail, catalog: Catalog, now: datetime) -> datetime:

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.reference.loader import ReferenceDataError, SourceError, line_of, read_yaml
+from app.catalog.source import ReferenceDataError, SourceProblem, line_of, read_yaml
 from app.text import nfc
 
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
@@ -43,10 +43,10 @@ def load_definitions(rules_dir: Path) -> dict[str, ServiceExtras]:
     path = rules_dir / "topics.yaml"
     doc = read_yaml(path) or {}
     out: dict[str, ServiceExtras] = {}
-    errors: list[SourceError] = []
+    errors: list[SourceProblem] = []
 
     def fail(node: Any, message: str) -> None:
-        errors.append(SourceError(str(path), line_of(node), message))
+        errors.append(SourceProblem(str(path), line_of(node), message))
 
     def walk(nodes: Any) -> None:
         for node in nodes or []:

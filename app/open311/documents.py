@@ -7,10 +7,10 @@ when the ticket is public; instants in ISO 8601 with the local offset.
 from datetime import datetime
 from typing import Any
 
+from app.catalog.catalog import Catalog
 from app.open311 import status as st
 from app.open311.attributes import ServiceExtras
 from app.privacy.masking import caller_shown
-from app.reference.catalog import Catalog
 from app.tickets.models import Assignment, Ticket
 from app.tickets.service import TicketService
 from app.timefmt import LOCAL_TZ

@@ -13,12 +13,12 @@ from app.config import get_settings
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from app.catalog.loader import load_catalog
     from app.db import make_engine, make_session_factory, transaction, utcnow
     from app.errors import AppError
     from app.outbox import subscriptions as subs
     from app.outbox.relay import Relay
     from app.outbox.ssrf import parse_networks
-    from app.reference.loader import load_catalog
 
     settings = get_settings()
     engine = make_engine(settings.database_url, pool_size=2)

@@ -13,11 +13,11 @@ import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog.catalog import Catalog
 from app.mail.compose import mails_for
 from app.mail.sender import rows_for as mail_rows
 from app.outbox.models import MailMessage, OutboxMessage, WebhookDelivery, WebhookEndpoint
 from app.outbox.render import dumps, envelope, involved_units, ticket_message
-from app.reference.catalog import Catalog
 from app.tickets.models import Ticket, TicketEvent
 
 # Message types that may cause e-mail (app.mail.compose).

@@ -20,6 +20,7 @@ import aiohttp
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.catalog.catalog import Catalog
 from app.config import Settings
 from app.db import transaction
 from app.mail import sender as mail_sender
@@ -29,7 +30,6 @@ from app.outbox.fanout import fan_out
 from app.outbox.models import MailMessage, OutboxMessage, WebhookAttempt, WebhookDelivery
 from app.outbox.signing import headers
 from app.outbox.ssrf import RefusedAddress, check_url, parse_networks
-from app.reference.catalog import Catalog
 
 log = logging.getLogger("hotline.webhooks")
 

@@ -73,13 +73,13 @@ def _retention(args: argparse.Namespace) -> int:
 
 
 def _callers(args: argparse.Namespace) -> int:
+    from app.catalog.loader import load_catalog
     from app.db import transaction, utcnow
     from app.errors import AppError
     from app.phone import InvalidPhone, to_e164
     from app.privacy.access_log import AccessLog
     from app.privacy.repository import list_requests
     from app.privacy.rights import Rights, request_out
-    from app.reference.loader import load_catalog
     from app.sla import load_sla
 
     async def work(settings: Any, factory: Any) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog.catalog import Catalog
 from app.outbox.capture import announce
 from app.outbox.types import CALLER_ERASED
 from app.privacy import labels
@@ -19,7 +20,6 @@ from app.privacy.access_log import AccessLog
 from app.privacy.anonymise import anonymise
 from app.privacy.models import DataSubjectRequest
 from app.privacy.scrub import Identity
-from app.reference.catalog import Catalog
 from app.sla import Calendar, add_working
 from app.tickets.models import Ticket
 from app.timefmt import LOCAL_TZ, to_local

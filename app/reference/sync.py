@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.reference.catalog import Catalog
+from app.catalog.catalog import Catalog
 from app.reference.models import AreaRow, TopicRow, UnitAreaRow, UnitRow
 
 

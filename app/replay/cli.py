@@ -23,8 +23,8 @@ def read_proposed(directory: Path) -> dict[str, str]:
 
 
 async def _run(args: argparse.Namespace, settings: Settings, files: dict[str, str]) -> str:
+    from app.catalog.loader import load_catalog
     from app.db import make_engine, make_session_factory, transaction, utcnow
-    from app.reference.loader import load_catalog
     from app.replay.render import as_csv, as_dict, as_table
     from app.replay.service import ReplayService
     from app.routing import load_ruleset
@@ -82,7 +82,7 @@ def run_replay(args: argparse.Namespace, settings: Settings) -> int:
             f"warning: {args.proposed} holds no rule files: replaying the current rules",
             file=sys.stderr,
         )
-    from app.reference.loader import ReferenceDataError
+    from app.catalog.source import ReferenceDataError
     from app.routing import RulesError
     from app.sla import SlaConfigError
 

@@ -17,8 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.reference.catalog import Catalog
-from app.reference.loader import ReferenceDataError, load_catalog
+from app.catalog.catalog import Catalog
+from app.catalog.loader import load_catalog
+from app.catalog.source import ReferenceDataError
 from app.routing import RulesError, Ruleset, load_ruleset
 from app.sla import SlaConfig, read_sla
 

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog.catalog import Catalog
+from app.catalog.vocabulary import DEFAULT_TIMEZONE
 from app.errors import AppError, ValidationFailed, field_error
-from app.reference.catalog import Catalog
 from app.replay import repository as repo
 from app.replay.proposal import (
     BadFileName,
@@ -74,7 +75,7 @@ class ReplayService:
     rules_dir: Path
     now: datetime
     reference_prefix: str = "HN"
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TIMEZONE  # of the local dates: Settings.timezone
     where: str = "body"  # how parameters are named in errors: body.from, body.files...
 
     def reference(self, ticket_id: int, received_at: datetime) -> str:
@@ -144,7 +145,7 @@ class ReplayService:
         """
         self.check_unit(unit, proposal)
         samples = max(0, min(samples, MAX_SAMPLES))
-        start, end = utc_bounds(*period)
+        start, end = utc_bounds(*period, self.timezone)
         routing = RoutingComparison(self.ruleset, proposal.ruleset, unit=unit, samples=samples)
         async for tickets in repo.stream_ticket_facts(
             self.session, start=start, end=end, chunk=chunk

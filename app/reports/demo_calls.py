@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from app.reference.catalog import Catalog
+from app.catalog.catalog import Catalog
 from app.tickets.schemas import CallerIn, TicketCreate
 from app.timefmt import LOCAL_TZ
 

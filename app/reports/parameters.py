@@ -9,18 +9,16 @@ query. An unknown unit or topic with no close match carries `catalog_list` ("uni
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from app.errors import ValidationFailed, field_error
-from app.reference.area_errors import area_error
-from app.reference.catalog import AreaConflict, AreaNotFound, Catalog
-from app.reports.period import utc_bounds
+from app.catalog.area_errors import area_error
+from app.catalog.catalog import AreaConflict, AreaNotFound, Catalog
+from app.errors import Forbidden, ValidationFailed, field_error
+from app.reports.period import utc_bounds, utc_offset_minutes
 from app.reports.source import GROUP_KEYS, Grouping, Scope
 from app.tickets.schemas import Channel, Priority
-from app.timefmt import LOCAL_TZ
 from app.users.principal import Principal
-from app.users.service import Forbidden
 
 PRIORITIES = [p.value for p in Priority]
 CHANNELS = [c.value for c in Channel]
@@ -125,15 +123,13 @@ def check_scope(
                 f"You can see reports on your own units only ({mine}), not {', '.join(outside)}."
             )
         scoped = sorted(set(units) or principal.units)
-    start, end = utc_bounds(date_from, date_to)
+    start, end = utc_bounds(date_from, date_to, timezone)
     return Scope(
         start=start,
         end=end,
         now=now,
         timezone=timezone,
-        utc_offset_minutes=int(
-            (now.astimezone(LOCAL_TZ).utcoffset() or timedelta()).total_seconds() // 60
-        ),
+        utc_offset_minutes=utc_offset_minutes(timezone, start),
         units=scoped,
         unit_kinds=sorted(set(kinds)),
         areas=sorted(areas),

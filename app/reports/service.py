@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.reference.catalog import Catalog
+from app.catalog.catalog import Catalog
+from app.catalog.vocabulary import DEFAULT_TIMEZONE
 from app.reports import repository as repo
 from app.reports.parameters import ReportFilters, check_grouping, check_scope
 from app.reports.period import local_dates
@@ -39,7 +40,7 @@ class ReportService:
     now: datetime
     principal: Principal
     reference_prefix: str = "HN"
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TIMEZONE  # of the local dates: Settings.timezone
 
     # -- parameters ----------------------------------------------------------------------
 

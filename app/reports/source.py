@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.catalog.vocabulary import DEFAULT_TIMEZONE
 from app.reference.models import AreaRow, TopicRow, UnitRow
 from app.tickets.models import Assignment, Ticket, TicketEvent
 
@@ -67,7 +68,7 @@ class Scope:
     start: datetime
     end: datetime
     now: datetime
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TIMEZONE  # IANA name: PostgreSQL groups days in it (Settings.timezone)
     utc_offset_minutes: int = 420  # of `timezone`; SQLite's date functions need an offset
     units: Sequence[str] | None = None  # None: any unit; () matches nothing
     unit_kinds: Sequence[str] = ()

@@ -22,8 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.reference.catalog import AreaAmbiguous, AreaConflict, AreaNotFound, Catalog
-from app.reference.loader import ReferenceDataError, line_of, load_catalog, read_yaml
+from app.catalog.catalog import AreaAmbiguous, AreaConflict, AreaNotFound, Catalog
+from app.catalog.loader import load_catalog
+from app.catalog.source import ReferenceDataError, line_of, read_yaml
 from app.routing.engine import Ruleset
 from app.routing.explain import Explanation
 from app.routing.ruleset import load_ruleset

@@ -9,10 +9,11 @@ Bit i is rule i in file order, so walking a mask from the lowest bit is walking 
 from collections.abc import Iterable
 from typing import Any
 
-from app.reference.catalog import Catalog
+from app.catalog.catalog import Catalog
+from app.catalog.source import SourceProblem
+from app.routing.area_units import AreaUnitIndex
 from app.routing.engine import CompiledRule, Ruleset
-from app.routing.schema import KindByArea, Rule, RuleProblem, RuleSource, Target
-from app.routing.serving import ServingIndex
+from app.routing.schema import KindByArea, Rule, RuleSource, Target
 from app.routing.textmatch import PhraseIndex, padded
 
 
@@ -30,13 +31,13 @@ def expand_areas(catalog: Catalog, codes: Iterable[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-def _resolve(target: Target, serving: ServingIndex) -> tuple[str | None, dict[str, str] | None]:
+def _resolve(target: Target, serving: AreaUnitIndex) -> tuple[str | None, dict[str, str] | None]:
     if isinstance(target, KindByArea):
         return None, serving.table(target.kind)
     return target.code, None
 
 
-def compile_rule(index: int, rule: Rule, catalog: Catalog, serving: ServingIndex) -> CompiledRule:
+def compile_rule(index: int, rule: Rule, catalog: Catalog, serving: AreaUnitIndex) -> CompiledRule:
     w = rule.when
     minute_bits = minute_table = None
     if w.hours is not None:
@@ -115,10 +116,10 @@ def compile_rules(
     source: RuleSource,
     catalog: Catalog,
     *,
-    serving: ServingIndex | None = None,
-    warnings: list[RuleProblem] | None = None,
+    serving: AreaUnitIndex | None = None,
+    warnings: list[SourceProblem] | None = None,
 ) -> Ruleset:
-    serving = serving or ServingIndex(catalog)
+    serving = serving or AreaUnitIndex(catalog)
     compiled = [compile_rule(i, rule, catalog, serving) for i, rule in enumerate(source.rules)]
     conf = _index([None if r.confidential is None else (r.confidential,) for r in compiled])
     conf_masks = {True: conf[0].get(True, conf[1]), False: conf[0].get(False, conf[1])}

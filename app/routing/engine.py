@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from app.routing.schema import Decision, KindByArea, Rule, RuleProblem, TicketFacts
+from app.catalog.source import SourceProblem
+from app.catalog.vocabulary import WEEKDAYS
+from app.routing.schema import Decision, KindByArea, Rule, TicketFacts
 from app.routing.textmatch import padded
 
 if TYPE_CHECKING:
@@ -66,7 +68,7 @@ class Ruleset:
         version: str,
         files: tuple[str, ...],
         masks: dict[str, tuple[dict[Any, Any], int]],
-        warnings: list[RuleProblem],
+        warnings: list[SourceProblem],
     ) -> None:
         self.compiled = tuple(rules)
         self.rules: tuple[Rule, ...] = tuple(r.rule for r in rules)
@@ -224,8 +226,7 @@ def describe_rule(rule: Rule) -> dict[str, Any]:
     if w.confidential is not None:
         when["confidential"] = w.confidential
     if w.weekdays is not None:
-        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-        when["weekdays"] = [names[d] for d in w.weekdays]
+        when["weekdays"] = [WEEKDAYS[d] for d in w.weekdays]
     if w.hours is not None:
         when["hours"] = [h.text for h in w.hours]
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.catalog.vocabulary import WEEKDAYS
 from app.routing.engine import CompiledRule, Ruleset
-from app.routing.schema import CONDITION_ORDER, WEEKDAYS, Decision, KindByArea, TicketFacts
+from app.routing.schema import CONDITION_ORDER, Decision, KindByArea, TicketFacts
 from app.routing.textmatch import padded
 
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

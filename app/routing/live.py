@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from app.reference.catalog import Catalog
+from app.catalog.catalog import Catalog
+from app.catalog.source import SourceProblem
 from app.routing.engine import Ruleset
 from app.routing.loader import ruleset_version
 from app.routing.ruleset import load_ruleset
-from app.routing.schema import Decision, RuleProblem, RulesError, TicketFacts
+from app.routing.schema import Decision, RulesError, TicketFacts
 
 log = logging.getLogger("hotline.routing")
 
@@ -24,8 +25,8 @@ log = logging.getLogger("hotline.routing")
 class ReloadResult:
     changed: bool
     version: str
-    errors: list[RuleProblem] = field(default_factory=list)
-    warnings: list[RuleProblem] = field(default_factory=list)
+    errors: list[SourceProblem] = field(default_factory=list)
+    warnings: list[SourceProblem] = field(default_factory=list)
 
 
 class LiveRuleset:

@@ -9,13 +9,14 @@ from collections.abc import Callable, Collection
 from dataclasses import replace
 from pathlib import Path
 
-from app.reference.catalog import Catalog
-from app.reference.loader import ReferenceDataError, load_catalog
+from app.catalog.catalog import Catalog
+from app.catalog.loader import load_catalog
+from app.catalog.source import ReferenceDataError, SourceProblem
+from app.routing.area_units import AreaUnitIndex
 from app.routing.compiler import compile_rules
 from app.routing.engine import Ruleset
 from app.routing.loader import read_rules
-from app.routing.schema import RuleProblem, RulesError, RuleSource
-from app.routing.serving import ServingIndex
+from app.routing.schema import RulesError, RuleSource
 from app.routing.shadow import shadow_warnings
 
 
@@ -23,12 +24,9 @@ def _catalog(rules_dir: Path) -> Catalog:
     try:
         return load_catalog(rules_dir)
     except ReferenceDataError as exc:
-        problems = [RuleProblem(e.file, e.line, None, e.message) for e in exc.errors]
-        raise RulesError(problems) from exc
+        raise RulesError(exc.errors) from exc
     except OSError as exc:
-        raise RulesError(
-            [RuleProblem(str(exc.filename or rules_dir), None, None, str(exc))]
-        ) from exc
+        raise RulesError([SourceProblem(str(exc.filename or rules_dir), None, str(exc))]) from exc
 
 
 def load_ruleset(
@@ -47,7 +45,7 @@ def load_ruleset(
     """
     rules_dir = Path(rules_dir)
     catalog = catalog if catalog is not None else _catalog(rules_dir)
-    serving = ServingIndex(catalog)
+    serving = AreaUnitIndex(catalog)
     source, errors, warnings = read_rules(
         rules_dir, catalog, sla_policies=sla_policies, serving=serving
     )
@@ -66,7 +64,7 @@ def check_rules(
     *,
     sla_policies: Collection[str] | None = None,
     relabel: Callable[[str], str] | None = None,
-) -> tuple[list[RuleProblem], list[RuleProblem]]:
+) -> tuple[list[SourceProblem], list[SourceProblem]]:
     """(errors, warnings) for the rule files; no errors means `load_ruleset` succeeds."""
     try:
         ruleset = load_ruleset(rules_dir, catalog, sla_policies=sla_policies, relabel=relabel)
@@ -78,10 +76,10 @@ def check_rules(
 def _relabelled(
     relabel: Callable[[str], str],
     source: RuleSource | None,
-    errors: list[RuleProblem],
-    warnings: list[RuleProblem],
-) -> tuple[RuleSource | None, list[RuleProblem], list[RuleProblem]]:
-    def problems(items: list[RuleProblem]) -> list[RuleProblem]:
+    errors: list[SourceProblem],
+    warnings: list[SourceProblem],
+) -> tuple[RuleSource | None, list[SourceProblem], list[SourceProblem]]:
+    def problems(items: list[SourceProblem]) -> list[SourceProblem]:
         return [replace(p, file=relabel(p.file), message=relabel(p.message)) for p in items]
 
     if source is not None:

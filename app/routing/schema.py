@@ -7,21 +7,7 @@ in `compiler`, evaluation in `engine`, traces in `explain`.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
-
-# Values a ticket can carry (issue 2); a rule naming anything else is a load error.
-CHANNELS: tuple[str, ...] = (
-    "phone",
-    "sms",
-    "zalo",
-    "web",
-    "email",
-    "app",
-    "walk_in",
-    "open311",
-)
-PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from app.catalog.source import SourceDataError
 
 # The order in which conditions are evaluated and reported by `explain`: cheap, selective
 # conditions first. It does not change which rule wins (all conditions must hold).
@@ -85,28 +71,9 @@ class Decision:
 # -- problems ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RuleProblem:
-    """An error or warning about the rule files, pointing at file, line and rule id."""
-
-    file: str
-    line: int | None
-    rule_id: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        who = f" rule {self.rule_id}:" if self.rule_id else ""
-        return f"{where}:{who} {self.message}"
-
-
-class RulesError(Exception):
-    """The rule files do not load; `errors` lists every problem found, `warnings` too."""
-
-    def __init__(self, errors: list[RuleProblem], warnings: list[RuleProblem] | None = None):
-        super().__init__("\n".join(str(e) for e in errors))
-        self.errors = errors
-        self.warnings = warnings or []
+class RulesError(SourceDataError):
+    """The rule files do not load; `errors` lists every problem found (SourceProblem, with the
+    rule id), `warnings` too."""
 
 
 # -- parsed rules -----------------------------------------------------------------------------

@@ -8,8 +8,9 @@ the same target, B can never win at all. Shadowing by a combination of several e
 not detected.
 """
 
+from app.catalog.source import SourceProblem
 from app.routing.engine import CompiledRule
-from app.routing.schema import KindByArea, RuleProblem
+from app.routing.schema import KindByArea
 
 
 def _covers(a: frozenset | None, b: frozenset | None) -> bool:
@@ -44,7 +45,7 @@ def subsumes(a: CompiledRule, b: CompiledRule) -> bool:
     return all(any(ka in kb for ka in a.keywords) for kb in b.keywords)
 
 
-def shadow_warnings(rules: tuple[CompiledRule, ...] | list[CompiledRule]) -> list[RuleProblem]:
+def shadow_warnings(rules: tuple[CompiledRule, ...] | list[CompiledRule]) -> list[SourceProblem]:
     """One warning per shadowed rule, naming an earlier rule that makes it dead if there is one,
     else the first earlier rule that shadows it."""
     warnings = []
@@ -66,5 +67,5 @@ def shadow_warnings(rules: tuple[CompiledRule, ...] | list[CompiledRule]) -> lis
                 f"ticket this rule does: it only applies after {a.rule.assign} has "
                 "rejected the ticket"
             )
-        warnings.append(RuleProblem(rule.file, rule.line, rule.id, message))
+        warnings.append(SourceProblem(rule.file, rule.line, message, "rule", rule.id))
     return warnings

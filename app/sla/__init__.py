@@ -1,7 +1,8 @@
 """Pure SLA layer: calendars, clock math, policies and states (no DB, no web, no wall clock).
 
 Modules: calendar (business calendars, durations), clock (working time, due times), policy
-(policies and choosing one), loader (sla.yaml -> SlaConfig, with file:line errors), state
+(policies and choosing one), loader (sla.yaml -> SlaConfig, with file:line errors; the parts it
+reads in calendar_reader and policy_reader, whole-file checks in checks), state
 (due times to store, and where an assignment stands at a given instant).
 """
 
@@ -15,7 +16,7 @@ from app.sla.clock import (
     due_at,
     working_between,
 )
-from app.sla.loader import SlaConfigError, SlaProblem, check_sla, load_sla, read_sla
+from app.sla.loader import SlaConfigError, check_sla, load_sla, read_sla
 from app.sla.policy import Conditions, Policy, SlaConfig, Target
 from app.sla.state import (
     RESPONSE_OUTCOMES,
@@ -44,7 +45,6 @@ __all__ = [
     "ResponseSeconds",
     "SlaConfig",
     "SlaConfigError",
-    "SlaProblem",
     "SlaState",
     "SlaStatus",
     "Target",

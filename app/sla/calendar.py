@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from app.catalog.vocabulary import DEFAULT_TIMEZONE
+
 # A local working period (start, end). An end of 00:00 means the midnight that ends the day.
 # An end before the start crosses midnight: "17:00-07:30" is a night shift that belongs to the
 # day it starts on and runs to 07:30 the next morning, even when that next day is a holiday.
@@ -33,7 +35,6 @@ Period = tuple[time, time]
 # A UTC interval, half-open [start, end).
 Interval = tuple[datetime, datetime]
 
-DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 DAY_SECONDS = 24 * 3600
 EXTRA_DAY_OFF_NAME = "Ngày nghỉ bổ sung"  # label for a configured extra day off
 _WHOLE_DAY: tuple[Period, ...] = ((time(0), time(0)),)
@@ -84,7 +85,7 @@ class Calendar:
     """
 
     code: str
-    tz: str = DEFAULT_TZ
+    tz: str = DEFAULT_TIMEZONE
     weekly: Mapping[int, tuple[Period, ...]] = field(default_factory=dict)
     always_open: bool = False
     holiday_country: str | None = "VN"

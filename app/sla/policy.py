@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 
-from app.reference.catalog import Catalog, Unit
+from app.catalog.catalog import Catalog, Unit
 from app.sla.calendar import Calendar, Duration
 from app.sla.clock import CALENDAR_TIME
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.errors import Conflict, NotFound, ValidationFailed, field_error
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from app.search.reporters import link as link_duplicate
 from app.tickets import loaded as loading
 from app.tickets.area_policy import stored_candidates
@@ -36,7 +36,6 @@ from app.tickets.schemas import (
     TransferIn,
 )
 from app.users.permissions import UNIT_WORK
-from app.users.service import Forbidden
 
 
 @dataclass

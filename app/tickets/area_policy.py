@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from app.catalog.area_errors import ambiguity_error, candidates_out
+from app.catalog.resolver import AreaResolution
 from app.errors import ValidationFailed
-from app.reference.area_errors import ambiguity_error, candidates_out
-from app.reference.resolver import AreaResolution
 from app.routing.schema import Decision, TicketFacts
 
 # Channels through which tickets arrive with no operator on the line to ask: Open311 requests

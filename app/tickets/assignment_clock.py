@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.catalog.catalog import Catalog
 from app.db import set_fields, transaction
 from app.outbox.capture import insert_events
-from app.reference.catalog import Catalog
 from app.sla import (
     RESPONSE_OUTCOMES,
     Pause,

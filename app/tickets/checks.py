@@ -6,10 +6,10 @@ service got it (the body, or a search query's parameters); the transport says wh
 
 from datetime import datetime
 
+from app.catalog.area_errors import area_error
+from app.catalog.catalog import AreaConflict, AreaNotFound, AreaResolution
 from app.errors import ValidationFailed, field_error
 from app.phone import InvalidPhone, to_e164
-from app.reference.area_errors import area_error
-from app.reference.catalog import AreaConflict, AreaNotFound, AreaResolution
 from app.tickets.context import TicketContext
 from app.tickets.models import Ticket
 from app.timefmt import LOCAL_TZ
@@ -31,7 +31,7 @@ class UnknownCode(ValidationFailed):
 
 
 def read_area(ctx: TicketContext, text: str | None, loc: list[str | int]) -> AreaResolution | None:
-    """What an area text may mean (app.reference.resolver); None for no text. An unknown
+    """What an area text may mean (app.catalog.resolver); None for no text. An unknown
     part or parts that disagree are a 422 naming them."""
     if text is None or not text.strip():
         return None

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog.catalog import Catalog
 from app.privacy.keys import PrivacyKeys
-from app.reference.catalog import Catalog
 from app.routing.schema import Decision, TicketFacts
 from app.tickets.assignment_clock import SlaKeeper, event_row
 from app.tickets.models import Ticket, TicketEvent

@@ -9,11 +9,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from app.catalog.area_errors import ambiguity_error
+from app.catalog.catalog import AreaResolution
 from app.db import field_values, trusted_instance
 from app.errors import Conflict, ValidationFailed
 from app.privacy.masking import searchable
-from app.reference.area_errors import ambiguity_error
-from app.reference.catalog import AreaResolution
 from app.routing.schema import Decision, TicketFacts
 from app.search.text import ticket_search_text
 from app.tickets import repository as repo

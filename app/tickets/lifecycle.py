@@ -3,22 +3,8 @@
 Pure: the service asks `target_status` before touching anything.
 """
 
-from enum import StrEnum
-
+from app.catalog.vocabulary import Status
 from app.errors import InvalidTransition, ValidationFailed, field_error
-
-
-class Status(StrEnum):
-    NEW = "new"
-    ASSIGNED = "assigned"
-    ACKNOWLEDGED = "acknowledged"
-    IN_PROGRESS = "in_progress"
-    WAITING_CITIZEN = "waiting_citizen"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    DUPLICATE = "duplicate"
-    CANCELLED = "cancelled"
-
 
 S = Status
 OPEN = frozenset({S.NEW, S.ASSIGNED, S.ACKNOWLEDGED, S.IN_PROGRESS, S.WAITING_CITIZEN})

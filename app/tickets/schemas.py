@@ -3,34 +3,15 @@
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
+from app.catalog.vocabulary import Channel, Priority
 from app.phone import InvalidPhone, to_e164
 from app.search.schemas import CallerHistorySummary, Reporter, SimilarCandidate
 from app.text import nfc
 from app.timefmt import InstantIn, InstantOut
-
-
-class Channel(StrEnum):
-    PHONE = "phone"
-    SMS = "sms"
-    ZALO = "zalo"
-    WEB = "web"
-    EMAIL = "email"
-    APP = "app"
-    WALK_IN = "walk_in"
-    OPEN311 = "open311"
-
-
-class Priority(StrEnum):
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
-
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

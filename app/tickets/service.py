@@ -17,7 +17,7 @@ this facade keeps that one object while the code lives in the modules above.
 
 from typing import Any
 
-from app.reference.catalog import AreaResolution
+from app.catalog.catalog import AreaResolution
 from app.routing.schema import TicketFacts
 from app.tickets import actions, checks, corrections, intake, presenter, queries
 from app.tickets.context import Router, TicketContext

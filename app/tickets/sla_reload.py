@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.catalog.catalog import Catalog
 from app.db import transaction
-from app.reference.catalog import Catalog
 from app.routing.engine import Ruleset
 from app.sla import Calendar, SlaConfig, due_times, read_sla, warning_times
 from app.sla.loader import SLA_FILE, sla_version

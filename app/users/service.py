@@ -7,24 +7,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import AppError, Conflict, NotFound, ValidationFailed, field_error
+from app.errors import Conflict, NotFound, Unauthorized, ValidationFailed, field_error
 from app.users import security, throttle
 from app.users.models import ApiKey, User, UserUnit
 from app.users.permissions import Role
 from app.users.principal import Principal
 from app.users.principal_cache import announce
 from app.users.throttle import ThrottlePolicy
-
-
-class Unauthorized(AppError):
-    status, title, slug = 401, "Not signed in", "unauthorized"
-
-    def __init__(self, detail: str):
-        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="hotline1022"'})
-
-
-class Forbidden(AppError):
-    status, title, slug = 403, "Not allowed", "forbidden"
 
 
 @dataclass(frozen=True)

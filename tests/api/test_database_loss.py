@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.errors import database_unavailable
+from app.db_errors import database_unavailable
 from tests.api.test_problems import assert_problem
 from tests.conftest import ticket_body
 

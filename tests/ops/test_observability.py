@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 from app.api.metrics import _admitted
 from app.config import Settings
-from app.users.service import Forbidden, Unauthorized
+from app.errors import Forbidden, Unauthorized
 from tests.conftest import create_ticket, ticket_body
 
 

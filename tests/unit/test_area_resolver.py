@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from app.reference.catalog import AreaConflict, AreaNotFound, Catalog
-from app.reference.loader import load_catalog
+from app.catalog.catalog import AreaConflict, AreaNotFound, Catalog
+from app.catalog.loader import load_catalog
 
 RULES = Path(__file__).resolve().parents[2] / "routing_rules"
 

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.catalog.source import ReferenceDataError
 from app.open311 import status
 from app.open311.attributes import Attribute, check_answers, load_definitions
 from app.open311.render import to_xml
-from app.reference.loader import ReferenceDataError
 
 SIZE = Attribute(
     "size", "singlevaluelist", True, 1, "Size", values=(("s", "Small"), ("l", "Large"))

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.catalog.loader import load_catalog
+from app.catalog.vocabulary import CHANNELS, PRIORITIES
 from app.config import REPO_ROOT
-from app.reference.loader import load_catalog
 from app.replay.proposal import BadFileName, ProposalInvalid, load_proposal
 from app.routing import TicketFacts, load_ruleset
 from app.routing.replay import RoutingComparison, RuleCount
-from app.routing.schema import CHANNELS, PRIORITIES
 from app.sla import DueTimes, load_sla
 from app.sla.whatif import (
     LATE,

@@ -9,8 +9,8 @@ from unittest.mock import patch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.catalog.vocabulary import PRIORITIES
 from app.routing.schema import (
-    PRIORITIES,
     AreaRef,
     HoursWindow,
     KindByArea,

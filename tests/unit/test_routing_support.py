@@ -7,8 +7,8 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from app.reference.catalog import Area, Catalog, Topic, Unit
-from app.reference.loader import load_catalog
+from app.catalog.catalog import Area, Catalog, Topic, Unit
+from app.catalog.loader import load_catalog
 from app.routing import Ruleset, TicketFacts, load_ruleset
 from app.routing.compiler import compile_rules
 from app.routing.schema import Decision, KindByArea, Rule, RuleSource

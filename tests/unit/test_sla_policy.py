@@ -4,7 +4,7 @@ from datetime import date, time
 
 import pytest
 
-from app.reference.catalog import Unit
+from app.catalog.catalog import Unit
 from app.routing import check_rules
 from app.sla import SlaConfigError, check_sla, load_sla, parse_duration
 from app.sla.policy import Target

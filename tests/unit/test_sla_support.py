@@ -6,8 +6,8 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from app.reference.catalog import Catalog
-from app.reference.loader import load_catalog
+from app.catalog.catalog import Catalog
+from app.catalog.loader import load_catalog
 from app.sla import SlaConfig, load_sla
 
 ROOT = Path(__file__).resolve().parents[2]

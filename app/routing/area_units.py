@@ -4,10 +4,10 @@ Same answer as `Catalog.units_serving` (first unit in units.yaml order wins a ti
 per kind for every area so that a decision is a dict lookup.
 """
 
-from app.reference.catalog import Catalog
+from app.catalog.catalog import Catalog
 
 
-class ServingIndex:
+class AreaUnitIndex:
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
         # kind -> area code -> units of that kind listing the area, in units.yaml order

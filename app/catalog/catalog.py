@@ -5,9 +5,10 @@ consult on every request: no database round trip for a name lookup.
 """
 
 import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from app.reference.resolver import (
+from app.catalog.resolver import (
     AreaAmbiguous,
     AreaConflict,
     AreaNotFound,
@@ -172,43 +173,25 @@ class Catalog:
 
     def area_subtree(self, code: str) -> set[str]:
         """The area and everything under it."""
-        out, stack = set(), [code]
-        while stack:
-            current = stack.pop()
-            out.add(current)
-            stack.extend(self._children.get(current, ()))
-        return out
+        return _subtree(self._children, code)
 
     def area_ancestors(self, code: str) -> list[str]:
         """The area itself, then its parent, up to the root."""
-        chain = []
-        current: str | None = code
-        while current is not None and current in self.areas:
-            chain.append(current)
-            current = self.areas[current].parent
-        return chain
+        return _ancestors(self.areas, code)
 
     def topic_subtree(self, code: str) -> set[str]:
-        out, stack = set(), [code]
-        while stack:
-            current = stack.pop()
-            out.add(current)
-            stack.extend(self._topic_children.get(current, ()))
-        return out
+        """The topic and all its subtopics."""
+        return _subtree(self._topic_children, code)
 
     def topic_ancestors(self, code: str) -> list[str]:
-        chain = []
-        current: str | None = code
-        while current is not None and current in self.topics:
-            chain.append(current)
-            current = self.topics[current].parent
-        return chain
+        """The topic itself, then its parent, up to the top-level topic."""
+        return _ancestors(self.topics, code)
 
     # -- area names --------------------------------------------------------------------------
 
     def resolve_area(self, text: str) -> AreaResolution:
         """A code, a name or a former name (any case, with or without diacritics or prefix),
-        or several parts ("Dịch Vọng, Cầu Giấy"): what it can mean, per app.reference.resolver.
+        or several parts ("Dịch Vọng, Cầu Giấy"): what it can mean, per app.catalog.resolver.
 
         Raises AreaNotFound (naming the unknown part, with suggestions) or AreaConflict.
         """
@@ -236,7 +219,7 @@ class Catalog:
             out |= self.area_subtree(candidate.code)
         return out
 
-    # The resolver's view of the names (app.reference.resolver.Names).
+    # The resolver's view of the names (app.catalog.resolver.Names).
 
     def readings(self, folded: str) -> list[Reading]:
         """Every area or former unit a folded name (prefix allowed) may stand for."""
@@ -311,18 +294,12 @@ class Catalog:
     # -- topics and units --------------------------------------------------------------------
 
     def suggest_topics(self, text: str, limit: int = 5) -> list[str]:
-        folded = fold(text)
-        by_key = {fold(t.code): t.code for t in self.topics.values()}
-        by_key.update({fold(t.name): t.code for t in self.topics.values()})
-        close = difflib.get_close_matches(folded, list(by_key), n=limit, cutoff=0.5)
-        return list(dict.fromkeys(by_key[k] for k in close))
+        """Topic codes whose code or name is spelt close to `text` (folded), closest first."""
+        return _suggest(self.topics.values(), text, limit)
 
     def suggest_units(self, text: str, limit: int = 5) -> list[str]:
-        folded = fold(text)
-        by_key = {fold(u.code): u.code for u in self.units.values()}
-        by_key.update({fold(u.name): u.code for u in self.units.values()})
-        close = difflib.get_close_matches(folded, list(by_key), n=limit, cutoff=0.5)
-        return list(dict.fromkeys(by_key[k] for k in close))
+        """Unit codes whose code or name is spelt close to `text` (folded), closest first."""
+        return _suggest(self.units.values(), text, limit)
 
     def units_serving(self, area_code: str, kind: str | None = None) -> list[Unit]:
         """Units of a kind serving the area or, failing that, its nearest ancestor."""
@@ -345,6 +322,35 @@ __all__ = [
     "Topic",
     "Unit",
 ]
+
+
+def _suggest(items: Iterable[Topic] | Iterable[Unit], text: str, limit: int) -> list[str]:
+    """Codes of `items` whose folded code or name is close to folded `text` (difflib, 0.5)."""
+    items = list(items)
+    by_key = {fold(i.code): i.code for i in items}
+    by_key.update({fold(i.name): i.code for i in items})
+    close = difflib.get_close_matches(fold(text), list(by_key), n=limit, cutoff=0.5)
+    return list(dict.fromkeys(by_key[k] for k in close))
+
+
+def _subtree(children: dict[str, list[str]], code: str) -> set[str]:
+    """`code` and every node under it, given each node's children."""
+    out, stack = set(), [code]
+    while stack:
+        current = stack.pop()
+        out.add(current)
+        stack.extend(children.get(current, ()))
+    return out
+
+
+def _ancestors(nodes: Mapping[str, Area] | Mapping[str, Topic], code: str) -> list[str]:
+    """`code`, then its parent, up to the root (an unknown code: empty)."""
+    chain = []
+    current: str | None = code
+    while current is not None and current in nodes:
+        chain.append(current)
+        current = nodes[current].parent
+    return chain
 
 
 def _level_fits(hint: str, level: str) -> bool:

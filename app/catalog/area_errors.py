@@ -2,8 +2,8 @@
 
 from typing import Any
 
+from app.catalog.resolver import AreaConflict, AreaNotFound, AreaResolution
 from app.errors import field_error
-from app.reference.resolver import AreaConflict, AreaNotFound, AreaResolution
 
 
 def area_error(loc: list[str | int], exc: AreaNotFound | AreaConflict) -> dict[str, Any]:
