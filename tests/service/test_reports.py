@@ -6,14 +6,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.errors import ValidationFailed
+from app.errors import Forbidden, ValidationFailed
 from app.reports.backlog import backlog
 from app.reports.parameters import ReportFilters
 from app.reports.repository import BreachQuery
 from app.reports.service import ReportService
 from app.tickets.models import Assignment, Ticket
 from app.users.principal import Principal
-from app.users.service import Forbidden
 from tests.service.conftest import SUPERVISOR, make_assignment, make_event, make_ticket, utc
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
