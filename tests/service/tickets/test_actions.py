@@ -5,12 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, Forbidden, NotFound
 from app.tickets.checks import UnknownCode
 from app.tickets.lifecycle import Status
 from app.tickets.models import TicketEvent
 from app.tickets.schemas import ActionIn, ReasonIn, RequestInfoIn, TransferIn
-from app.users.service import Forbidden
 from tests.service.tickets.conftest import CAU_GIAY, NOW, SUPERVISOR, TRIAGE, agent
 from tests.service.tickets.factories import ticket_in
 from tests.service.tickets.test_statements import ACTIONS, principal_for
