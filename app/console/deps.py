@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from app.api.deps import NowDep, SessionDep, build_ticket_service
+from app.api.deps import NowDep, ReadSessionDep, SessionDep, build_ticket_service
 from app.api.reports import build_report_service
 from app.config import Settings
 from app.console import session as cookie
@@ -65,13 +65,18 @@ class ConsoleRoute(APIRoute):
 
 @dataclass
 class Console:
-    """What a page handler needs: the signed-in principal, settings, the clock, the session."""
+    """What a page handler needs: the signed-in principal, settings, the clock, the sessions.
+
+    `session` is the request's transaction on the primary; `read_session` the one on the read
+    URL (HOTLINE_READ_DATABASE_URL, a replica), or the primary session itself without one.
+    """
 
     request: Request
     principal: Principal
     settings: Settings
     now: datetime
     session: AsyncSession
+    read_session: AsyncSession
 
     @property
     def csrf(self) -> str:
@@ -87,9 +92,11 @@ class Console:
         return build_ticket_service(self.request.app.state, self.session, self.now, self.principal)
 
     def reports(self) -> ReportService:
-        """The report service exactly as GET /api/v1/reports/* builds it."""
+        """The report service exactly as GET /api/v1/reports/* builds it: on the read session."""
         self.require("reports:read", "xem báo cáo")
-        return build_report_service(self.request.app.state, self.session, self.now, self.principal)
+        return build_report_service(
+            self.request.app.state, self.read_session, self.now, self.principal
+        )
 
     def page(self, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
         return render(
@@ -114,7 +121,9 @@ async def principal_of(request: Request, user_id: int) -> Principal | None:
     return principal
 
 
-async def signed_in(request: Request, now: NowDep, session: SessionDep) -> Console:
+async def signed_in(
+    request: Request, now: NowDep, session: SessionDep, read_session: ReadSessionDep
+) -> Console:
     """The signed-in console user, or SignInRequired. POSTs must carry the form's CSRF token.
 
     Uses the API's clock and session dependencies, so that tests pinning the clock pin the
@@ -130,7 +139,7 @@ async def signed_in(request: Request, now: NowDep, session: SessionDep) -> Conso
         token = form.get("csrf_token")
         if not cookie.csrf_valid(request, token if isinstance(token, str) else None, settings):
             raise CsrfRejected("Biểu mẫu đã hết hạn hoặc không hợp lệ: tải lại trang rồi gửi lại.")
-    return Console(request, principal, settings, now, session)
+    return Console(request, principal, settings, now, session, read_session)
 
 
 ConsoleDep = Annotated[Console, Depends(signed_in)]
