@@ -1,6 +1,7 @@
 """Operator pages: the intake form (with its live helpers) and the ticket search."""
 
 import uuid
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from pydantic import ValidationError
@@ -9,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from app.console.deps import ConsoleDep, ConsoleRoute
 from app.errors import AppError
 from app.phone import InvalidPhone, to_e164
+from app.reports.period import local_dates, utc_bounds
 from app.tickets.lifecycle import Status
 from app.tickets.schemas import Channel, Priority, TicketCreate, TicketQuery
 
@@ -106,31 +108,42 @@ async def file_ticket(console: ConsoleDep) -> Response:
 
 
 @router.get("/search")
-async def search(
-    console: ConsoleDep,
-    q: str | None = None,
-    status: str | None = None,
-    unit: str | None = None,
-    area: str | None = None,
-    topic: str | None = None,
-    priority: str | None = None,
-    channel: str | None = None,
-    sla_state: str | None = None,
-    cursor: str | None = None,
-) -> Response:
-    """The API's ticket search (GET /api/v1/tickets filters) as a form and a result list."""
+async def search(console: ConsoleDep) -> Response:
+    """The API's ticket search (GET /api/v1/tickets filters) as a form and a result list.
+
+    Every filter may be repeated (a dashboard drill-down passes lists, e.g. the topics of a
+    volume bar); `received_from` / `received_to` are local dates (YYYY-MM-DD), both inclusive,
+    turned into the API's received_from / received_to instants (Asia/Ho_Chi_Minh midnight).
+    """
     console.require("tickets:read", "xem phiếu")
+    params = console.request.query_params
+
+    def values(key: str) -> list[str]:
+        return [v.strip() for v in params.getlist(key) if v.strip()]
+
+    received_from = received_to = None
+    dates = local_dates(
+        params.get("received_from") or None,
+        params.get("received_to") or None,
+        now=console.now,
+    )
+    if params.get("received_from") or params.get("received_to"):
+        start, end = utc_bounds(*dates)
+        received_from = start if params.get("received_from") else None
+        received_to = end if params.get("received_to") else None
     query = TicketQuery(
-        statuses=[status] if status else [],
-        units=[unit] if unit else [],
-        areas=[area] if area else [],
-        topics=[topic] if topic else [],
-        priorities=[priority] if priority else [],
-        channels=[channel] if channel else [],
-        q=q or None,
-        sla_states=[sla_state] if sla_state else [],
+        statuses=values("status"),
+        units=values("unit"),
+        areas=values("area"),
+        topics=values("topic"),
+        priorities=values("priority"),
+        channels=values("channel"),
+        received_from=received_from,
+        received_to=received_to,
+        q=params.get("q") or None,
+        sla_states=values("sla_state"),
         limit=50,
-        cursor=cursor,
+        cursor=params.get("cursor") or None,
     )
     page = await console.tickets().search(query)
     return console.page(
@@ -139,7 +152,8 @@ async def search(
             **_choices(console),
             "page": page,
             "statuses": [s.value for s in Status],
-            "f": console.request.query_params,
+            "f": params,
+            "more": urlencode([(k, v) for k, v in params.multi_items() if k != "cursor"]),
             "title": "Tra cứu phiếu",
         },
     )

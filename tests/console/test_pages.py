@@ -1,5 +1,6 @@
 """The console over HTTP: sign-in, CSRF, scoping, actions, intake, dashboard = reports."""
 
+import html
 import re
 
 import httpx
@@ -209,30 +210,43 @@ async def test_revealing_a_confidential_caller_needs_a_reason_and_is_logged(clie
     assert 'id="do-reveal"' not in (await agent.get(f"/console/tickets/{ticket['id']}")).text
 
 
-async def test_volume_split_by_channel_equals_the_report_by_day_and_channel(client, browser, auth):
+async def test_volume_panel_equals_the_volume_report_and_each_bar_opens_its_tickets(
+    client, browser, auth
+):
     await create_ticket(client, channel="phone")
     await create_ticket(client, channel="phone")
-    await create_ticket(client, channel="zalo")
+    await create_ticket(client, channel="zalo", area="phuong-ba-dinh")
     supervisor = await browser("supervisor")
     panel = await supervisor.get("/console/dashboard/panel/volume", params={"volume_by": "channel"})
     report = (
         await client.get(
-            "/reports/sla", params={"group_by": "day,channel"}, headers=auth("supervisor")
+            "/reports/volume", params={"group_by": "channel"}, headers=auth("supervisor")
         )
     ).json()
-    counts = {
-        r["group"]["channel"]: r["assignments"] for r in report["rows"] if r["group"].get("day")
-    }
+    counts = {r["group"]["channel"]: r["tickets"] for r in report["rows"]}
     assert counts == {"phone": 2, "zalo": 1}
     for channel, n in counts.items():
         assert f"&#34;{channel}&#34;: [{n}]" in panel.text
+    links = re.findall(r'<a href="(/console/search\?[^"]+)">(\d+)</a>', panel.text)
+    assert sorted(int(n) for _, n in links) == sorted(counts.values())
+    for link, n in links:
+        found = await supervisor.get(html.unescape(link))
+        assert found.status_code == 200
+        assert found.text.count("/console/tickets/") == int(n), link
     csv = await supervisor.get("/console/dashboard/csv/volume", params={"volume_by": "channel"})
     api_csv = await client.get(
-        "/reports/sla",
-        params={"group_by": "day,channel", "format": "csv", "percentiles": "false"},
+        "/reports/volume",
+        params={"group_by": "channel", "format": "csv"},
         headers=auth("supervisor"),
     )
     assert csv.text == api_csv.text
+    # A ward's agent: the panel counts (and links to) their unit's tickets only.
+    agent = await browser("agent.caugiay")
+    mine = await agent.get("/console/dashboard/panel/volume")
+    links = re.findall(r'<a href="(/console/search\?[^"]+)">(\d+)</a>', mine.text)
+    assert [int(n) for _, n in links] == [2]
+    found = await agent.get(html.unescape(links[0][0]))
+    assert found.text.count("/console/tickets/") == 2
 
 
 async def test_the_report_without_percentiles_has_the_same_counts(client, auth):
