@@ -15,7 +15,8 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from app.console.deps import ConsoleDep, ConsoleRoute
-from app.reports.backlog import BacklogReport, backlog, backlog_csv_rows
+from app.reports.backlog import STATES, BacklogReport, backlog, backlog_csv_rows
+from app.reports.backlog_list import AGES, backlog_cell
 from app.reports.repository import BreachQuery
 from app.reports.schemas import SlaReport
 from app.reports.service import (
@@ -378,4 +379,37 @@ async def late_list(console: ConsoleDep) -> Response:
     return console.page(
         "late.html",
         {"page": page, "query": filter_query(params), "title": "Danh sách trễ hạn"},
+    )
+
+
+@router.get("/dashboard/backlog")
+async def backlog_list(console: ConsoleDep) -> Response:
+    """The drill-down of a backlog cell: the open assignments of that age and SLA state for
+    the dashboard's filter, as many lines as the cell counts (up to 500 shown)."""
+    service = console.reports()
+    params = console.request.query_params
+    scope = service.scope(*service.period(None, None), _filters(params))
+    age, state = params.get("age"), params.get("state")
+    total, rows = await backlog_cell(service.session, scope=scope, age=age, state=state)
+    catalog = service.catalog
+    items = [
+        {
+            **row,
+            "reference": service.reference(row["ticket_id"], row["received_at"]),
+            "unit_name": catalog.units[row["unit_code"]].name
+            if row["unit_code"] in catalog.units
+            else row["unit_code"],
+        }
+        for row in rows
+    ]
+    return console.page(
+        "backlog_list.html",
+        {
+            "items": items,
+            "total": total,
+            "age": age if age in AGES else None,
+            "state": state if state in STATES else None,
+            "query": filter_query(params),
+            "title": "Tồn đọng: danh sách phiếu",
+        },
     )
