@@ -7,10 +7,14 @@ from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from app.api.privacy import log_for
 from app.console.deps import ConsoleDep, ConsoleRoute
 from app.errors import AppError
 from app.phone import InvalidPhone, to_e164
 from app.reports.period import local_dates, utc_bounds
+from app.search.callers import history
+from app.search.schemas import SimilarIn
+from app.search.similar import facts_in, similar
 from app.tickets.lifecycle import Status
 from app.tickets.schemas import Channel, Priority, TicketCreate, TicketQuery
 
@@ -71,6 +75,72 @@ async def area_choices(console: ConsoleDep, area: str = "") -> Response:
     """Autocomplete: current areas and former names matching the text, as a pick list."""
     matches = console.request.app.state.catalog.search_areas(area, 8) if area.strip() else []
     return console.page("panels/areas.html", {"matches": matches, "v": {}})
+
+
+@router.post("/intake/history")
+async def caller_history(console: ConsoleDep) -> Response:
+    """The caller's earlier tickets as the phone is typed (htmx, debounced): the service of
+    POST /api/v1/callers/lookup, the lookup written to the privacy access log the same way
+    (the number only as its keyed hash). A POST, so the number stays out of URLs and logs.
+    Nothing for a role without callers:history, or while the number is incomplete."""
+    if not console.principal.can("callers:history"):
+        return Response("")
+    form = await console.request.form()
+    raw = str(form.get("phone") or "").strip()
+    try:
+        phone = to_e164(raw) if raw else None
+    except InvalidPhone:
+        phone = None
+    if phone is None:
+        return Response("")
+    service = console.tickets()
+    found = await history(service, phone)
+    await log_for(console.request, service).record(
+        "caller_history",
+        "POST /console/intake/history",
+        phone=phone,
+        details={"results": len(found.tickets)},
+    )
+    return console.page("panels/history.html", {"h": found})
+
+
+@router.post("/intake/similar")
+async def duplicate_suggestions(console: ConsoleDep) -> Response:
+    """Tickets that may report the same problem, as the form fills (htmx, debounced): the
+    service of POST /api/v1/tickets/similar over the phone, area, topic and description typed
+    so far (nothing written). A fact that does not read yet (a half-typed number, an unknown
+    area) is left out rather than refused; nothing for a role without tickets:similar."""
+    if not console.principal.can("tickets:similar"):
+        return Response("")
+    form = await console.request.form()
+
+    def text(key: str) -> str | None:
+        value = str(form.get(key) or "").strip()
+        return value or None
+
+    phone = text("phone")
+    try:
+        phone = to_e164(phone) if phone else None
+    except InvalidPhone:
+        phone = None
+    service = console.tickets()
+    facts_text = {
+        "caller_phone": phone,
+        "area": text("area_code") or text("area"),
+        "topic": text("topic"),
+        "description": text("description"),
+    }
+    if not any(facts_text.values()):
+        return Response("")
+    for key in ("area", "topic", "description"):  # leave out what does not read (yet)
+        if facts_text[key] is not None:
+            try:
+                facts_in(service, SimilarIn.model_validate({key: facts_text[key]}))
+            except (AppError, ValidationError):
+                facts_text[key] = None
+    facts = facts_in(service, SimilarIn.model_validate(facts_text))
+    candidates = await similar(service, facts, console.request.app.state.settings)
+    return console.page("panels/similar.html", {"candidates": candidates})
 
 
 @router.post("/intake")
