@@ -171,9 +171,35 @@ async def test_callback_queue_lists_tickets_waiting_for_the_citizen(client, brow
     await client.post(
         f"/tickets/{waiting['id']}/request-info", json={"question": "Số nhà?"}, headers=agent
     )
+    # Resolved, then answered "not fixed" (which reopens it): the caller is owed a call too.
+    unhappy = await create_ticket(client, area="phuong-cau-giay")
+    await client.post(
+        f"/tickets/{unhappy['id']}/resolve", json={"resolution": "Đã thu gom"}, headers=agent
+    )
+    answered = await client.post(
+        f"/tickets/{unhappy['id']}/feedback", json={"fixed": "no", "comment": "Vẫn còn rác"}
+    )
+    assert answered.status_code == 200, answered.text
+    happy = await create_ticket(client, area="phuong-cau-giay")
+    await client.post(
+        f"/tickets/{happy['id']}/resolve", json={"resolution": "Đã thu gom"}, headers=agent
+    )
+    assert (
+        await client.post(f"/tickets/{happy['id']}/feedback", json={"fixed": "yes"})
+    ).status_code == 200
     operator = await browser("operator")
     page = (await operator.get("/console/callbacks")).text
     assert waiting["reference"] in page and working["reference"] not in page
+    assert happy["reference"] not in page
+    kinds = re.findall(r'<tr data-kind="([a-z_]+)">\s*<td><a href="/console/tickets/(\d+)"', page)
+    # The earlier wait first: the request for information came before the answer.
+    assert kinds == [("info_requested", str(waiting["id"])), ("not_fixed", str(unhappy["id"]))]
+    # Once the unit resolves it again, the "not fixed" call is no longer owed.
+    await client.post(
+        f"/tickets/{unhappy['id']}/resolve", json={"resolution": "Thu gom lần 2"}, headers=agent
+    )
+    page = (await operator.get("/console/callbacks")).text
+    assert unhappy["reference"] not in page and waiting["reference"] in page
     ticket_page = (await operator.get(f"/console/tickets/{waiting['id']}")).text
     assert "Đang chờ người dân trả lời" in ticket_page and "Số nhà?" in ticket_page
 
