@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import statistics
 import sys
@@ -80,6 +81,7 @@ async def main() -> None:
     async with factory() as session:
         count = (await session.execute(select(func.count()).select_from(repo.A))).scalar()
         print(f"{count:,} assignments in {engine.url.database}")
+        print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         for name, (first, last) in periods(now.astimezone(LOCAL_TZ).date()).items():
             service = ReportService(
                 session=session, catalog=catalog, sla=sla, now=now, principal=supervisor
