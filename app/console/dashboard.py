@@ -81,6 +81,7 @@ VOLUME_BY: dict[str, tuple[str | None, str | None]] = {
 }
 VOLUME_PERIODS = ("day", "week", "month")
 VOLUME_SERIES = 8  # the largest keys get a series each; the rest are summed as "Khác"
+TABLE_ROWS = 1000  # rows of the volume panel's table (every bar of the chart links anyway)
 
 
 async def _volume(service: ReportService, params: QueryParams) -> VolumeReport:
@@ -149,7 +150,9 @@ def volume_series(
         counts = [0] * len(periods)
         for r in report.rows:
             counts[index[r.period]] += r.tickets
-        links: list[str | None] = [search_link(service, params, days[p], {}) for p in periods]
+        links: list[str | None] = [
+            search_link(service, report, params, days[p], {}) for p in periods
+        ]
         return {"days": periods, "series": {"Tổng": counts}, "links": {"Tổng": links}}
     totals: dict[str, int] = {}
     keys_of: dict[str, set[str | None]] = {}
@@ -172,24 +175,26 @@ def volume_series(
             keys = sorted(per_period.get(p, set()), key=lambda k: k or "")
             codes = volume_drill_codes(service, report, keys) if keys else None
             links[name].append(
-                None if codes is None else search_link(service, params, days[p], codes)
+                None if codes is None else search_link(service, report, params, days[p], codes)
             )
     return {"days": periods, "series": series, "links": links}
 
 
 def search_link(
     service: ReportService,
+    report: VolumeReport,
     params: QueryParams,
     days: tuple[Any, Any],
     narrow: dict[str, list[str]],
 ) -> str | None:
     """/console/search for the tickets received on local dates days[0]..days[1] with the
-    dashboard's filter (unit kinds as their units; a unit agent's scope as their units),
-    narrowed to `narrow` (the split's codes). None when the filter selects no unit."""
-    scope = service.scope(*days, _filters(params))
-    units = None if scope.units is None else set(scope.units)
-    if scope.unit_kinds:
-        of_kind = {c for c, u in service.catalog.units.items() if u.kind in scope.unit_kinds}
+    report's filter (unit kinds as their units; a unit agent's scope as their units, both
+    from the report's applied filters), narrowed to `narrow` (the split's codes). None when
+    the filter selects no unit."""
+    units = set(report.filters["unit"]) if "unit" in report.filters else None
+    kinds = set(report.filters.get("unit_kind", ()))
+    if kinds:
+        of_kind = {c for c, u in service.catalog.units.items() if u.kind in kinds}
         units = of_kind if units is None else units & of_kind
     if units is not None and not units:
         return None
@@ -207,9 +212,10 @@ def search_link(
 def volume_table(
     service: ReportService, report: VolumeReport, params: QueryParams
 ) -> list[dict[str, Any]]:
-    """Every row of the report with its ticket-search link (None: no exact link)."""
+    """The report's rows (the first TABLE_ROWS) with their ticket-search links (None: no
+    exact link). A year by day and ward has tens of thousands: the CSV has them all."""
     out = []
-    for r in report.rows:
+    for r in report.rows[:TABLE_ROWS]:
         key = _split_key(report, r)
         codes = volume_drill_codes(service, report, [key])
         out.append(
@@ -219,7 +225,7 @@ def volume_table(
                 "tickets": r.tickets,
                 "link": None
                 if codes is None
-                else search_link(service, params, (r.first_day, r.last_day), codes),
+                else search_link(service, report, params, (r.first_day, r.last_day), codes),
             }
         )
     return out
