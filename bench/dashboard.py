@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import statistics
 import sys
@@ -76,7 +77,10 @@ async def main() -> None:
             }
             for name, (first, last) in views.items():
                 query = f"from={first}&to={last}"
-                print(f"\n{name}: {first} .. {last}, median of {args.runs} runs after a warm-up")
+                print(
+                    f"\n{name}: {first} .. {last}, median of {args.runs} runs after a warm-up; "
+                    f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+                )
                 medians = {}
                 for page in (
                     "/console/dashboard",
@@ -116,6 +120,7 @@ async def main() -> None:
                             timings.append(time.perf_counter() - started)
                 print(
                     f"  yardstick: SLA report by unit alone {statistics.median(timings) * 1000:.0f} ms"
+                    f"; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
                 )
 
 

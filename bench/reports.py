@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import statistics
 import sys
@@ -28,6 +29,7 @@ from sqlalchemy.dialects import postgresql
 from app.catalog.loader import load_catalog
 from app.config import Settings
 from app.db import make_engine, make_session_factory
+from app.reports import percentiles_pg
 from app.reports import repository as repo
 from app.reports.parameters import ReportFilters
 from app.reports.service import ReportService
@@ -64,12 +66,22 @@ async def explain(session, stmt) -> list[str]:  # type: ignore[no-untyped-def]
     return [r[0] for r in rows]
 
 
+async def _not_combined(*args: object) -> bool:
+    return False
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--group-by", default="unit")
     parser.add_argument("--plan", action="store_true", help="print the whole query plans")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also time the percentiles as separate statements per grouping (the SQLite "
+        "path, as before app/reports/percentiles_pg.py), in alternation with the combined one",
+    )
     args = parser.parse_args()
     settings = Settings(env="test", database_url=args.url)
     catalog = load_catalog(settings.rules_dir)
@@ -81,18 +93,35 @@ async def main() -> None:
     async with factory() as session:
         count = (await session.execute(select(func.count()).select_from(repo.A))).scalar()
         print(f"{count:,} assignments in {engine.url.database}")
+        print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         for name, (first, last) in periods(now.astimezone(LOCAL_TZ).date()).items():
             service = ReportService(
                 session=session, catalog=catalog, sla=sla, now=now, principal=supervisor
             )
             grouping = service.grouping([args.group_by], None, None)
             scope = service.scope(first, last, ReportFilters())
-            timings = []
+            timings, separate = [], []
             for run in range(args.runs + 1):
                 started = time.perf_counter()
                 report = await service.sla_report((first, last), scope, grouping)
                 if run:  # the first run warms the caches
                     timings.append(time.perf_counter() - started)
+                if args.compare:
+                    combined = percentiles_pg.fill_percentiles
+                    percentiles_pg.fill_percentiles = _not_combined  # type: ignore[assignment]
+                    try:
+                        started = time.perf_counter()
+                        before = await service.sla_report((first, last), scope, grouping)
+                        if run:
+                            separate.append(time.perf_counter() - started)
+                    finally:
+                        percentiles_pg.fill_percentiles = combined  # type: ignore[assignment]
+                    assert before == report, "the two percentile paths disagree"
+            if separate:
+                print(
+                    f"\n{name}: percentiles as separate statements: median "
+                    f"{statistics.median(separate) * 1000:.0f} ms (same answer)"
+                )
             totals = report.totals
             print(
                 f"\n{name}: {first} .. {last}, group_by={args.group_by}: "

@@ -591,15 +591,21 @@ async def seed(args: argparse.Namespace, dsn: str) -> None:
                     break
             if not tickets:
                 break
+            # Columns the seeder does not fill (added by later features, e.g. Open311's
+            # `public`) are left to their server defaults.
+            t_keys = set().union(*tickets)
+            a_keys = set().union(*assignments)
+            t_cols = [c for c in ticket_cols if c in t_keys]
+            a_cols = [c for c in assignment_cols if c in a_keys]
             await conn.copy_records_to_table(
                 "ticket",
-                records=[tuple(t.get(c) for c in ticket_cols) for t in tickets],
-                columns=ticket_cols,
+                records=[tuple(t.get(c) for c in t_cols) for t in tickets],
+                columns=t_cols,
             )
             await conn.copy_records_to_table(
                 "assignment",
-                records=[tuple(a.get(c) for c in assignment_cols) for a in assignments],
-                columns=assignment_cols,
+                records=[tuple(a.get(c) for c in a_cols) for a in assignments],
+                columns=a_cols,
             )
             if pauses:
                 await conn.copy_records_to_table(

@@ -21,6 +21,7 @@ from app.reports.repository import BreachQuery
 from app.reports.schemas import METRIC_DOCS, BreachItem, BreachPage, SlaReport
 from app.reports.service import ReportService
 from app.reports.source import GROUP_KEYS
+from app.reports.volume import VolumeReport, volume_csv_rows, volume_query, volume_report
 from app.runtime import Runtime
 from app.users.principal import Principal
 
@@ -301,4 +302,53 @@ async def backlog_report(
     if _wants_csv(request, fmt):
         header, rows = backlog_csv_rows(report)
         return _csv_response(csv_text(header, rows), "backlog.csv")
+    return report
+
+
+@router.get(
+    "/volume",
+    response_model=VolumeReport,
+    responses=_responses(
+        "the period column (day, week or month, as asked), the split's columns (topic_code, "
+        "topic_name | area_code, area_name | channel), tickets; the last line is the total, "
+        "its first column TOTAL"
+    ),
+)
+async def volume(
+    request: Request,
+    service: ServiceDep,
+    filters: FiltersDep,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    by: Annotated[
+        str | None, Query(description="day (default), week (ISO, named by its Monday) or month")
+    ] = None,
+    group_by: Annotated[
+        list[str] | None,
+        Query(description="Split each period by one of: topic, area, channel (default none)"),
+    ] = None,
+    area_level: Annotated[
+        str | None, Query(description="With group_by=area: as in /reports/sla")
+    ] = None,
+    topic_level: Annotated[
+        str | None, Query(description="With group_by=topic: as in /reports/sla")
+    ] = None,
+    fmt: Format = None,
+) -> Any:
+    """Tickets received per day, week or month (local `received_at`), optionally split by
+    topic, area or channel, with the SLA report's filters.
+
+    Each row counts the tickets GET /api/v1/tickets lists for `received_from`/`received_to` =
+    the row's first and last day and the same filters (`unit` = the ticket's current unit).
+    Definitions: docs/reports.md.
+    """
+    with parameters_in_query():
+        period = service.period(date_from, date_to)
+        query = volume_query(service, by, group_by, area_level, topic_level)
+        scope = service.scope(*period, filters)
+    report = await volume_report(service, period, scope, query)
+    if _wants_csv(request, fmt):
+        header, rows = volume_csv_rows(report)
+        name = f"volume-{query.by}-{period[0]}-{period[1]}.csv"
+        return _csv_response(csv_text(header, rows), name)
     return report

@@ -15,21 +15,33 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from app.console.deps import ConsoleDep, ConsoleRoute
-from app.reports.backlog import BacklogReport, backlog, backlog_csv_rows
+from app.reports.backlog import STATES, BacklogReport, backlog, backlog_csv_rows
+from app.reports.backlog_list import AGES, backlog_cell
 from app.reports.csv_export import breaches_csv, csv_text, report_csv
 from app.reports.parameters import ReportFilters
 from app.reports.repository import BreachQuery
 from app.reports.schemas import SlaReport
 from app.reports.service import ReportService
+from app.reports.volume import VolumeReport, volume_csv_rows, volume_query, volume_report
 
 router = APIRouter(route_class=ConsoleRoute)
 
-FILTER_KEYS = ("from", "to", "unit", "unit_kind", "area", "topic", "channel", "volume_by", "target")
+FILTER_KEYS = (
+    "from",
+    "to",
+    "unit",
+    "unit_kind",
+    "area",
+    "topic",
+    "channel",
+    "volume_by",
+    "volume_period",
+    "target",
+)
 
 # panel -> (group_by, area_level, topic_level) of the SLA report it draws.
 REPORT_PANELS: dict[str, tuple[list[str], str | None, str | None]] = {
     "ontime": (["unit"], None, None),
-    "volume": (["day"], None, None),
     "matrix": (["area", "topic"], None, "1"),
 }
 
@@ -56,47 +68,167 @@ def filter_query(params: QueryParams, **narrow: str | None) -> str:
     return urlencode(pairs)
 
 
-# The volume panel's split: none, or a second group key (topics rolled up to their groups).
-VOLUME_BY: dict[str, tuple[list[str], str | None, str | None]] = {
-    "topic": (["day", "topic"], None, "1"),
-    "area": (["day", "area"], None, None),
-    "channel": (["day", "channel"], None, None),
+# The volume panel: GET /api/v1/reports/volume, split by none or one key (topics rolled up to
+# their groups, areas to wards and communes), by day, week or month.
+VOLUME_BY: dict[str, tuple[str | None, str | None]] = {
+    "topic": (None, "1"),
+    "area": ("2", None),
+    "channel": (None, None),
 }
+VOLUME_PERIODS = ("day", "week", "month")
 VOLUME_SERIES = 8  # the largest keys get a series each; the rest are summed as "Khác"
+TABLE_ROWS = 1000  # rows of the volume panel's table (every bar of the chart links anyway)
 
 
-def _grouping_of(panel: str, params: QueryParams) -> tuple[list[str], str | None, str | None]:
-    if panel == "volume" and params.get("volume_by") in VOLUME_BY:
-        return VOLUME_BY[params["volume_by"]]
-    return REPORT_PANELS[panel]
+async def _volume(service: ReportService, params: QueryParams) -> VolumeReport:
+    """GET /api/v1/reports/volume for the dashboard's filter, its period and split."""
+    split = params.get("volume_by") if params.get("volume_by") in VOLUME_BY else None
+    by = params.get("volume_period") if params.get("volume_period") in VOLUME_PERIODS else "day"
+    area_level, topic_level = VOLUME_BY[split] if split else (None, None)
+    period = service.period(params.get("from") or None, params.get("to") or None)
+    query = volume_query(service, by, [split] if split else None, area_level, topic_level)
+    return await volume_report(service, period, service.scope(*period, _filters(params)), query)
 
 
-def volume_series(report: SlaReport, by: str | None) -> dict[str, Any]:
-    """Assignments per day, one series per key of `by` (the largest VOLUME_SERIES, the rest
-    summed as 'Khác'), from the report's rows; the totals row is left out."""
-    rows = [r for r in report.rows if r.group.get("day")]
-    days = sorted({r.group["day"] for r in rows})
-    if by not in VOLUME_BY:
-        per_day = {r.group["day"]: r.assignments for r in rows}
-        return {"days": days, "series": {"Tổng": [per_day.get(d, 0) for d in days]}}
+def _split_key(report: VolumeReport, row: Any) -> str | None:
+    if not report.group_by:
+        return None
+    key = report.group_by[0]
+    return row.group.get("channel") if key == "channel" else row.group.get(f"{key}_code")
 
-    def name(r: Any) -> str:
-        return r.group.get(f"{by}_name") or r.group.get(f"{by}_code") or r.group.get(by) or "—"
 
+def _split_name(report: VolumeReport, row: Any) -> str:
+    key = report.group_by[0]
+    if key == "channel":
+        return row.group.get("channel") or "—"
+    return row.group.get(f"{key}_name") or row.group.get(f"{key}_code") or "—"
+
+
+def volume_drill_codes(
+    service: ReportService, report: VolumeReport, keys: list[str | None]
+) -> dict[str, list[str]] | None:
+    """The ticket-search filter values that select exactly the tickets of `keys` (split
+    values) within the report's filter; None when a key cannot be expressed as a search
+    filter (no topic/area, or an area shallower than the level it was rolled up to)."""
+    if not report.group_by:
+        return {}
+    split = report.group_by[0]
+    if any(k is None for k in keys):
+        return None
+    if split == "channel":
+        wanted = set(keys) & set(report.filters.get("channel") or keys)
+        return {"channel": sorted(wanted)}  # type: ignore[arg-type]
+    catalog = service.catalog
+    codes: set[str] = set()
+    for key in keys:
+        assert key is not None
+        if split == "topic":
+            codes |= catalog.topic_subtree(key)
+        else:
+            if len(catalog.area_ancestors(key)) < (report.area_level or 0):
+                return None  # e.g. the city itself: its subtree is every area
+            codes |= catalog.area_subtree(key)
+    given = report.filters.get(split)
+    if given:
+        codes &= set(given)
+    return {split: sorted(codes)}
+
+
+def volume_series(
+    service: ReportService, report: VolumeReport, params: QueryParams
+) -> dict[str, Any]:
+    """Tickets per period, one series per split key (the largest VOLUME_SERIES, the rest
+    summed as 'Khác'), with the ticket-search link of every bar (None: no exact link)."""
+    periods = sorted({r.period for r in report.rows})
+    index = {p: i for i, p in enumerate(periods)}
+    days = {r.period: (r.first_day, r.last_day) for r in report.rows}
+    if not report.group_by:
+        counts = [0] * len(periods)
+        for r in report.rows:
+            counts[index[r.period]] += r.tickets
+        links: list[str | None] = [
+            search_link(service, report, params, days[p], {}) for p in periods
+        ]
+        return {"days": periods, "series": {"Tổng": counts}, "links": {"Tổng": links}}
     totals: dict[str, int] = {}
-    for r in rows:
-        totals[name(r)] = totals.get(name(r), 0) + r.assignments
-    kept = sorted(totals, key=lambda k: -totals[k])[:VOLUME_SERIES]
-    series: dict[str, list[int]] = {k: [0] * len(days) for k in kept}
-    index = {d: i for i, d in enumerate(days)}
-    for r in rows:
-        key = name(r) if name(r) in series else "Khác"
-        series.setdefault(key, [0] * len(days))[index[r.group["day"]]] += r.assignments
-    return {"days": days, "series": series}
+    keys_of: dict[str, set[str | None]] = {}
+    for r in report.rows:
+        name = _split_name(report, r)
+        totals[name] = totals.get(name, 0) + r.tickets
+        keys_of.setdefault(name, set()).add(_split_key(report, r))
+    kept = sorted(totals, key=lambda k: (-totals[k], k))[:VOLUME_SERIES]
+    series: dict[str, list[int]] = {k: [0] * len(periods) for k in kept}
+    members: dict[str, dict[str, set[str | None]]] = {k: {} for k in kept}
+    for r in report.rows:
+        name = _split_name(report, r)
+        series_name = name if name in kept else "Khác"
+        series.setdefault(series_name, [0] * len(periods))[index[r.period]] += r.tickets
+        members.setdefault(series_name, {}).setdefault(r.period, set()).add(_split_key(report, r))
+    links: dict[str, list[str | None]] = {}
+    for name, per_period in members.items():
+        links[name] = []
+        for p in periods:
+            keys = sorted(per_period.get(p, set()), key=lambda k: k or "")
+            codes = volume_drill_codes(service, report, keys) if keys else None
+            links[name].append(
+                None if codes is None else search_link(service, report, params, days[p], codes)
+            )
+    return {"days": periods, "series": series, "links": links}
+
+
+def search_link(
+    service: ReportService,
+    report: VolumeReport,
+    params: QueryParams,
+    days: tuple[Any, Any],
+    narrow: dict[str, list[str]],
+) -> str | None:
+    """/console/search for the tickets received on local dates days[0]..days[1] with the
+    report's filter (unit kinds as their units; a unit agent's scope as their units, both
+    from the report's applied filters), narrowed to `narrow` (the split's codes). None when
+    the filter selects no unit."""
+    units = set(report.filters["unit"]) if "unit" in report.filters else None
+    kinds = set(report.filters.get("unit_kind", ()))
+    if kinds:
+        of_kind = {c for c, u in service.catalog.units.items() if u.kind in kinds}
+        units = of_kind if units is None else units & of_kind
+    if units is not None and not units:
+        return None
+    pairs: list[tuple[str, str]] = [
+        ("received_from", days[0].isoformat()),
+        ("received_to", days[1].isoformat()),
+    ]
+    pairs += [("unit", u) for u in sorted(units or ())]
+    for key in ("area", "topic", "channel"):
+        chosen = narrow[key] if key in narrow else [v for v in params.getlist(key) if v.strip()]
+        pairs += [(key, v) for v in chosen]
+    return "/console/search?" + urlencode(pairs)
+
+
+def volume_table(
+    service: ReportService, report: VolumeReport, params: QueryParams
+) -> list[dict[str, Any]]:
+    """The report's rows (the first TABLE_ROWS) with their ticket-search links (None: no
+    exact link). A year by day and ward has tens of thousands: the CSV has them all."""
+    out = []
+    for r in report.rows[:TABLE_ROWS]:
+        key = _split_key(report, r)
+        codes = volume_drill_codes(service, report, [key])
+        out.append(
+            {
+                "period": r.period,
+                "name": _split_name(report, r) if report.group_by else "",
+                "tickets": r.tickets,
+                "link": None
+                if codes is None
+                else search_link(service, report, params, (r.first_day, r.last_day), codes),
+            }
+        )
+    return out
 
 
 async def _report(service: ReportService, params: QueryParams, panel: str) -> SlaReport:
-    group_by, area_level, topic_level = _grouping_of(panel, params)
+    group_by, area_level, topic_level = REPORT_PANELS[panel]
     period = service.period(params.get("from") or None, params.get("to") or None)
     scope = service.scope(*period, _filters(params))
     # Volume and matrix show counts only: the report without its percentiles (the same counts).
@@ -182,16 +314,18 @@ async def panel(panel: str, console: ConsoleDep) -> Response:
         report = await _backlog(service, params)
         context["backlog"] = report
         context["counts"] = {(c.age, c.state): c.assignments for c in report.cells}
+    elif panel == "volume":
+        volume = await _volume(service, params)
+        context["volume"] = volume
+        context["chart"] = json.dumps(volume_series(service, volume, params), ensure_ascii=False)
+        context["table"] = volume_table(service, volume, params)
+        context["volume_by"] = params.get("volume_by") or ""
+        context["volume_period"] = volume.by
     elif panel in REPORT_PANELS:
         report = await _report(service, params, panel)
         context["report"] = report
         if panel == "ontime":
             context["chart"] = _ontime_chart(report)
-        elif panel == "volume":
-            context["chart"] = json.dumps(
-                volume_series(report, params.get("volume_by")), ensure_ascii=False
-            )
-            context["volume_by"] = params.get("volume_by") or ""
         else:
             context["matrix"] = _matrix(report)
     else:
@@ -225,6 +359,8 @@ async def panel_csv(panel: str, console: ConsoleDep) -> Response:
         body = breaches_csv(await _worst(service, params, 10000))
     elif panel == "backlog":
         body = csv_text(*backlog_csv_rows(await _backlog(service, params)))
+    elif panel == "volume":
+        body = csv_text(*volume_csv_rows(await _volume(service, params)))
     elif panel in REPORT_PANELS:
         body = report_csv(await _report(service, params, panel))
     else:
@@ -245,4 +381,37 @@ async def late_list(console: ConsoleDep) -> Response:
     return console.page(
         "late.html",
         {"page": page, "query": filter_query(params), "title": "Danh sách trễ hạn"},
+    )
+
+
+@router.get("/dashboard/backlog")
+async def backlog_list(console: ConsoleDep) -> Response:
+    """The drill-down of a backlog cell: the open assignments of that age and SLA state for
+    the dashboard's filter, as many lines as the cell counts (up to 500 shown)."""
+    service = console.reports()
+    params = console.request.query_params
+    scope = service.scope(*service.period(None, None), _filters(params))
+    age, state = params.get("age"), params.get("state")
+    total, rows = await backlog_cell(service.session, scope=scope, age=age, state=state)
+    catalog = service.catalog
+    items = [
+        {
+            **row,
+            "reference": service.reference(row["ticket_id"], row["received_at"]),
+            "unit_name": catalog.units[row["unit_code"]].name
+            if row["unit_code"] in catalog.units
+            else row["unit_code"],
+        }
+        for row in rows
+    ]
+    return console.page(
+        "backlog_list.html",
+        {
+            "items": items,
+            "total": total,
+            "age": age if age in AGES else None,
+            "state": state if state in STATES else None,
+            "query": filter_query(params),
+            "title": "Tồn đọng: danh sách phiếu",
+        },
     )

@@ -15,7 +15,14 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from app.api.deps import NowDep, RouterDep, SessionDep, build_ticket_service, runtime_of
+from app.api.deps import (
+    NowDep,
+    ReadSessionDep,
+    RouterDep,
+    SessionDep,
+    build_ticket_service,
+    runtime_of,
+)
 from app.api.reports import build_report_service
 from app.config import Settings
 from app.console import session as cookie
@@ -66,7 +73,11 @@ class ConsoleRoute(APIRoute):
 
 @dataclass
 class Console:
-    """What a page handler needs: the signed-in principal, settings, the clock, the session."""
+    """What a page handler needs: the signed-in principal, settings, the clock, the sessions.
+
+    `session` is the request's transaction on the primary; `read_session` the one on the read
+    URL (HOTLINE_READ_DATABASE_URL, a replica), or the primary session itself without one.
+    """
 
     request: Request
     principal: Principal
@@ -74,6 +85,7 @@ class Console:
     now: datetime
     session: AsyncSession
     router: Router
+    read_session: AsyncSession
 
     @property
     def settings(self) -> Settings:
@@ -95,9 +107,9 @@ class Console:
         )
 
     def reports(self) -> ReportService:
-        """The report service exactly as GET /api/v1/reports/* builds it."""
+        """The report service exactly as GET /api/v1/reports/* builds it: on the read session."""
         self.require("reports:read", "xem báo cáo")
-        return build_report_service(self.runtime, self.session, self.now, self.principal)
+        return build_report_service(self.runtime, self.read_session, self.now, self.principal)
 
     def page(self, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
         return render(
@@ -123,7 +135,11 @@ async def principal_of(request: Request, user_id: int) -> Principal | None:
 
 
 async def signed_in(
-    request: Request, now: NowDep, session: SessionDep, router: RouterDep
+    request: Request,
+    now: NowDep,
+    session: SessionDep,
+    router: RouterDep,
+    read_session: ReadSessionDep,
 ) -> Console:
     """The signed-in console user, or SignInRequired. POSTs must carry the form's CSRF token.
 
@@ -141,7 +157,7 @@ async def signed_in(
         token = form.get("csrf_token")
         if not cookie.csrf_valid(request, token if isinstance(token, str) else None, settings):
             raise CsrfRejected("Biểu mẫu đã hết hạn hoặc không hợp lệ: tải lại trang rồi gửi lại.")
-    return Console(request, principal, runtime, now, session, router)
+    return Console(request, principal, runtime, now, session, router, read_session)
 
 
 ConsoleDep = Annotated[Console, Depends(signed_in)]

@@ -1,14 +1,20 @@
 """Operator pages: the intake form (with its live helpers) and the ticket search."""
 
 import uuid
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from app.api.privacy import log_for
 from app.console.deps import ConsoleDep, ConsoleRoute
 from app.errors import AppError
 from app.phone import InvalidPhone, to_e164
+from app.reports.period import local_dates, utc_bounds
+from app.search.callers import history
+from app.search.schemas import SimilarIn
+from app.search.similar import facts_in, similar
 from app.tickets.lifecycle import Status
 from app.tickets.schemas import Channel, Priority, TicketCreate, TicketQuery
 
@@ -71,6 +77,72 @@ async def area_choices(console: ConsoleDep, area: str = "") -> Response:
     return console.page("panels/areas.html", {"matches": matches, "v": {}})
 
 
+@router.post("/intake/history")
+async def caller_history(console: ConsoleDep) -> Response:
+    """The caller's earlier tickets as the phone is typed (htmx, debounced): the service of
+    POST /api/v1/callers/lookup, the lookup written to the privacy access log the same way
+    (the number only as its keyed hash). A POST, so the number stays out of URLs and logs.
+    Nothing for a role without callers:history, or while the number is incomplete."""
+    if not console.principal.can("callers:history"):
+        return Response("")
+    form = await console.request.form()
+    raw = str(form.get("phone") or "").strip()
+    try:
+        phone = to_e164(raw) if raw else None
+    except InvalidPhone:
+        phone = None
+    if phone is None:
+        return Response("")
+    service = console.tickets()
+    found = await history(service, phone)
+    await log_for(console.request, service).record(
+        "caller_history",
+        "POST /console/intake/history",
+        phone=phone,
+        details={"results": len(found.tickets)},
+    )
+    return console.page("panels/history.html", {"h": found})
+
+
+@router.post("/intake/similar")
+async def duplicate_suggestions(console: ConsoleDep) -> Response:
+    """Tickets that may report the same problem, as the form fills (htmx, debounced): the
+    service of POST /api/v1/tickets/similar over the phone, area, topic and description typed
+    so far (nothing written). A fact that does not read yet (a half-typed number, an unknown
+    area) is left out rather than refused; nothing for a role without tickets:similar."""
+    if not console.principal.can("tickets:similar"):
+        return Response("")
+    form = await console.request.form()
+
+    def text(key: str) -> str | None:
+        value = str(form.get(key) or "").strip()
+        return value or None
+
+    phone = text("phone")
+    try:
+        phone = to_e164(phone) if phone else None
+    except InvalidPhone:
+        phone = None
+    service = console.tickets()
+    facts_text = {
+        "caller_phone": phone,
+        "area": text("area_code") or text("area"),
+        "topic": text("topic"),
+        "description": text("description"),
+    }
+    if not any(facts_text.values()):
+        return Response("")
+    for key in ("area", "topic", "description"):  # leave out what does not read (yet)
+        if facts_text[key] is not None:
+            try:
+                facts_in(service, SimilarIn.model_validate({key: facts_text[key]}))
+            except (AppError, ValidationError):
+                facts_text[key] = None
+    facts = facts_in(service, SimilarIn.model_validate(facts_text))
+    candidates = await similar(service, facts, console.settings)
+    return console.page("panels/similar.html", {"candidates": candidates})
+
+
 @router.post("/intake")
 async def file_ticket(console: ConsoleDep) -> Response:
     """File the ticket through TicketService.create with the form's Idempotency-Key; a
@@ -108,31 +180,43 @@ async def file_ticket(console: ConsoleDep) -> Response:
 
 
 @router.get("/search")
-async def search(
-    console: ConsoleDep,
-    q: str | None = None,
-    status: str | None = None,
-    unit: str | None = None,
-    area: str | None = None,
-    topic: str | None = None,
-    priority: str | None = None,
-    channel: str | None = None,
-    sla_state: str | None = None,
-    cursor: str | None = None,
-) -> Response:
-    """The API's ticket search (GET /api/v1/tickets filters) as a form and a result list."""
+async def search(console: ConsoleDep) -> Response:
+    """The API's ticket search (GET /api/v1/tickets filters) as a form and a result list.
+
+    Every filter may be repeated (a dashboard drill-down passes lists, e.g. the topics of a
+    volume bar); `received_from` / `received_to` are local dates (YYYY-MM-DD), both inclusive,
+    turned into the API's received_from / received_to instants (Asia/Ho_Chi_Minh midnight).
+    """
     console.require("tickets:read", "xem phiếu")
+    params = console.request.query_params
+
+    def values(key: str) -> list[str]:
+        return [v.strip() for v in params.getlist(key) if v.strip()]
+
+    received_from = received_to = None
+    dates = local_dates(
+        params.get("received_from") or None,
+        params.get("received_to") or None,
+        now=console.now,
+        timezone=console.settings.timezone,
+    )
+    if params.get("received_from") or params.get("received_to"):
+        start, end = utc_bounds(*dates, console.settings.timezone)
+        received_from = start if params.get("received_from") else None
+        received_to = end if params.get("received_to") else None
     query = TicketQuery(
-        statuses=[status] if status else [],
-        units=[unit] if unit else [],
-        areas=[area] if area else [],
-        topics=[topic] if topic else [],
-        priorities=[priority] if priority else [],
-        channels=[channel] if channel else [],
-        q=q or None,
-        sla_states=[sla_state] if sla_state else [],
+        statuses=values("status"),
+        units=values("unit"),
+        areas=values("area"),
+        topics=values("topic"),
+        priorities=values("priority"),
+        channels=values("channel"),
+        received_from=received_from,
+        received_to=received_to,
+        q=params.get("q") or None,
+        sla_states=values("sla_state"),
         limit=50,
-        cursor=cursor,
+        cursor=params.get("cursor") or None,
     )
     page = await console.tickets().search(query)
     return console.page(
@@ -141,7 +225,8 @@ async def search(
             **_choices(console),
             "page": page,
             "statuses": [s.value for s in Status],
-            "f": console.request.query_params,
+            "f": params,
+            "more": urlencode([(k, v) for k, v in params.multi_items() if k != "cursor"]),
             "title": "Tra cứu phiếu",
         },
     )

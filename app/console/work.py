@@ -6,6 +6,7 @@ from starlette.responses import RedirectResponse, Response
 
 from app.api.tickets import ACTION_BODIES
 from app.console import presenter
+from app.console.callbacks import KINDS, callbacks_due, tickets_of
 from app.console.deps import ConsoleDep, ConsoleRoute
 from app.errors import AppError, NotFound
 from app.privacy.access_log import AccessLog
@@ -27,14 +28,23 @@ async def unit_queue(console: ConsoleDep) -> Response:
 
 @router.get("/callbacks")
 async def callback_queue(console: ConsoleDep) -> Response:
-    """Callers waiting for a call back: tickets waiting for the citizen's information, the
-    most overdue (earliest due) first. (Resolved tickets whose caller asked to be told and
-    "not fixed" answers have no field yet: see docs/console.md.)"""
+    """Callers waiting for a call back (app.console.callbacks: information requested, "not
+    fixed" answers to a resolution), the most overdue first; caller shown as the ticket
+    service shows it (masked when confidential)."""
     console.require("tickets:read", "xem phiếu")
-    query = TicketQuery(statuses=["waiting_citizen"], sort="due", limit=100)
-    page = await console.tickets().search(query)
+    principal = console.principal
+    owed = await callbacks_due(
+        console.session,
+        visible_to_units=sorted(principal.units) if principal.scoped_to_units else None,
+    )
+    service = console.tickets()
+    tickets = {t.id: t for t in await tickets_of(console.session, [c.ticket_id for c in owed])}
+    page = await service.page([tickets[c.ticket_id] for c in owed if c.ticket_id in tickets], 100)
+    reads = {t.id: t for t in page.items}
+    rows = [(c, reads[c.ticket_id]) for c in owed if c.ticket_id in reads]
     return console.page(
-        "queue.html", {"tickets": page.items, "title": "Cần gọi lại người dân", "callbacks": True}
+        "callbacks.html",
+        {"rows": rows, "kinds": KINDS, "now": console.now, "title": "Cần gọi lại người dân"},
     )
 
 

@@ -38,8 +38,9 @@ class BacklogReport(BaseModel):
     total: int
 
 
-def backlog_statement(scope: Scope, dialect: str):  # type: ignore[no-untyped-def]
-    """(age, state, count) of open assignments, every filter of `scope` except its period."""
+def backlog_source(scope: Scope, dialect: str):  # type: ignore[no-untyped-def]
+    """(FROM, WHERE, age, state): the open assignments of `scope` (its period not used), and
+    the age-bucket and SLA-state expressions the report groups by (its drill-down filters)."""
     now = scope.now
     everything = replace(
         scope, start=datetime(1970, 1, 1, tzinfo=now.tzinfo), end=now + timedelta(days=1)
@@ -60,10 +61,16 @@ def backlog_statement(scope: Scope, dialect: str):  # type: ignore[no-untyped-de
         (T.c.sla_warn_at <= now, literal("warning")),
         else_=literal("on_track"),
     )
+    return source, [*where, A.c.ended_at.is_(None)], age, state
+
+
+def backlog_statement(scope: Scope, dialect: str):  # type: ignore[no-untyped-def]
+    """(age, state, count) of open assignments, every filter of `scope` except its period."""
+    source, where, age, state = backlog_source(scope, dialect)
     return (
         select(age.label("age"), state.label("state"), func.count().label("n"))
         .select_from(source)
-        .where(*where, A.c.ended_at.is_(None))
+        .where(*where)
         .group_by(age, state)
     )
 

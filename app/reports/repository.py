@@ -182,7 +182,10 @@ async def sla_report_rows(
     result = await connection.execute(counters_statement(scope, grouping, dialect))
     rows = [dict(row) for row in result.mappings()]
     totals: dict[str, Any] = {name: sum(row[name] for row in rows) for name in COUNTERS}
-    for target in TARGETS if percentiles else ():
+    from app.reports.percentiles_pg import fill_percentiles  # one pass per target (PostgreSQL)
+
+    combined = percentiles and await fill_percentiles(connection, scope, grouping, rows, totals)
+    for target in TARGETS if percentiles and not combined else ():
         for stmt_grouping, into in ((grouping, rows), (Grouping(), [totals])):
             stmt = percentiles_statement(scope, stmt_grouping, target, dialect)
             found = {

@@ -111,6 +111,7 @@ MATRIX = {
     ("GET", "/api/v1/reports/sla"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
     ("GET", "/api/v1/reports/sla/breaches"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
     ("GET", "/api/v1/reports/backlog"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
+    ("GET", "/api/v1/reports/volume"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
     ("GET", "/api/v1/reports/satisfaction"): expect(200, allowed=(OWN, OTHER, SUP, ADMIN)),
     # Personal data (issue #19).
     ("POST", "/api/v1/tickets/{ticket_id}/caller/reveal"): expect(200, allowed=(OPER, SUP, KEY)),

@@ -25,6 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from app.config import Settings
 from app.main import create_app
+from tests.conftest import create_ticket
 from tests.console.conftest import PASSWORDS
 
 CHROMIUM = os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium")
@@ -52,7 +53,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def live_url(settings: Settings) -> Iterator[str]:
-    port = _free_port()
+    # HOTLINE_LIVE_PORT pins the port (a shared machine's assigned range); else a free one.
+    port = int(os.environ.get("HOTLINE_LIVE_PORT") or 0) or _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )
@@ -116,12 +118,19 @@ async def test_operator_files_agent_resolves_supervisor_checks_the_numbers(
     client, auth, live_url, shots, chrome
 ):
     driver, base = chrome, live_url
+    # The same caller called last week about Ba Đình: the form shows it as it fills.
+    earlier = await create_ticket(
+        client, area="phuong-ba-dinh", description="Rác ùn ứ trước số 3 Kim Mã"
+    )
     _sign_in(driver, base, "operator")
     driver.get(f"{base}/console/intake")
     driver.save_screenshot(str(shots / "01-intake.png"))
     driver.find_element(By.ID, "phone").send_keys("0912 345 678")
     _wait(driver, "#phone-e164 strong")
     assert driver.find_element(By.ID, "phone-e164").text.endswith("+84912345678")
+    _wait_text(driver, "#caller-history", earlier["reference"])
+    assert _wait(driver, "#calls-30").text == "1"
+    _wait_text(driver, "#similar", earlier["reference"])  # same caller within 30 days
     driver.find_element(By.ID, "name").send_keys("Nguyễn Văn An")
     driver.find_element(By.ID, "area").send_keys("Cau Giay")
     _wait(driver, "#area-choices input[name=area_code]")
@@ -130,6 +139,7 @@ async def test_operator_files_agent_resolves_supervisor_checks_the_numbers(
     driver.find_element(By.ID, "description").send_keys("Rác ùn ứ đầu ngõ 25 Trần Thái Tông")
     driver.find_element(By.ID, "address").send_keys("Ngõ 25 Trần Thái Tông")
     driver.save_screenshot(str(shots / "02-intake-filled.png"))
+    assert "cùng người gọi" in driver.find_element(By.ID, "similar").text
     driver.find_element(By.ID, "file-ticket").click()
     WebDriverWait(driver, 15).until(lambda d: "/console/tickets/" in d.current_url)
     heading = _wait(driver, "h1").text
@@ -193,12 +203,41 @@ async def test_operator_files_agent_resolves_supervisor_checks_the_numbers(
     _wait(driver, "h1")
     driver.save_screenshot(str(shots / "08-late-list.png"))
 
+    # A volume row opens the ticket search for exactly the tickets it counts.
+    volume = (await client.get("/reports/volume", headers=auth("supervisor"))).json()
+    driver.get(f"{base}/console/dashboard")
+    _wait(driver, "#panel-volume details summary").click()
+    assert _wait(driver, "#volume-total").text == str(volume["total"])
+    link = _wait(driver, "#volume-table tbody tr a")
+    assert int(link.text) == volume["rows"][0]["tickets"]
+    link.click()
+    WebDriverWait(driver, 15).until(lambda d: "/console/search" in d.current_url)
+    rows = _wait(driver, "#results tbody").find_elements(By.CSS_SELECTOR, "tr a")
+    assert len(rows) == volume["rows"][0]["tickets"]
+    driver.save_screenshot(str(shots / "08b-volume-drilldown.png"))
+    # A backlog cell opens the list of the open assignments it counts.
+    driver.get(f"{base}/console/dashboard")
+    cell = _wait(driver, "#backlog td a")
+    count = cell.text
+    cell.click()
+    assert _wait(driver, "#backlog-total").text == count
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#backlog-list tbody tr a")) == int(count)
+    driver.save_screenshot(str(shots / "08c-backlog-drilldown.png"))
+
     _sign_in(driver, base, "operator")
     driver.get(f"{base}/console/search?q={reference}")
     assert _wait(driver, "#results tbody tr a").text == reference
     driver.save_screenshot(str(shots / "09-search.png"))
+    # The Ba Đình ticket is resolved and the caller says "not fixed": a callback is owed.
+    badinh = auth("agent.badinh")
+    await client.post(
+        f"/tickets/{earlier['id']}/resolve", json={"resolution": "Đã thu gom"}, headers=badinh
+    )
+    answer = await client.post(f"/tickets/{earlier['id']}/feedback", json={"fixed": "no"})
+    assert answer.status_code == 200, answer.text
     driver.get(f"{base}/console/callbacks")
-    _wait(driver, "h1")
+    _wait_text(driver, "#callbacks", earlier["reference"])
+    assert _wait(driver, "#callbacks tr[data-kind=not_fixed]")
     driver.save_screenshot(str(shots / "10-callbacks.png"))
 
     _sign_in(driver, base, "admin")

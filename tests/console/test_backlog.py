@@ -78,3 +78,31 @@ async def test_matrix_cells_equal_the_report_by_area_and_topic_group(client, aut
     assert shown == 4  # two tickets, each target open and overdue
     drill = await console.get("/console/dashboard/late", params={"unit": "ubnd-phuong-cau-giay"})
     assert drill.text.count("HN-20") == shown
+
+
+async def test_every_backlog_cell_opens_the_list_of_exactly_what_it_counts(client, auth, browser):
+    await create_ticket(client, area="phuong-cau-giay")
+    await create_ticket(client, area="phuong-cau-giay")
+    old = (datetime.now(UTC) - timedelta(days=10)).isoformat()
+    await create_ticket(client, area="phuong-ba-dinh", received_at=old)
+    report = (await client.get("/reports/backlog", headers=auth("supervisor"))).json()
+    console = await browser("supervisor")
+    panel = (await console.get("/console/dashboard/panel/backlog")).text
+    links = re.findall(
+        r'data-age="([^"]+)" data-state="([^"]+)"><a href="([^"]+)">(\d+)</a>', panel
+    )
+    assert sorted((a, s, int(n)) for a, s, _, n in links) == sorted(
+        (c["age"], c["state"], c["assignments"]) for c in report["cells"] if c["assignments"]
+    )
+    for _age, _state, link, n in links:
+        page = (await console.get(link.replace("&amp;", "&"))).text
+        assert f'<span id="backlog-total">{n}</span>' in page
+        assert page.count("/console/tickets/") == int(n)
+    # Filtered by unit, and an agent's own view: the same numbers as the report for them.
+    agent = await browser("agent.badinh")
+    panel = (await agent.get("/console/dashboard/panel/backlog")).text
+    (link,) = re.findall(r'<a href="(/console/dashboard/backlog[^"]+)">', panel)
+    page = (await agent.get(link.replace("&amp;", "&"))).text
+    assert '<span id="backlog-total">1</span>' in page
+    everything = (await agent.get("/console/dashboard/backlog")).text
+    assert '<span id="backlog-total">1</span>' in everything

@@ -1,5 +1,6 @@
 """The console over HTTP: sign-in, CSRF, scoping, actions, intake, dashboard = reports."""
 
+import html
 import re
 
 import httpx
@@ -170,9 +171,35 @@ async def test_callback_queue_lists_tickets_waiting_for_the_citizen(client, brow
     await client.post(
         f"/tickets/{waiting['id']}/request-info", json={"question": "Số nhà?"}, headers=agent
     )
+    # Resolved, then answered "not fixed" (which reopens it): the caller is owed a call too.
+    unhappy = await create_ticket(client, area="phuong-cau-giay")
+    await client.post(
+        f"/tickets/{unhappy['id']}/resolve", json={"resolution": "Đã thu gom"}, headers=agent
+    )
+    answered = await client.post(
+        f"/tickets/{unhappy['id']}/feedback", json={"fixed": "no", "comment": "Vẫn còn rác"}
+    )
+    assert answered.status_code == 200, answered.text
+    happy = await create_ticket(client, area="phuong-cau-giay")
+    await client.post(
+        f"/tickets/{happy['id']}/resolve", json={"resolution": "Đã thu gom"}, headers=agent
+    )
+    assert (
+        await client.post(f"/tickets/{happy['id']}/feedback", json={"fixed": "yes"})
+    ).status_code == 200
     operator = await browser("operator")
     page = (await operator.get("/console/callbacks")).text
     assert waiting["reference"] in page and working["reference"] not in page
+    assert happy["reference"] not in page
+    kinds = re.findall(r'<tr data-kind="([a-z_]+)">\s*<td><a href="/console/tickets/(\d+)"', page)
+    # The earlier wait first: the request for information came before the answer.
+    assert kinds == [("info_requested", str(waiting["id"])), ("not_fixed", str(unhappy["id"]))]
+    # Once the unit resolves it again, the "not fixed" call is no longer owed.
+    await client.post(
+        f"/tickets/{unhappy['id']}/resolve", json={"resolution": "Thu gom lần 2"}, headers=agent
+    )
+    page = (await operator.get("/console/callbacks")).text
+    assert unhappy["reference"] not in page and waiting["reference"] in page
     ticket_page = (await operator.get(f"/console/tickets/{waiting['id']}")).text
     assert "Đang chờ người dân trả lời" in ticket_page and "Số nhà?" in ticket_page
 
@@ -212,30 +239,43 @@ async def test_revealing_a_confidential_caller_needs_a_reason_and_is_logged(clie
     assert 'id="do-reveal"' not in (await agent.get(f"/console/tickets/{ticket['id']}")).text
 
 
-async def test_volume_split_by_channel_equals_the_report_by_day_and_channel(client, browser, auth):
+async def test_volume_panel_equals_the_volume_report_and_each_bar_opens_its_tickets(
+    client, browser, auth
+):
     await create_ticket(client, channel="phone")
     await create_ticket(client, channel="phone")
-    await create_ticket(client, channel="zalo")
+    await create_ticket(client, channel="zalo", area="phuong-ba-dinh")
     supervisor = await browser("supervisor")
     panel = await supervisor.get("/console/dashboard/panel/volume", params={"volume_by": "channel"})
     report = (
         await client.get(
-            "/reports/sla", params={"group_by": "day,channel"}, headers=auth("supervisor")
+            "/reports/volume", params={"group_by": "channel"}, headers=auth("supervisor")
         )
     ).json()
-    counts = {
-        r["group"]["channel"]: r["assignments"] for r in report["rows"] if r["group"].get("day")
-    }
+    counts = {r["group"]["channel"]: r["tickets"] for r in report["rows"]}
     assert counts == {"phone": 2, "zalo": 1}
     for channel, n in counts.items():
         assert f"&#34;{channel}&#34;: [{n}]" in panel.text
+    links = re.findall(r'<a href="(/console/search\?[^"]+)">(\d+)</a>', panel.text)
+    assert sorted(int(n) for _, n in links) == sorted(counts.values())
+    for link, n in links:
+        found = await supervisor.get(html.unescape(link))
+        assert found.status_code == 200
+        assert found.text.count("/console/tickets/") == int(n), link
     csv = await supervisor.get("/console/dashboard/csv/volume", params={"volume_by": "channel"})
     api_csv = await client.get(
-        "/reports/sla",
-        params={"group_by": "day,channel", "format": "csv", "percentiles": "false"},
+        "/reports/volume",
+        params={"group_by": "channel", "format": "csv"},
         headers=auth("supervisor"),
     )
     assert csv.text == api_csv.text
+    # A ward's agent: the panel counts (and links to) their unit's tickets only.
+    agent = await browser("agent.caugiay")
+    mine = await agent.get("/console/dashboard/panel/volume")
+    links = re.findall(r'<a href="(/console/search\?[^"]+)">(\d+)</a>', mine.text)
+    assert [int(n) for _, n in links] == [2]
+    found = await agent.get(html.unescape(links[0][0]))
+    assert found.text.count("/console/tickets/") == 2
 
 
 async def test_the_report_without_percentiles_has_the_same_counts(client, auth):

@@ -35,6 +35,11 @@
           return { name: name, type: "bar", stack: "volume", data: data.series[name] };
         })
       });
+      // A bar opens the ticket search for the tickets it counts (no link: none exact).
+      chart.on("click", function (p) {
+        var link = (data.links[p.seriesName] || [])[p.dataIndex];
+        if (link) window.location = link;
+      });
     }
   }
   function drawAll(root) {
