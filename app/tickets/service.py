@@ -84,6 +84,13 @@ class TicketService(TicketContext):
         """A page of matching tickets (app.tickets.queries.search)."""
         return await queries.search(self, query)
 
+    async def page(
+        self, tickets: list[Ticket], limit: int, by_due: bool | str = False
+    ) -> TicketPage:
+        """The first `limit` of `tickets` as reads, with a cursor when there are more
+        (app.tickets.queries.page)."""
+        return await queries.page(self, tickets, limit, by_due)
+
     async def events(self, ticket: Ticket) -> list[EventRead]:
         """The ticket's history, oldest first (app.tickets.queries.events)."""
         return await queries.events(self, ticket)

@@ -46,12 +46,12 @@ async def tickets(client, clock):
 
 @pytest.mark.parametrize("timezone", ["Asia/Tokyo", "UTC", "Asia/Ho_Chi_Minh"])
 async def test_days_and_period_bounds_follow_the_time_zone(app, tickets, timezone):
-    sessions = make_session_factory(app.state.engine)
+    sessions = make_session_factory(app.state.runtime.engine)
     async with sessions() as session:
         service = ReportService(
             session=session,
-            catalog=app.state.catalog,
-            sla=app.state.sla,
+            catalog=app.state.runtime.catalog,
+            sla=app.state.runtime.sla,
             now=NOW,
             principal=SUPERVISOR,
             timezone=timezone,
@@ -78,13 +78,13 @@ async def test_days_and_period_bounds_follow_the_time_zone(app, tickets, timezon
 async def test_the_default_period_ends_today_in_the_time_zone(app):
     # At 23:30 UTC on 19 March it is still the 19th in UTC, already the 20th in Tokyo.
     late = datetime(2026, 3, 19, 23, 30, tzinfo=UTC)
-    sessions = make_session_factory(app.state.engine)
+    sessions = make_session_factory(app.state.runtime.engine)
     async with sessions() as session:
         for timezone, today in [("UTC", "2026-03-19"), ("Asia/Tokyo", "2026-03-20")]:
             service = ReportService(
                 session=session,
-                catalog=app.state.catalog,
-                sla=app.state.sla,
+                catalog=app.state.runtime.catalog,
+                sla=app.state.runtime.sla,
                 now=late,
                 principal=SUPERVISOR,
                 timezone=timezone,

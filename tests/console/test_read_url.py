@@ -21,7 +21,7 @@ def _statements(engine: Any) -> list[str]:
 
 
 async def test_dashboard_panels_read_the_read_url(replica_app, auth):  # noqa: F811
-    dbs = replica_app.state.databases
+    dbs = replica_app.state.runtime.databases
     assert dbs.read is not dbs.primary
     transport = httpx.ASGITransport(app=replica_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
