@@ -18,6 +18,7 @@ from app.db import transaction, utcnow
 from app.errors import database_unavailable
 from app.leader import Leadership
 from app.open311.feedback import close_unanswered
+from app.outbox import backlog
 from app.tickets.open_work import open_assignment_counts
 from app.tickets.repository import purge_idempotency_keys
 from app.tickets.sla import run_scan
@@ -73,7 +74,8 @@ async def maintain(
 
 async def count_open_work(state: Any, leadership: Leadership, interval: float) -> None:
     """Every `interval` seconds in the leader: the hotline_open_assignments gauge, every
-    (unit kind, SLA state) pair written, zeros included, so that the newest values win."""
+    (unit kind, SLA state) pair written, zeros included, so that the newest values win; then
+    the outbox gauges (count_outbox)."""
     kinds = sorted({unit.kind for unit in state.catalog.units.values()})
     while True:
         await _wait_to_lead(leadership, interval)
@@ -90,6 +92,22 @@ async def count_open_work(state: Any, leadership: Leadership, interval: float) -
             metrics.OPEN_ASSIGNMENTS_COUNTED.set(time.time())
         except Exception as exc:
             log_failure("counting open assignments", exc)
+        try:
+            await count_outbox(state.session_factory)
+        except Exception as exc:
+            log_failure("counting the outbox backlog", exc)
+
+
+async def count_outbox(session_factory: Any) -> None:
+    """Set the outbox gauges (pending and lateness by stage, disabled endpoints) from one
+    measurement (app.outbox.backlog: partial indexes only)."""
+    async with transaction(session_factory) as session:
+        found = await backlog.measure(session, now=utcnow())
+    for stage in backlog.STAGES:
+        metrics.OUTBOX_PENDING.labels(stage).set(found.pending[stage])
+        metrics.OUTBOX_OLDEST_AGE.labels(stage).set(found.age[stage])
+    metrics.WEBHOOK_ENDPOINTS_DISABLED.set(found.disabled_endpoints)
+    metrics.OUTBOX_COUNTED.set(time.time())
 
 
 def sample_pools(state: Any) -> None:
