@@ -71,6 +71,16 @@ def psql(sql: str, db: str = "postgres", port: str = "5432") -> str:
     return out.stdout.strip()
 
 
+# What the drill runs before the instances start, and how it starts each (docker-compose.yml's
+# cluster profile runs the same: tests/ops/test_compose.py).
+SETUP_COMMANDS = (("db", "upgrade"), ("sync",))
+
+
+def serve_arguments(host: str, port: int) -> list[str]:
+    """`hotline`'s arguments for one instance of WORKERS workers."""
+    return ["serve", "--no-setup", "--host", host, "--port", str(port), "--workers", str(WORKERS)]
+
+
 @dataclass
 class Cluster:
     work: Path
@@ -83,17 +93,7 @@ class Cluster:
     def start_instance(self, port: int) -> None:
         log = open(self.work / f"app-{port}.log", "ab")  # noqa: SIM115 (kept for the child)
         self.instances[port] = subprocess.Popen(
-            [
-                HOTLINE,
-                "serve",
-                "--no-setup",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(WORKERS),
-            ],
+            [HOTLINE, *serve_arguments("127.0.0.1", port)],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -570,6 +570,26 @@ async def sigterm_rounds(cluster: Cluster, rounds: int, *, drain_first: bool) ->
         fail("requests failed while an instance shut down gracefully")
 
 
+def instance_settings(db: str, rules: Path) -> dict[str, str]:
+    """The settings every instance runs with (production; PgBouncer for requests, the direct
+    URL for sessions; fast periodic work so the drill sees it within seconds)."""
+    direct = f"postgresql+asyncpg://postgres@{PG}/{db}"
+    return {
+        "HOTLINE_ENV": "production",
+        "HOTLINE_SECRET_KEY": "drill-" + uuid.uuid4().hex + uuid.uuid4().hex,
+        "HOTLINE_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{BOUNCER_PORT}/{db}",
+        "HOTLINE_DB_TRANSACTION_POOLER": "true",
+        "HOTLINE_DIRECT_DATABASE_URL": direct,
+        "HOTLINE_DB_POOL_SIZE": str(POOL_SIZE),
+        "HOTLINE_RULES_DIR": str(rules),
+        "HOTLINE_RULES_POLL_SECONDS": "1",
+        "HOTLINE_SLA_SCAN_SECONDS": "2",
+        "HOTLINE_METRICS_GAUGE_SECONDS": "5",
+        "HOTLINE_LEADER_RETRY_SECONDS": "1",
+        "HOTLINE_METRICS_TOKEN": TOKEN,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -596,28 +616,14 @@ def main() -> int:
     rules = work / "routing_rules"
     shutil.copytree(REPO / "routing_rules", rules)
     direct = f"postgresql+asyncpg://postgres@{PG}/{db}"
-    env = {
-        **os.environ,
-        "HOTLINE_ENV": "production",
-        "HOTLINE_SECRET_KEY": "drill-" + uuid.uuid4().hex + uuid.uuid4().hex,
-        "HOTLINE_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{BOUNCER_PORT}/{db}",
-        "HOTLINE_DB_TRANSACTION_POOLER": "true",
-        "HOTLINE_DIRECT_DATABASE_URL": direct,
-        "HOTLINE_DB_POOL_SIZE": str(POOL_SIZE),
-        "HOTLINE_RULES_DIR": str(rules),
-        "HOTLINE_RULES_POLL_SECONDS": "1",
-        "HOTLINE_SLA_SCAN_SECONDS": "2",
-        "HOTLINE_METRICS_GAUGE_SECONDS": "5",
-        "HOTLINE_LEADER_RETRY_SECONDS": "1",
-        "HOTLINE_METRICS_TOKEN": TOKEN,
-    }
+    env = {**os.environ, **instance_settings(db, rules)}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     cluster = Cluster(work, db, rules, env)
     psql(f"CREATE DATABASE {db}")
     try:
         step(f"set-up in {work}")
         setup_env = {**env, "HOTLINE_DATABASE_URL": direct}
-        for command in (["db", "upgrade"], ["sync"]):
+        for command in SETUP_COMMANDS:
             subprocess.run([HOTLINE, *command], env=setup_env, check=True, capture_output=True)
         subprocess.run(
             [
