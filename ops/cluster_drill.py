@@ -322,10 +322,16 @@ async def sigterm_round(
         drain.append(await graceful_stop(cluster, port, drain_first=drain_first))
 
     outcomes = await intake_load(base, auth, seconds=8, concurrency=8, events={3: stop})
-    code = await asyncio.to_thread(cluster.instances[port].wait, 30)
     statuses = Counter(o.status for o in outcomes)
     how = f"drained in {drain[0]:.2f} s, then SIGTERM" if drain_first else "SIGTERM only"
-    print(f"   {len(outcomes)} requests: {dict(statuses)}; {how}; exited with {code}")
+    print(f"   {len(outcomes)} requests: {dict(statuses)}; {how}", flush=True)
+    try:
+        code = await asyncio.to_thread(cluster.instances[port].wait, 30)
+    except subprocess.TimeoutExpired:
+        # Seen in about one drill of ten on a loaded machine: a worker that has not begun
+        # shutting down 30 s after SIGTERM (its log has no "Shutting down"). Not explained yet.
+        fail("the stopped instance did not exit within 30 s of SIGTERM")
+    print(f"   the stopped instance exited with {code}")
     if code != 0:
         fail(f"the stopped instance exited with {code}")
     return outcomes
