@@ -74,14 +74,15 @@ async def maintain(
 
 async def count_open_work(state: Any, leadership: Leadership, interval: float) -> None:
     """Every `interval` seconds in the leader: the hotline_open_assignments gauge, every
-    (unit kind, SLA state) pair written, zeros included, so that the newest values win; then
-    the outbox gauges (count_outbox)."""
+    (unit kind, SLA state) pair written, zeros included, so that the newest values win; and
+    the outbox gauges (app.outbox.backlog), read in the same transaction."""
     kinds = sorted({unit.kind for unit in state.catalog.units.values()})
     while True:
         await _wait_to_lead(leadership, interval)
         try:
             async with transaction(state.session_factory) as session:
                 counts = await open_assignment_counts(session, now=utcnow())
+                found = await backlog.measure(session, now=utcnow())
             totals = {(kind, st): 0 for kind in kinds for st in metrics.SLA_STATES}
             for (unit_code, st), n in counts.items():
                 unit = state.catalog.units.get(unit_code)
@@ -90,19 +91,14 @@ async def count_open_work(state: Any, leadership: Leadership, interval: float) -
             for (kind, st), n in totals.items():
                 metrics.OPEN_ASSIGNMENTS.labels(kind, st).set(n)
             metrics.OPEN_ASSIGNMENTS_COUNTED.set(time.time())
+            record_outbox(found)
         except Exception as exc:
-            log_failure("counting open assignments", exc)
-        try:
-            await count_outbox(state.session_factory)
-        except Exception as exc:
-            log_failure("counting the outbox backlog", exc)
+            log_failure("counting open assignments and the outbox", exc)
 
 
-async def count_outbox(session_factory: Any) -> None:
+def record_outbox(found: backlog.Backlog) -> None:
     """Set the outbox gauges (pending and lateness by stage, disabled endpoints) from one
-    measurement (app.outbox.backlog: partial indexes only)."""
-    async with transaction(session_factory) as session:
-        found = await backlog.measure(session, now=utcnow())
+    measurement."""
     for stage in backlog.STAGES:
         metrics.OUTBOX_PENDING.labels(stage).set(found.pending[stage])
         metrics.OUTBOX_OLDEST_AGE.labels(stage).set(found.age[stage])
