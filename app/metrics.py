@@ -83,6 +83,37 @@ DB_POOL_IN_USE = Gauge(
     ["pool"],
     multiprocess_mode="livesum",
 )
+OUTBOX_PENDING = Gauge(
+    "hotline_outbox_pending",
+    "Outbox items still to do by stage: fanout (messages not yet fanned out), webhook "
+    "(deliveries with an attempt still to make, retries included), mail; counted by the "
+    "periodic-work leader every HOTLINE_METRICS_GAUGE_SECONDS, at most 100000.",
+    ["stage"],
+    multiprocess_mode="mostrecent",
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "hotline_outbox_oldest_pending_age_seconds",
+    "Seconds the oldest pending item of a stage has waited past its due time (fanout: since "
+    "written; webhook, mail: since its attempt fell due); 0 when none is late.",
+    ["stage"],
+    multiprocess_mode="mostrecent",
+)
+OUTBOX_COUNTED = Gauge(
+    "hotline_outbox_counted_timestamp_seconds",
+    "When the outbox backlog gauges were last counted (Unix time).",
+    multiprocess_mode="mostrecent",
+)
+WEBHOOK_ENDPOINTS_DISABLED = Gauge(
+    "hotline_webhook_endpoints_disabled",
+    "Webhook endpoints switched off (410 Gone, failing too long, or by an administrator).",
+    multiprocess_mode="mostrecent",
+)
+WEBHOOK_ATTEMPTS = Counter(
+    "hotline_webhook_attempts",
+    "Webhook delivery attempts by outcome: delivered (2xx), redirect (3xx), client_error "
+    "(4xx), server_error (5xx), timeout, refused (address not allowed), connection_error.",
+    ["outcome"],
+)
 
 SLA_STATES = ("on_track", "warning", "breached", "paused")
 

@@ -18,6 +18,7 @@ from app.db import transaction, utcnow
 from app.db_errors import database_unavailable
 from app.leader import Leadership
 from app.open311.feedback import close_unanswered
+from app.outbox import backlog
 from app.tickets.assignment_clock import run_scan
 from app.tickets.open_work import open_assignment_counts
 from app.tickets.repository import purge_idempotency_keys
@@ -76,13 +77,15 @@ async def maintain(
 
 async def count_open_work(runtime: "Runtime", leadership: Leadership, interval: float) -> None:
     """Every `interval` seconds in the leader: the hotline_open_assignments gauge, every
-    (unit kind, SLA state) pair written, zeros included, so that the newest values win."""
+    (unit kind, SLA state) pair written, zeros included, so that the newest values win; and
+    the outbox gauges (app.outbox.backlog), read in the same transaction."""
     kinds = sorted({unit.kind for unit in runtime.catalog.units.values()})
     while True:
         await _wait_to_lead(leadership, interval)
         try:
             async with transaction(runtime.session_factory) as session:
                 counts = await open_assignment_counts(session, now=utcnow())
+                found = await backlog.measure(session, now=utcnow())
             totals = {(kind, st): 0 for kind in kinds for st in metrics.SLA_STATES}
             for (unit_code, st), n in counts.items():
                 unit = runtime.catalog.units.get(unit_code)
@@ -91,8 +94,19 @@ async def count_open_work(runtime: "Runtime", leadership: Leadership, interval: 
             for (kind, st), n in totals.items():
                 metrics.OPEN_ASSIGNMENTS.labels(kind, st).set(n)
             metrics.OPEN_ASSIGNMENTS_COUNTED.set(time.time())
+            record_outbox(found)
         except Exception as exc:
-            log_failure("counting open assignments", exc)
+            log_failure("counting open assignments and the outbox", exc)
+
+
+def record_outbox(found: backlog.Backlog) -> None:
+    """Set the outbox gauges (pending and lateness by stage, disabled endpoints) from one
+    measurement."""
+    for stage in backlog.STAGES:
+        metrics.OUTBOX_PENDING.labels(stage).set(found.pending[stage])
+        metrics.OUTBOX_OLDEST_AGE.labels(stage).set(found.age[stage])
+    metrics.WEBHOOK_ENDPOINTS_DISABLED.set(found.disabled_endpoints)
+    metrics.OUTBOX_COUNTED.set(time.time())
 
 
 def sample_pools(runtime: "Runtime") -> None:

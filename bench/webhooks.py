@@ -83,18 +83,33 @@ async def intake(args: argparse.Namespace) -> None:
                     async with http.post("/api/v1/webhooks", json={"url": url}) as r:
                         assert r.status == 201, await r.text()
                         hook_id = (await r.json())["id"]
+                counter.count = 0
                 results[mode].append(await intake_run(args, operator))
+                during, caught_up = counter.count, 0.0
                 if hook_id is not None:
-                    await asyncio.sleep(args.settle)  # let the relay catch up before the next run
+                    # The relay finishes before the next run, so it takes nothing from a run
+                    # without a subscription: wait until the receiver has had `settle` quiet
+                    # seconds.
+                    started, last, last_change = time.perf_counter(), -1, time.perf_counter()
+                    while time.perf_counter() - last_change < args.settle:
+                        if counter.count != last:
+                            last, last_change = counter.count, time.perf_counter()
+                        await asyncio.sleep(0.2)
+                    caught_up = last_change - started
                     async with http.delete(f"/api/v1/webhooks/{hook_id}") as r:
-                        assert r.status == 204
-                print(f"{mode}: {results[mode][-1]:.0f} tickets/s", flush=True)
+                        assert r.status == 204, (r.status, await r.text())
+                extra = (
+                    f"; receiver got {during} messages during the run, {counter.count - during}"
+                    f" after it (caught up {caught_up:.0f} s after the run)"
+                    if hook_id is not None
+                    else ""
+                )
+                print(f"{mode}: {results[mode][-1]:.0f} tickets/s{extra}", flush=True)
     await runner.cleanup()
     none, one = (statistics.median(results[m]) for m in ("none", "one"))
     print(
         f"median of {args.runs}: no subscription {none:.0f} tickets/s, one subscription "
-        f"{one:.0f} tickets/s ({(none - one) / none * 100:+.1f}% cost); "
-        f"receiver got {counter.count} messages"
+        f"{one:.0f} tickets/s ({(none - one) / none * 100:+.1f}% cost)"
     )
 
 
@@ -103,6 +118,7 @@ async def drain(args: argparse.Namespace) -> None:
 
     from app.config import get_settings
     from app.db import make_engine, make_session_factory, transaction
+    from app.outbox import backlog
     from app.outbox.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
     from app.outbox.relay import Relay
     from app.outbox.signing import new_secret
@@ -137,6 +153,12 @@ async def drain(args: argparse.Namespace) -> None:
             ]
             await session.execute(insert(WebhookDelivery), rows)
             endpoint_id = endpoint.id
+        # What the leader's outbox gauges cost with this backlog waiting (app.outbox.backlog).
+        async with transaction(factory) as session:
+            measured = time.perf_counter()
+            found = await backlog.measure(session, now=datetime.now(UTC))
+            measured = time.perf_counter() - measured
+        print(f"backlog gauges: {found.pending} counted in {measured * 1000:.1f} ms", flush=True)
         relay = Relay(factory, settings, lambda *_: None, batch=args.batch)
         counter.count = 0
         started = time.perf_counter()

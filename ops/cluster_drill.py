@@ -18,6 +18,7 @@ What it proves, and fails on otherwise:
 PostgreSQL must be up at 127.0.0.1:5432 with trust for user postgres (as in .ci/run).
 """
 
+import argparse
 import asyncio
 import os
 import shutil
@@ -36,17 +37,20 @@ import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 PG = "127.0.0.1:5432"
-# Ports may be moved (DRILL_PORT_BASE) so that two CI runs on one machine do not collide.
-_BASE = int(os.environ.get("DRILL_PORT_BASE", "18020"))
-BOUNCER_PORT = _BASE - 1588  # 16432 by default
-HAPROXY_PORT = _BASE + 60  # 18080 by default
-PORTS = (_BASE + 1, _BASE + 2, _BASE + 3)
+# Ports may be moved so that two runs on one machine do not collide: DRILL_PORT_BASE=B puts
+# the instances on B+1..B+3, haproxy on B+4 and PgBouncer on B+5 (all inside B..B+19).
+if _BASE := os.environ.get("DRILL_PORT_BASE"):
+    PORTS = tuple(int(_BASE) + i for i in (1, 2, 3))
+    HAPROXY_PORT, BOUNCER_PORT = int(_BASE) + 4, int(_BASE) + 5
+else:
+    PORTS, HAPROXY_PORT, BOUNCER_PORT = (18021, 18022, 18023), 18080, 16432
 WORKERS = 2
 POOL_SIZE = 4  # per worker, to PgBouncer: 3 x 2 x (4 + 4 overflow) = 48 client connections
 BOUNCER_POOL = 20  # server connections PgBouncer opens to PostgreSQL for the database
 TOKEN = "drill-metrics-token"
 OPERATOR = ("drill-operator", "drill-operator-password-1022")
 HOTLINE = str(REPO / ".venv" / "bin" / "hotline")
+DRAIN_FIRST = True  # --no-drain: step 5 sends SIGTERM straight away
 
 
 def step(text: str) -> None:
@@ -67,6 +71,16 @@ def psql(sql: str, db: str = "postgres", port: str = "5432") -> str:
     return out.stdout.strip()
 
 
+# What the drill runs before the instances start, and how it starts each (docker-compose.yml's
+# cluster profile runs the same: tests/ops/test_compose.py).
+SETUP_COMMANDS = (("db", "upgrade"), ("sync",))
+
+
+def serve_arguments(host: str, port: int) -> list[str]:
+    """`hotline`'s arguments for one instance of WORKERS workers."""
+    return ["serve", "--no-setup", "--host", host, "--port", str(port), "--workers", str(WORKERS)]
+
+
 @dataclass
 class Cluster:
     work: Path
@@ -79,17 +93,7 @@ class Cluster:
     def start_instance(self, port: int) -> None:
         log = open(self.work / f"app-{port}.log", "ab")  # noqa: SIM115 (kept for the child)
         self.instances[port] = subprocess.Popen(
-            [
-                HOTLINE,
-                "serve",
-                "--no-setup",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(WORKERS),
-            ],
+            [HOTLINE, *serve_arguments("127.0.0.1", port)],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -144,6 +148,8 @@ def haproxy_config(work: Path) -> Path:
         f"""global
     maxconn 2000
     log stdout format raw local0
+    # The runtime API: a graceful restart takes the instance out first (haproxy_command).
+    stats socket {work}/haproxy.sock mode 600 level admin
 
 defaults
     mode http
@@ -158,11 +164,16 @@ defaults
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response
+    # A retry resends the request from haproxy's copy: without this, a body that arrived
+    # after the headers leaves no complete copy, and the retry is silently off.
+    option http-buffer-request
 
 frontend hotline
     bind 127.0.0.1:{HAPROXY_PORT}
     # The caller's address for sign-in throttling: trust X-Forwarded-For from haproxy only.
     option forwardfor
+    # Resend after a connection closed without an answer only what is safe to send twice.
+    http-request disable-l7-retry unless METH_GET or {{ req.hdr(idempotency-key) -m found }}
     default_backend instances
 
 backend instances
@@ -212,7 +223,7 @@ async def intake_load(
     base: str, headers: dict[str, str], seconds: float, concurrency: int, events: dict
 ) -> list[Outcome]:
     """POST tickets for `seconds` with `concurrency` clients; `events` maps a second offset to
-    a function run then (kill, restart)."""
+    a function run then (kill, restart; a coroutine it returns is awaited)."""
     outcomes: list[Outcome] = []
     started = time.monotonic()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -234,11 +245,52 @@ async def intake_load(
     async def scheduler() -> None:
         for at, action in sorted(events.items()):
             await asyncio.sleep(max(0.0, at - (time.monotonic() - started)))
-            action()
+            if asyncio.iscoroutine(result := action()):
+                await result
 
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as c:
         await asyncio.gather(scheduler(), *(client_loop(c) for _ in range(concurrency)))
     return outcomes
+
+
+async def haproxy_command(work: Path, command: str) -> str:
+    """One command to haproxy's runtime API (the stats socket in `work`); its answer."""
+    reader, writer = await asyncio.open_unix_connection(str(work / "haproxy.sock"))
+    writer.write(command.encode() + b"\n")
+    await writer.drain()
+    answer = (await reader.read()).decode()
+    writer.close()
+    return answer
+
+
+async def server_stat(work: Path, server: str) -> dict[str, str]:
+    """`server`'s row of haproxy's `show stat` (scur: requests in flight; status: UP, DOWN,
+    DRAIN, MAINT…)."""
+    lines = (await haproxy_command(work, "show stat")).splitlines()
+    header = lines[0].lstrip("# ").split(",")
+    for line in lines[1:]:
+        row = dict(zip(header, line.split(","), strict=False))
+        if row.get("pxname") == "instances" and row.get("svname") == server:
+            return row
+    fail(f"haproxy does not know {server}")
+    return {}
+
+
+async def graceful_stop(cluster: "Cluster", port: int, *, drain_first: bool = True) -> float:
+    """The runbook's graceful stop (docs/operations.md, "Restarting an instance"): haproxy
+    stops sending the instance requests and its in-flight ones finish, then SIGTERM. Returns
+    the seconds the drain took. `drain_first=False` sends SIGTERM straight away."""
+    started = time.monotonic()
+    if drain_first:
+        server = f"app{PORTS.index(port) + 1}"
+        await haproxy_command(cluster.work, f"set server instances/{server} state drain")
+        deadline = started + 10
+        while time.monotonic() < deadline:
+            if int((await server_stat(cluster.work, server))["scur"]) == 0:
+                break
+            await asyncio.sleep(0.05)
+    cluster.kill_instance(port, signal.SIGTERM)
+    return time.monotonic() - started
 
 
 async def scrape(port: int) -> str:
@@ -257,6 +309,46 @@ def sample(text: str, name: str, **labels: str) -> float:
         if named and all(f'{k}="{v}"' in line for k, v in labels.items()):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+async def sigterm_round(
+    cluster: Cluster, base: str, auth: dict[str, str], port: int, *, drain_first: bool
+) -> list[Outcome]:
+    """Intake load through haproxy for 8 s; at 3 s the instance on `port` stops gracefully
+    (graceful_stop) and must exit 0. Returns the load's outcomes, printed by status."""
+    drain: list[float] = []
+
+    async def stop() -> None:
+        drain.append(await graceful_stop(cluster, port, drain_first=drain_first))
+
+    outcomes = await intake_load(base, auth, seconds=8, concurrency=8, events={3: stop})
+    statuses = Counter(o.status for o in outcomes)
+    how = f"drained in {drain[0]:.2f} s, then SIGTERM" if drain_first else "SIGTERM only"
+    print(f"   {len(outcomes)} requests: {dict(statuses)}; {how}", flush=True)
+    try:
+        code = await asyncio.to_thread(cluster.instances[port].wait, 30)
+    except subprocess.TimeoutExpired:
+        # Seen in about one drill of ten on a loaded machine: a worker that has not begun
+        # shutting down 30 s after SIGTERM (its log has no "Shutting down"). Not explained yet.
+        fail("the stopped instance did not exit within 30 s of SIGTERM")
+    print(f"   the stopped instance exited with {code}")
+    if code != 0:
+        fail(f"the stopped instance exited with {code}")
+    return outcomes
+
+
+async def back_in(cluster: Cluster, port: int) -> None:
+    """Start the instance on `port` again and put it back into haproxy (state ready, then
+    up by its health checks)."""
+    cluster.start_instance(port)
+    await wait_ready(f"http://127.0.0.1:{port}/readyz", seconds=120)
+    server = f"app{PORTS.index(port) + 1}"
+    await haproxy_command(cluster.work, f"set server instances/{server} state ready")
+    deadline = time.monotonic() + 10
+    while (await server_stat(cluster.work, server))["status"] != "UP":
+        if time.monotonic() > deadline:
+            fail(f"haproxy did not mark {server} up")
+        await asyncio.sleep(0.2)
 
 
 async def drill(cluster: Cluster) -> None:
@@ -444,21 +536,10 @@ async def drill(cluster: Cluster) -> None:
     if last < 30 or twice != "0" or leaders != 1:
         fail("SLA events missing or duplicated, or not exactly one leader")
 
-    step("5. SIGTERM drains an instance under load without errors")
-    drained = PORTS[2]
-    outcomes = await intake_load(
-        base,
-        auth,
-        seconds=8,
-        concurrency=8,
-        events={3: lambda: cluster.kill_instance(drained, signal.SIGTERM)},
-    )
-    statuses = Counter(o.status for o in outcomes)
-    print(f"   {len(outcomes)} requests: {dict(statuses)}")
-    if set(statuses) != {201}:
+    step("5. a graceful stop (out of haproxy, then SIGTERM) under load, without errors")
+    outcomes = await sigterm_round(cluster, base, auth, PORTS[2], drain_first=DRAIN_FIRST)
+    if any(o.status != 201 for o in outcomes):
         fail("requests failed while an instance shut down gracefully")
-    code = cluster.instances[drained].wait(timeout=30)
-    print(f"   the drained instance exited with {code}")
 
     step("6. through PgBouncer, within the planned connections")
     stats = psql("SHOW STATS", "pgbouncer", str(BOUNCER_PORT))
@@ -474,18 +555,32 @@ async def drill(cluster: Cluster) -> None:
         fail(f"{backends} backends, over the planned {planned}")
 
 
-def main() -> int:
-    for tool in ("haproxy", "pgbouncer", "psql"):
-        if not shutil.which(tool):
-            fail(f"{tool} is not installed (.ci/run installs it with apt-get)")
-    work = Path(tempfile.mkdtemp(prefix="hotline-cluster-"))
-    os.chmod(work, 0o755)
-    db = f"hotline_cluster_{os.getpid()}"
-    rules = work / "routing_rules"
-    shutil.copytree(REPO / "routing_rules", rules)
+async def sigterm_rounds(cluster: Cluster, rounds: int, *, drain_first: bool) -> None:
+    """Step 5 alone, `rounds` times over (the instance started again between rounds): how the
+    graceful stop was checked against a flake that showed in one drill of eight."""
+    base = f"http://127.0.0.1:{HAPROXY_PORT}"
+    async with httpx.AsyncClient(base_url=base, timeout=10) as c:
+        r = await c.post(
+            "/api/v1/auth/token", data={"username": OPERATOR[0], "password": OPERATOR[1]}
+        )
+        r.raise_for_status()
+        auth = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    failed_rounds = 0
+    for n in range(1, rounds + 1):
+        step(f"graceful stop, round {n} of {rounds}")
+        outcomes = await sigterm_round(cluster, base, auth, PORTS[2], drain_first=drain_first)
+        failed_rounds += any(o.status != 201 for o in outcomes)
+        await back_in(cluster, PORTS[2])
+    print(f"   {failed_rounds} of {rounds} rounds had a failed request")
+    if failed_rounds:
+        fail("requests failed while an instance shut down gracefully")
+
+
+def instance_settings(db: str, rules: Path) -> dict[str, str]:
+    """The settings every instance runs with (production; PgBouncer for requests, the direct
+    URL for sessions; fast periodic work so the drill sees it within seconds)."""
     direct = f"postgresql+asyncpg://postgres@{PG}/{db}"
-    env = {
-        **os.environ,
+    return {
         "HOTLINE_ENV": "production",
         "HOTLINE_SECRET_KEY": "drill-" + uuid.uuid4().hex + uuid.uuid4().hex,
         "HOTLINE_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{BOUNCER_PORT}/{db}",
@@ -499,13 +594,42 @@ def main() -> int:
         "HOTLINE_LEADER_RETRY_SECONDS": "1",
         "HOTLINE_METRICS_TOKEN": TOKEN,
     }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--sigterm-rounds",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the graceful stop under load (step 5), N times over",
+    )
+    parser.add_argument(
+        "--no-drain",
+        action="store_true",
+        help="SIGTERM without taking the instance out of haproxy first (shows the retries alone)",
+    )
+    args = parser.parse_args()
+    global DRAIN_FIRST
+    DRAIN_FIRST = not args.no_drain
+    for tool in ("haproxy", "pgbouncer", "psql"):
+        if not shutil.which(tool):
+            fail(f"{tool} is not installed (.ci/run installs it with apt-get)")
+    work = Path(tempfile.mkdtemp(prefix="hotline-cluster-"))
+    os.chmod(work, 0o755)
+    db = f"hotline_cluster_{os.getpid()}"
+    rules = work / "routing_rules"
+    shutil.copytree(REPO / "routing_rules", rules)
+    direct = f"postgresql+asyncpg://postgres@{PG}/{db}"
+    env = {**os.environ, **instance_settings(db, rules)}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     cluster = Cluster(work, db, rules, env)
     psql(f"CREATE DATABASE {db}")
     try:
         step(f"set-up in {work}")
         setup_env = {**env, "HOTLINE_DATABASE_URL": direct}
-        for command in (["db", "upgrade"], ["sync"]):
+        for command in SETUP_COMMANDS:
             subprocess.run([HOTLINE, *command], env=setup_env, check=True, capture_output=True)
         subprocess.run(
             [
@@ -550,7 +674,10 @@ def main() -> int:
                 await wait_ready(f"http://127.0.0.1:{port}/readyz")
             await wait_ready(f"http://127.0.0.1:{HAPROXY_PORT}/readyz")
             await asyncio.sleep(1.5)  # haproxy's checks mark all three up (rise 2 x 500 ms)
-            await drill(cluster)
+            if args.sigterm_rounds:
+                await sigterm_rounds(cluster, args.sigterm_rounds, drain_first=not args.no_drain)
+            else:
+                await drill(cluster)
 
         asyncio.run(ready_then_drill())
         step("cluster drill passed")

@@ -150,7 +150,37 @@ async def record(
     rng: random.Random,
 ) -> list[tuple[int, str]]:
     """Write each attempt and settle its delivery and endpoint; returns the endpoints disabled
-    now, with why (410 Gone, or failing for `disable_after`)."""
+    now, with why (410 Gone, or failing for `disable_after`). Outcomes of deliveries deleted
+    meanwhile (their subscription removed) are dropped."""
+    if not outcomes:
+        return []
+    # Locks (FOR NO KEY UPDATE: the rows are updated below) in the order subscriptions.remove
+    # takes them, the subscription then its deliveries, so that the two never deadlock. A
+    # subscription deleted while its messages
+    # were in flight took their deliveries with it: nothing to record for those.
+    endpoints = {
+        e.id: e
+        for e in (
+            await session.execute(
+                select(WebhookEndpoint)
+                .where(WebhookEndpoint.id.in_({o.claimed.endpoint_id for o in outcomes}))
+                .order_by(WebhookEndpoint.id)
+                .with_for_update(key_share=True)  # FOR NO KEY UPDATE
+            )
+        ).scalars()
+    }
+    alive = set(
+        (
+            await session.execute(
+                select(WebhookDelivery.id)
+                .where(WebhookDelivery.id.in_({o.claimed.delivery_id for o in outcomes}))
+                .with_for_update(key_share=True)
+            )
+        ).scalars()
+    )
+    outcomes = [
+        o for o in outcomes if o.claimed.delivery_id in alive and o.claimed.endpoint_id in endpoints
+    ]
     if not outcomes:
         return []
     session.add_all(
@@ -163,16 +193,6 @@ async def record(
         )
         for o in outcomes
     )
-    endpoints = {
-        e.id: e
-        for e in (
-            await session.execute(
-                select(WebhookEndpoint).where(
-                    WebhookEndpoint.id.in_({o.claimed.endpoint_id for o in outcomes})
-                )
-            )
-        ).scalars()
-    }
     disabled: list[tuple[int, str]] = []
     settled: list[dict[str, object]] = []
     for o in outcomes:

@@ -17,7 +17,14 @@ from app.catalog.catalog import Catalog
 from app.mail.compose import mails_for
 from app.mail.sender import rows_for as mail_rows
 from app.outbox.models import MailMessage, OutboxMessage, WebhookDelivery, WebhookEndpoint
-from app.outbox.render import dumps, envelope, involved_units, ticket_message
+from app.outbox.render import (
+    dumps,
+    envelope,
+    involved_units_of,
+    read_for_units,
+    sequences_of,
+    ticket_body,
+)
 from app.tickets.models import Ticket, TicketEvent
 
 # Message types that may cause e-mail (app.mail.compose).
@@ -77,10 +84,16 @@ async def fan_out(
     mail: list[dict[str, Any]] = []
     for message in messages:
         message.dispatched_at = now
+    wanted = [
+        m
+        for m in messages
+        if (mail_catalog is not None and m.type in MAIL_TYPES)
+        or any(wants(e, m.type, None) for e in endpoints)
+    ]
+    bodies = await _bodies(session, wanted, service_for)
+    for message in wanted:
         mailing = mail_catalog is not None and message.type in MAIL_TYPES
-        if not mailing and not any(wants(e, message.type, None) for e in endpoints):
-            continue
-        units, body, ticket = await _body(session, message, service_for)
+        units, body, ticket = bodies[message.id]
         if body is None:
             continue
         if mailing and ticket is not None:
@@ -109,15 +122,46 @@ async def fan_out(
     return len(messages)
 
 
-async def _body(
-    session: AsyncSession, message: OutboxMessage, service_for: Callable[[Any], Any]
-) -> tuple[set[str] | None, str | None, Ticket | None]:
-    if message.event_id is None:
-        return None, dumps(envelope(message.type, message.created_at, message.data or {})), None
-    ticket = await session.get(Ticket, message.ticket_id)
-    event = await session.get(TicketEvent, message.event_id)
-    if ticket is None or event is None:  # purged meanwhile: nothing left to announce
-        return None, None, None
-    units = await involved_units(session, ticket.id)
-    body = await ticket_message(service_for, session, message.type, ticket, event, units)
-    return units, body, ticket
+async def _bodies(
+    session: AsyncSession, messages: list[OutboxMessage], service_for: Callable[[Any], Any]
+) -> dict[int, tuple[set[str] | None, str | None, Ticket | None]]:
+    """Each message's (units concerned, body, ticket) by outbox id; body None when its ticket
+    or event was purged meanwhile (nothing left to announce).
+
+    A batch at once: its tickets, events, units and sequence numbers in four queries, and each
+    ticket read once however many of its events the batch announces (a new ticket brings two:
+    created and assigned). The read is of the ticket as it is now, as one message alone would
+    read it."""
+    about = [m for m in messages if m.event_id is not None]
+    ticket_ids = {m.ticket_id for m in about if m.ticket_id is not None}
+    event_ids = {m.event_id for m in about if m.event_id is not None}
+    tickets = {}
+    events = {}
+    if about:
+        found = await session.execute(select(Ticket).where(Ticket.id.in_(ticket_ids)))
+        tickets = {t.id: t for t in found.scalars()}
+        found = await session.execute(select(TicketEvent).where(TicketEvent.id.in_(event_ids)))
+        events = {e.id: e for e in found.scalars()}
+    units_of = await involved_units_of(session, set(tickets))
+    sequences = await sequences_of(session, set(events))
+    reads: dict[int, Any] = {}
+    bodies: dict[int, tuple[set[str] | None, str | None, Ticket | None]] = {}
+    for message in messages:
+        if message.event_id is None:
+            data = message.data or {}
+            bodies[message.id] = (
+                None,
+                dumps(envelope(message.type, message.created_at, data)),
+                None,
+            )
+            continue
+        ticket, event = tickets.get(message.ticket_id), events.get(message.event_id)
+        if ticket is None or event is None:
+            bodies[message.id] = (None, None, None)
+            continue
+        units = units_of.get(ticket.id, set())
+        if ticket.id not in reads:
+            reads[ticket.id] = await read_for_units(service_for, ticket, units)
+        body = ticket_body(message.type, ticket, event, reads[ticket.id], sequences[event.id])
+        bodies[message.id] = (units, body, ticket)
+    return bodies

@@ -20,11 +20,13 @@ import aiohttp
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import metrics
 from app.catalog.catalog import Catalog
 from app.config import Settings
 from app.db import transaction
 from app.mail import sender as mail_sender
 from app.outbox import delivery
+from app.outbox.backlog import attempt_outcome
 from app.outbox.capture import NOTIFY_CHANNEL
 from app.outbox.fanout import fan_out
 from app.outbox.models import MailMessage, OutboxMessage, WebhookAttempt, WebhookDelivery
@@ -119,6 +121,8 @@ class Relay:
         if not claimed:
             return 0
         outcomes = await asyncio.gather(*(self._send(c) for c in claimed))
+        for o in outcomes:
+            metrics.WEBHOOK_ATTEMPTS.labels(attempt_outcome(o.status, o.error)).inc()
         async with transaction(self.factory) as session:
             disabled = await delivery.record(
                 session,

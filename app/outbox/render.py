@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, func, select, type_coerce, union
+from sqlalchemy import JSON, and_, func, select, type_coerce, union
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.privacy.masking import free_text_view
 from app.tickets.models import Assignment, CoHandler, Ticket, TicketEvent
@@ -31,17 +32,33 @@ def envelope(type_: str, timestamp: datetime, data: dict[str, Any]) -> dict[str,
 
 async def involved_units(session: AsyncSession, ticket_id: int) -> set[str]:
     """Units a ticket concerns: assigned now or before, co-handling, or escalated to."""
-    escalated = select(type_coerce(TicketEvent.details, JSON)["to_unit"].as_string()).where(
-        TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "escalated"
-    )
+    return (await involved_units_of(session, {ticket_id})).get(ticket_id, set())
+
+
+async def involved_units_of(session: AsyncSession, ticket_ids: set[int]) -> dict[int, set[str]]:
+    """involved_units for many tickets in one query: ticket id -> unit codes (a ticket with
+    none is absent)."""
+    if not ticket_ids:
+        return {}
+    escalated = select(
+        TicketEvent.ticket_id, type_coerce(TicketEvent.details, JSON)["to_unit"].as_string()
+    ).where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.kind == "escalated")
     rows = await session.execute(
         union(
-            select(Assignment.unit_code).where(Assignment.ticket_id == ticket_id),
-            select(CoHandler.unit_code).where(CoHandler.ticket_id == ticket_id),
+            select(Assignment.ticket_id, Assignment.unit_code).where(
+                Assignment.ticket_id.in_(ticket_ids)
+            ),
+            select(CoHandler.ticket_id, CoHandler.unit_code).where(
+                CoHandler.ticket_id.in_(ticket_ids)
+            ),
             escalated,
         )
     )
-    return {code for (code,) in rows if code}
+    units: dict[int, set[str]] = {}
+    for ticket_id, code in rows:
+        if code:
+            units.setdefault(ticket_id, set()).add(code)
+    return units
 
 
 async def sequence_of(session: AsyncSession, ticket_id: int, event_id: int) -> int:
@@ -53,6 +70,33 @@ async def sequence_of(session: AsyncSession, ticket_id: int, event_id: int) -> i
     )
 
 
+async def sequences_of(session: AsyncSession, event_ids: set[int]) -> dict[int, int]:
+    """sequence_of for many events in one query: event id -> its place in its ticket's
+    history (an event that no longer exists is absent)."""
+    if not event_ids:
+        return {}
+    earlier = aliased(TicketEvent)
+    rows = await session.execute(
+        select(TicketEvent.id, func.count(earlier.id))
+        .join(
+            earlier,
+            and_(earlier.ticket_id == TicketEvent.ticket_id, earlier.id <= TicketEvent.id),
+        )
+        .where(TicketEvent.id.in_(event_ids))
+        .group_by(TicketEvent.id)
+    )
+    return {event_id: count for event_id, count in rows}
+
+
+async def read_for_units(service_for: Any, ticket: Ticket, units: set[str]) -> Any:
+    """The ticket as an agent of `units` reads it (a TicketRead): `service_for(principal)`
+    gives a TicketService reading as that principal. Shared by every message of the ticket in
+    one fan-out batch (ticket_body copies what it changes)."""
+    agent = Principal(username="webhook", role=Role.UNIT_AGENT, units=frozenset(units))
+    service: TicketService = service_for(agent)
+    return await service.read(ticket)
+
+
 async def ticket_message(
     service_for: Any,
     session: AsyncSession,
@@ -62,10 +106,17 @@ async def ticket_message(
     units: set[str],
 ) -> str:
     """The JSON body announcing `event` of `ticket`. `service_for(principal)` gives a
-    TicketService reading as that principal."""
-    agent = Principal(username="webhook", role=Role.UNIT_AGENT, units=frozenset(units))
-    service: TicketService = service_for(agent)
-    read = (await service.read(ticket)).model_dump(mode="json", exclude={"caller", "legal_hold"})
+    TicketService reading as that principal. One message; app.outbox.fanout renders a batch
+    with the same parts (read_for_units, sequences_of, ticket_body)."""
+    read = await read_for_units(service_for, ticket, units)
+    return ticket_body(type_, ticket, event, read, await sequence_of(session, ticket.id, event.id))
+
+
+def ticket_body(type_: str, ticket: Ticket, event: TicketEvent, read: Any, sequence: int) -> str:
+    """The JSON body announcing `event` of `ticket`, from `read` (read_for_units: the ticket as
+    its units' agents read it; not changed) and the event's `sequence` in the ticket's history.
+    Pure. Under MAX_BODY_BYTES: the assignment history, then the description, give way."""
+    read = read.model_dump(mode="json", exclude={"caller", "legal_hold"})
     # A machine output (viewer None): the caller's own name, phone and e-mail blanked in free
     # text too, whether or not the caller is confidential.
     for field in ("description", "address", "attachments"):
@@ -84,7 +135,7 @@ async def ticket_message(
             (a for a in read.get("assignments") or [] if a.get("id") == event.assignment_id),
             read.get("current_assignment"),
         ),
-        "sequence": await sequence_of(session, ticket.id, event.id),
+        "sequence": sequence,
     }
     body = dumps(envelope(type_, event.occurred_at, data))
     if len(body.encode()) > MAX_BODY_BYTES:

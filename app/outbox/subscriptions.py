@@ -116,10 +116,19 @@ async def change(
 
 
 async def remove(session: AsyncSession, endpoint: WebhookEndpoint) -> None:
-    """Delete a subscription with its delivery log."""
-    ids = select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id)
+    """Delete a subscription with its delivery log.
+
+    The subscription's row is locked first. A fan-out running meanwhile holds it FOR KEY
+    SHARE while it queues deliveries, so this waits for that fan-out to commit and then
+    deletes what it queued too (deleting first would miss them, and the subscription's delete
+    would then break their foreign key); a fan-out starting meanwhile waits for this one and
+    no longer finds the subscription."""
     from sqlalchemy import delete
 
+    await session.execute(
+        select(WebhookEndpoint.id).where(WebhookEndpoint.id == endpoint.id).with_for_update()
+    )
+    ids = select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id)
     await session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids)))
     await session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
     await session.delete(endpoint)

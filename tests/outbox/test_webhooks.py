@@ -313,3 +313,47 @@ async def test_delivered_messages_are_purged_after_retention(client, app, admin,
     async with transaction(app.state.runtime.session_factory) as session:
         assert (await session.execute(select(WebhookDelivery))).all() == []
     await relay.close()
+
+
+async def test_a_subscription_deleted_during_fan_out_and_delivery(client, app, admin, receiver):
+    """Deleting a subscription while a fan-out queues its deliveries waits for it and deletes
+    those too; a relay that was sending them then records nothing, and neither fails."""
+    from app.outbox import delivery
+    from app.outbox.fanout import fan_out
+
+    hook = await subscribe(client, admin, receiver.at("/gone-soon"), events=["ticket.created"])
+    await create_ticket(client)
+    relay = relay_of(app)
+    factory = app.state.runtime.session_factory
+    removing = None
+    async with transaction(factory) as session:
+        queued = await fan_out(
+            session,
+            now=datetime.now(UTC),
+            service_for=lambda principal, s=session: relay.service_for(s, principal),
+        )
+        assert queued == 2
+        # The fan-out has not committed: the delete must wait for it (PostgreSQL row lock,
+        # SQLite's single writer), not miss the deliveries it queued.
+        removing = asyncio.create_task(client.delete(f"/webhooks/{hook['id']}", headers=admin))
+        await asyncio.sleep(0.3)
+    r = await removing
+    assert r.status_code == 204, r.text
+    async with factory() as session:
+        assert (await session.execute(select(WebhookDelivery))).all() == []
+
+    # In flight: claimed and sent, then the subscription goes before the outcome is recorded.
+    hook = await subscribe(client, admin, receiver.at("/gone-later"), events=["ticket.created"])
+    await create_ticket(client)
+    await relay.fan_out_all()
+    async with transaction(factory) as session:
+        (claimed,) = await delivery.claim(session, now=datetime.now(UTC), batch=10)
+    r = await client.delete(f"/webhooks/{hook['id']}", headers=admin)
+    assert r.status_code == 204, r.text
+    outcome = delivery.Outcome(claimed, datetime.now(UTC), 200, 5, None)
+    async with transaction(factory) as session:
+        disabled = await delivery.record(
+            session, [outcome], now=datetime.now(UTC), disable_after=timedelta(days=3), rng=None
+        )
+    assert disabled == []
+    await relay.close()
