@@ -67,7 +67,7 @@ async def test_the_backlog_by_stage_and_how_late_it_is(client, app, admin, recei
     assert found.pending["fanout"] == 4 and found.pending["webhook"] == 0
     assert 40 <= found.age["fanout"] < 100
 
-    relay = relay_of(app)
+    relay = relay_of(app.state.runtime)
     relay.clock = clock = Clock()
     failed = attempts("server_error")
     await relay.run_once()
@@ -129,7 +129,7 @@ async def test_the_outbox_gauges_reach_metrics(client, app, admin, receiver):
 async def test_the_leader_loop_writes_the_outbox_gauges(client, app):
     await create_ticket(client)
     leadership = Leadership("sqlite://")  # leads at once, as on SQLite
-    runner = asyncio.create_task(periodic.count_open_work(app.state, leadership, 0.01))
+    runner = asyncio.create_task(periodic.count_open_work(app.state.runtime, leadership, 0.01))
     try:
         await asyncio.sleep(0.3)
     finally:

@@ -323,7 +323,7 @@ async def test_a_subscription_deleted_during_fan_out_and_delivery(client, app, a
 
     hook = await subscribe(client, admin, receiver.at("/gone-soon"), events=["ticket.created"])
     await create_ticket(client)
-    relay = relay_of(app)
+    relay = relay_of(app.state.runtime)
     factory = app.state.runtime.session_factory
     removing = None
     async with transaction(factory) as session:
