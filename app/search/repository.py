@@ -1,38 +1,90 @@
 """The SQL side of `q`: one condition per database, chosen by measurement (docs/search.md).
 
-PostgreSQL: each word as the regular expression `(^| )word` over search_text, served by a
-pg_trgm GIN index (migration 2026_11_29_0950). The pattern is rendered into the statement
-text, never a parameter: with a parameter PostgreSQL may switch the app's reused prepared
-statement to a generic plan that cannot see how rare a word is, and walk the newest-first
-index through the whole table for a rare word. With the pattern in the text, every distinct
-query is planned with its own pattern (estimated against the column's statistics).
+PostgreSQL: the words as a prefix tsquery over ticket.search_vector (a stored
+to_tsvector('simple', search_text), migration b51c0e7d4a93) with a GIN index. The first word,
+the rarest by the column's statistics (app.search.rarity), is the indexed condition; the others
+are checked on the rows it finds, wrapped so that the planner does not multiply their shares
+(words typed together are seldom independent: it would expect a handful of rows and read
+every match of two common words). Words are rendered into the statement text, never
+parameters: the app's reused prepared statements may switch to a generic plan, which could not
+see how rare a parameter's word is.
 
 SQLite (the embedded default): each word as `LIKE '% word%'` over ' ' || search_text, a scan
 of the table; fine at embedded sizes, see docs/search.md for the limits.
 """
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, literal, select
+from sqlalchemy import and_, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import func
 
+from app.search.rarity import WordStats, rarest_first
 from app.tickets.models import Ticket
+
+
+def _tsquery(words: Sequence[str]) -> str:
+    return " & ".join(f"{w}:*" for w in words)
 
 
 def words_condition(dialect: str, words: Sequence[str]) -> Any:
     """Every word begins a word of the ticket's search text (any order).
 
-    Safe to render: folded words hold only [0-9a-z] (app.search.text.read_query).
+    words: folded, rarest first (words_rarest_first); on PostgreSQL the first is looked up in
+    the index and the others checked on what it finds. Safe to render: folded words hold only
+    [0-9a-z] (app.search.text.read_query).
     """
-    assert all(w.isalnum() and w.isascii() for w in words), words
+    assert words and all(w.isalnum() and w.isascii() for w in words), words
     if dialect == "postgresql":
-        return and_(
-            *(Ticket.search_text.op("~")(literal(f"(^| ){w}", literal_execute=True)) for w in words)
-        )
+        first = text(f"ticket.search_vector @@ '{_tsquery(words[:1])}'::tsquery")
+        if len(words) == 1:
+            return first
+        # COALESCE hides the other words from the selectivity estimate (PostgreSQL then takes
+        # 0.5 for the whole), and from the index, which the first word already narrows.
+        rest = text(f"COALESCE(ticket.search_vector @@ '{_tsquery(words[1:])}'::tsquery, false)")
+        return and_(first, rest)
     padded = literal(" ") + Ticket.search_text
     return and_(*(padded.like(literal(f"% {w}%", literal_execute=True)) for w in words))
+
+
+# Word statistics per database, re-read at most every STATS_TTL seconds (ANALYZE, which
+# refreshes them, runs as autovacuum sees fit: minutes apart at the earliest).
+STATS_TTL = 300.0
+_stats: dict[str, tuple[float, WordStats | None]] = {}
+
+
+async def word_stats(session: AsyncSession) -> WordStats | None:
+    """The common words of ticket.search_vector and their shares (pg_stats), cached per
+    database for STATS_TTL seconds; None on SQLite or before the first ANALYZE."""
+    bind = session.bind
+    if bind.dialect.name != "postgresql":
+        return None
+    key = bind.url.render_as_string(hide_password=True)
+    now = time.monotonic()
+    cached = _stats.get(key)
+    if cached is not None and now - cached[0] < STATS_TTL:
+        return cached[1]
+    row = (
+        await session.execute(
+            text(
+                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+                "WHERE schemaname = current_schema() AND tablename = 'ticket' "
+                "AND attname = 'search_vector'"
+            )
+        )
+    ).first()
+    stats = WordStats.from_pg_stats(row[0], row[1]) if row and row[0] else None
+    _stats[key] = (now, stats)
+    return stats
+
+
+async def words_rarest_first(session: AsyncSession, words: Sequence[str]) -> tuple[str, ...]:
+    """The typed words in the order words_condition wants them: rarest first (app.search.rarity)."""
+    if not words:
+        return ()
+    return rarest_first(words, await word_stats(session))
 
 
 async def ranked_candidates(

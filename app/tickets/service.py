@@ -22,6 +22,7 @@ from app.privacy.masking import caller_view, free_text_view, searchable
 from app.reference.area_errors import ambiguity_error, area_error
 from app.reference.catalog import AreaConflict, AreaNotFound, AreaResolution, Catalog
 from app.routing.schema import Decision, TicketFacts
+from app.search import repository as search_repo
 from app.search.ranking import ranked_page
 from app.search.reporters import link as link_duplicate
 from app.search.reporters import reporters
@@ -328,7 +329,7 @@ class TicketService:
             caller_pseudonym=self.privacy.pseudonym(phone, "phone")
             if phone and self.privacy
             else None,
-            words=typed.words,
+            words=await search_repo.words_rarest_first(self.session, typed.words),
             ticket_id=typed.ticket_id if typed.ticket_id and typed.ticket_id < 2**31 else None,
             text_phone=typed.phone,
             visible_to_units=sorted(principal.units) if principal.scoped_to_units else None,
