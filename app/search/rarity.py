@@ -12,6 +12,7 @@ multiplied are not: "thải" and "rác" nearly always come together). docs/searc
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,33 @@ def rarest_first(words: Sequence[str], stats: WordStats | None) -> tuple[str, ..
     if stats is None:
         return tuple(sorted(words, key=lambda w: (-len(w), typed[w])))
     return tuple(sorted(words, key=lambda w: (stats.share(w), -len(w), typed[w])))
+
+
+# How many times the expected number of rows a newest-first window should hold: a word's share
+# is an average, and recent weeks may have fewer of its tickets.
+WINDOW_MARGIN = 4.0
+# Past this share of the table, a window saves little: read every match of the words instead.
+WINDOW_MAX_FRACTION = 0.25
+
+
+def newest_fraction(limit: int, share: float, rows: float) -> float | None:
+    """The fraction (0..1) of the newest tickets expected to hold `limit` matches of a word held
+    by `share` of `rows` tickets, with WINDOW_MARGIN; None when that is more than
+    WINDOW_MAX_FRACTION of the table (or nothing is known): the word is rare enough that its
+    matches are read from the index directly."""
+    if share <= 0 or rows <= 0:
+        return None
+    fraction = limit * WINDOW_MARGIN / share / rows
+    return fraction if fraction <= WINDOW_MAX_FRACTION else None
+
+
+def window_start(bounds: Sequence[Any], fraction: float) -> Any:
+    """The received_at from which the newest `fraction` of tickets were received, from the
+    equal-count histogram of received_at (pg_stats.histogram_bounds, ascending), interpolated
+    within a bucket. None without a histogram."""
+    if len(bounds) < 2:
+        return None
+    buckets = len(bounds) - 1
+    position = max(0.0, (1.0 - fraction) * buckets)
+    i = min(int(position), buckets - 1)
+    return bounds[i] + (bounds[i + 1] - bounds[i]) * (position - i)

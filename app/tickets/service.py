@@ -346,7 +346,7 @@ class TicketService:
             page.next_cursor = more
             return page
         after = decode_cursor(query.cursor) if query.cursor else None
-        rows = await repo.list_tickets(
+        rows = await search_repo.list_tickets(
             self.session, flt=flt, sort=query.sort, after=after, limit=query.limit + 1
         )
         if typed.year is not None:

@@ -1,9 +1,12 @@
 """Which typed word a search looks up first (app.search.rarity): pure."""
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.search.rarity import WordStats, rarest_first
+from app.search.rarity import WordStats, newest_fraction, rarest_first, window_start
 
 # As pg_stats gives them: unsorted, and three more frequencies (min, max, nulls) at the end.
 STATS = WordStats.from_pg_stats(
@@ -43,3 +46,20 @@ def test_a_prefix_of_very_common_words_is_capped_at_every_ticket():
 def test_the_same_words_come_back(words):
     assert sorted(rarest_first(tuple(words), STATS)) == sorted(words)
     assert sorted(rarest_first(tuple(words), None)) == sorted(words)
+
+
+def test_a_window_for_common_words_only():
+    # 51 matches of a 2.5% word, with a margin of 4: the newest 8,160 of 1M tickets.
+    assert newest_fraction(51, 0.025, 1_000_000) == pytest.approx(0.00816)
+    assert newest_fraction(51, 0.0005, 1_000_000) is None  # rare: read its matches instead
+    assert newest_fraction(51, 0.5, 0) is None  # no statistics yet
+    assert newest_fraction(51, 0.0, 1_000_000) is None
+
+
+def test_window_start_interpolates_in_the_equal_count_histogram():
+    day = datetime(2026, 11, 1, tzinfo=UTC)
+    bounds = [day + timedelta(days=i) for i in range(11)]  # 10 buckets of a tenth each
+    assert window_start(bounds, 0.1) == day + timedelta(days=9)
+    assert window_start(bounds, 0.05) == day + timedelta(days=9, hours=12)
+    assert window_start(bounds, 1.0) == day
+    assert window_start(bounds[:1], 0.1) is None
