@@ -1,6 +1,6 @@
 """Search at a million tickets: load realistic tickets with COPY, then time searches over HTTP.
 
-    .venv/bin/python bench/search_1m.py load --tickets 250000   # routed and timed, ~7 min
+    .venv/bin/python bench/search_1m.py load --tickets 250000   # routed and timed, ~8 min
     .venv/bin/python bench/search_1m.py clone --copies 3        # x4 in SQL: 1,000,000
     .venv/bin/hotline serve ...  (HOTLINE_DATABASE_URL pointing at the bench database)
     .venv/bin/python bench/search_1m.py run --url http://127.0.0.1:8000 --repeat 40
@@ -17,7 +17,8 @@ What `load` adds to bench/seed.py's SLA history (its routing, clocks and outcome
   (resolved, rejected, transferred...), reopened, closed.
 - search_text built by the app's own function (app.search.text.ticket_search_text).
 `run` signs in as the demo supervisor and times each search `--repeat` times (after a warm-up)
-and prints p50/p95 in ms; the query plans are printed by `plans`.
+and prints p50/p95 in ms and the load average (`--json FILE` keeps them). The plans the running
+app uses are captured with auto_explain (docs/performance.md, "Search at a million tickets").
 """
 
 from __future__ import annotations
