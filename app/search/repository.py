@@ -139,9 +139,12 @@ async def newest_window(session: AsyncSession, flt: Any, limit: int) -> Any:
     return start.replace(minute=0, second=0, microsecond=0) if start is not None else None
 
 
-def _since(start: datetime) -> Any:
-    # Rendered, not a parameter: a generic plan could not see how narrow the window is, and
-    # might read every match of the words before filtering by time. isoformat is safe to render.
+def _since(dialect: str, start: datetime) -> Any:
+    """received_at >= start. On PostgreSQL rendered, not a parameter: a generic plan could not
+    see how narrow the window is, and might read every match of the words before filtering by
+    time (isoformat of a datetime is safe to render)."""
+    if dialect != "postgresql":
+        return Ticket.received_at >= start
     return text(f"ticket.received_at >= '{start.astimezone(UTC).isoformat()}'::timestamptz")
 
 
@@ -153,11 +156,13 @@ async def _windowed(
     words seldom come together, so there are few)."""
     from app.tickets import repository as tickets_repo  # it imports words_condition from here
 
-    base = tickets_repo.filter_conditions(replace(flt, words=()), "postgresql")
-    rows = await read([*base, words_condition("postgresql", flt.words, "none"), _since(start)])
+    dialect = session.bind.dialect.name
+    base = tickets_repo.filter_conditions(replace(flt, words=()), dialect)
+    window = [words_condition(dialect, flt.words, "none"), _since(dialect, start)]
+    rows = await read([*base, *window])
     if len(rows) >= limit:
         return rows
-    return await read([*base, words_condition("postgresql", flt.words, "all")])
+    return await read([*base, words_condition(dialect, flt.words, "all")])
 
 
 async def list_tickets(
