@@ -52,11 +52,17 @@ def describe_current(database_url: str) -> str:
 
 
 # Indexes that live in migrations only: PostgreSQL-only operator classes (app.search).
-MIGRATION_ONLY_INDEXES = frozenset({"ix_ticket_search_trgm"})
+MIGRATION_ONLY_INDEXES = frozenset({"ix_ticket_search_trgm", "ix_ticket_search_vector"})
+# Columns that live in migrations only: ticket.search_vector, a PostgreSQL generated tsvector
+# (app.search.repository); the models never read or write it.
+MIGRATION_ONLY_COLUMNS = frozenset({"search_vector"})
 
 
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Autogenerate (and the drift test) leave MIGRATION_ONLY_INDEXES alone: not in the models."""
+    """Autogenerate (and the drift test) leave MIGRATION_ONLY_INDEXES and _COLUMNS alone: not in
+    the models."""
+    if type_ == "column" and reflected and name in MIGRATION_ONLY_COLUMNS:
+        return False
     return not (type_ == "index" and reflected and name in MIGRATION_ONLY_INDEXES)

@@ -523,6 +523,18 @@ def _columns(model: Any) -> list[str]:
     return [c.name for c in model.__table__.columns]
 
 
+def _records(model: Any, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Rows as COPY records in _columns(model) order; a column the seeder does not set (one
+    added by a later migration) takes the model's scalar default, else NULL."""
+    defaults = {
+        c.name: c.default.arg
+        for c in model.__table__.columns
+        if c.default is not None and c.default.is_scalar
+    }
+    names = _columns(model)
+    return [tuple(r[n] if n in r else defaults.get(n) for n in names) for r in rows]
+
+
 async def _ensure_database(url: str) -> str:
     """The asyncpg DSN of the bench database, created if it does not exist."""
     parsed = make_url(url)
@@ -591,21 +603,15 @@ async def seed(args: argparse.Namespace, dsn: str) -> None:
                     break
             if not tickets:
                 break
-            # Columns the seeder does not fill (added by later features, e.g. Open311's
-            # `public`) are left to their server defaults.
-            t_keys = set().union(*tickets)
-            a_keys = set().union(*assignments)
-            t_cols = [c for c in ticket_cols if c in t_keys]
-            a_cols = [c for c in assignment_cols if c in a_keys]
             await conn.copy_records_to_table(
                 "ticket",
-                records=[tuple(t.get(c) for c in t_cols) for t in tickets],
-                columns=t_cols,
+                records=_records(Ticket, tickets),
+                columns=ticket_cols,
             )
             await conn.copy_records_to_table(
                 "assignment",
-                records=[tuple(a.get(c) for c in a_cols) for a in assignments],
-                columns=a_cols,
+                records=_records(Assignment, assignments),
+                columns=assignment_cols,
             )
             if pauses:
                 await conn.copy_records_to_table(

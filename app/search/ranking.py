@@ -47,7 +47,9 @@ async def ranked_page(
     """(tickets of this page best first, the next page's cursor or None). 422 for a bad cursor."""
     offset = _offset(cursor)
     conditions = repo.filter_conditions(flt, session.bind.dialect.name)
-    candidates = await ranked_candidates(session, conditions=conditions, pool=RELEVANCE_POOL)
+    candidates = await ranked_candidates(
+        session, flt=flt, conditions=conditions, pool=RELEVANCE_POOL
+    )
     ids = rank(candidates, typed)
     page = ids[offset : offset + limit]
     more = f"r{offset + limit}" if offset + limit < len(ids) else None

@@ -1,51 +1,228 @@
 """The SQL side of `q`: one condition per database, chosen by measurement (docs/search.md).
 
-PostgreSQL: each word as the regular expression `(^| )word` over search_text, served by a
-pg_trgm GIN index (migration 2026_11_29_0950). The pattern is rendered into the statement
-text, never a parameter: with a parameter PostgreSQL may switch the app's reused prepared
-statement to a generic plan that cannot see how rare a word is, and walk the newest-first
-index through the whole table for a rare word. With the pattern in the text, every distinct
-query is planned with its own pattern (estimated against the column's statistics).
+PostgreSQL: the words as a prefix tsquery over ticket.search_vector (a stored
+to_tsvector('simple', search_text), migration b51c0e7d4a93) with a GIN index. The first word,
+the rarest by the column's statistics (app.search.rarity), is the indexed condition; the others
+are checked on the rows it finds, wrapped so that the planner does not multiply their shares
+(words typed together are seldom independent: it would expect a handful of rows and read
+every match of two common words). Words are rendered into the statement text, never
+parameters: the app's reused prepared statements may switch to a generic plan, which could not
+see how rare a parameter's word is.
 
 SQLite (the embedded default): each word as `LIKE '% word%'` over ' ' || search_text, a scan
 of the table; fine at embedded sizes, see docs/search.md for the limits.
 """
 
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, literal, select
+from sqlalchemy import and_, literal, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import func
 
+from app.search.rarity import (
+    WordStats,
+    newest_fraction,
+    rarest_first,
+    window_start,
+)
 from app.tickets.models import Ticket
 
 
-def words_condition(dialect: str, words: Sequence[str]) -> Any:
+def _tsquery(words: Sequence[str]) -> str:
+    return " & ".join(f"{w}:*" for w in words)
+
+
+def words_condition(dialect: str, words: Sequence[str], index: str = "rarest") -> Any:
     """Every word begins a word of the ticket's search text (any order).
 
-    Safe to render: folded words hold only [0-9a-z] (app.search.text.read_query).
+    words: folded, rarest first (words_rarest_first). Safe to render: folded words hold only
+    [0-9a-z] (app.search.text.read_query). On PostgreSQL, `index` says which words the GIN
+    index may serve: "rarest" (the first; the others are checked on the rows it finds, wrapped
+    so that the planner estimates the rows by the rarest word alone, not by the product of
+    the words' shares: words typed together are seldom independent), "all" (the index
+    intersects them all), "none" (every word checked row by row: a walk newest first).
     """
-    assert all(w.isalnum() and w.isascii() for w in words), words
+    assert words and all(w.isalnum() and w.isascii() for w in words), words
     if dialect == "postgresql":
-        return and_(
-            *(Ticket.search_text.op("~")(literal(f"(^| ){w}", literal_execute=True)) for w in words)
-        )
+        served = {"rarest": 1, "all": len(words), "none": 0}[index]
+        parts = []
+        if served:
+            parts.append(text(f"ticket.search_vector @@ '{_tsquery(words[:served])}'::tsquery"))
+        if words[served:]:
+            # COALESCE hides the words from the index and from the estimate (taken as 0.5).
+            rest = _tsquery(words[served:])
+            parts.append(text(f"COALESCE(ticket.search_vector @@ '{rest}'::tsquery, false)"))
+        return and_(*parts) if len(parts) > 1 else parts[0]
     padded = literal(" ") + Ticket.search_text
     return and_(*(padded.like(literal(f"% {w}%", literal_execute=True)) for w in words))
 
 
-async def ranked_candidates(
-    session: AsyncSession, *, conditions: list[Any], pool: int
-) -> list[tuple[int, str]]:
-    """(id, search text) of the newest `pool` tickets meeting the conditions, for ranking."""
-    stmt = (
-        select(Ticket.id, Ticket.search_text)
-        .where(*conditions)
-        .order_by(Ticket.received_at.desc(), Ticket.id.desc())
-        .limit(pool)
+@dataclass(frozen=True)
+class SearchStats:
+    """What PostgreSQL's statistics say about tickets: word shares, row count, and the
+    equal-count histogram of received_at (ascending)."""
+
+    words: WordStats | None
+    rows: float
+    received_bounds: tuple[datetime, ...]
+
+
+# Statistics per database, re-read at most every STATS_TTL seconds (ANALYZE, which refreshes
+# them, runs as autovacuum sees fit: minutes apart at the earliest).
+STATS_TTL = 300.0
+_stats: dict[str, tuple[float, SearchStats | None]] = {}
+
+
+async def search_stats(session: AsyncSession) -> SearchStats | None:
+    """pg_stats of ticket.search_vector and ticket.received_at and the row estimate, cached per
+    database for STATS_TTL seconds; None on SQLite."""
+    bind = session.bind
+    if bind.dialect.name != "postgresql":
+        return None
+    key = bind.url.render_as_string(hide_password=True)
+    now = time.monotonic()
+    cached = _stats.get(key)
+    if cached is not None and now - cached[0] < STATS_TTL:
+        return cached[1]
+    row = (
+        await session.execute(
+            text(
+                "SELECT (SELECT reltuples FROM pg_class WHERE oid = 'ticket'::regclass), "
+                "(SELECT most_common_elems::text::text[] FROM pg_stats WHERE schemaname = "
+                "current_schema() AND tablename = 'ticket' AND attname = 'search_vector'), "
+                "(SELECT most_common_elem_freqs FROM pg_stats WHERE schemaname = "
+                "current_schema() AND tablename = 'ticket' AND attname = 'search_vector'), "
+                "(SELECT histogram_bounds::text::timestamptz[] FROM pg_stats WHERE schemaname = "
+                "current_schema() AND tablename = 'ticket' AND attname = 'received_at')"
+            )
+        )
+    ).one()
+    stats = SearchStats(
+        words=WordStats.from_pg_stats(row[1], row[2]) if row[1] else None,
+        rows=float(row[0] or 0),
+        received_bounds=tuple(row[3] or ()),
     )
-    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
+    _stats[key] = (now, stats)
+    return stats
+
+
+async def words_rarest_first(session: AsyncSession, words: Sequence[str]) -> tuple[str, ...]:
+    """The typed words, rarest first (app.search.rarity)."""
+    if not words:
+        return ()
+    stats = await search_stats(session)
+    return rarest_first(words, stats.words if stats else None)
+
+
+async def newest_window(session: AsyncSession, flt: Any, limit: int) -> Any:
+    """For several words whose rarest is common, a received_at from which the newest `limit`
+    matches are expected (with a margin; rarity.newest_fraction); else None. Never when q
+    also names a ticket or a phone (an old one must be found). Rounded down to the hour, so
+    that searches within the hour share a statement. PostgreSQL only.
+
+    Why: the rarest word alone estimates rows well for one word, but two common words may
+    seldom come together ("karaoke nước"), and walking the newest-first index until 51 match
+    would then read the whole table. Within the window any plan is bounded by its size."""
+    if len(flt.words) < 2 or flt.ticket_id or flt.text_phone:
+        return None
+    stats = await search_stats(session)
+    if stats is None or stats.words is None:
+        return None
+    fraction = newest_fraction(limit, stats.words.share(flt.words[0]), stats.rows)
+    if fraction is None:
+        return None
+    start = window_start(stats.received_bounds, fraction)
+    return start.replace(minute=0, second=0, microsecond=0) if start is not None else None
+
+
+def _since(dialect: str, start: datetime) -> Any:
+    """received_at >= start. On PostgreSQL rendered, not a parameter: a generic plan could not
+    see how narrow the window is, and might read every match of the words before filtering by
+    time (isoformat of a datetime is safe to render)."""
+    if dialect != "postgresql":
+        return Ticket.received_at >= start
+    return text(f"ticket.received_at >= '{start.astimezone(UTC).isoformat()}'::timestamptz")
+
+
+async def _windowed(
+    session: AsyncSession, flt: Any, limit: int, start: datetime, read: Any
+) -> list[Any]:
+    """Several common words: newest first within the window, every word checked row by row
+    (a bounded walk); if that gives fewer than `limit`, all matches through the index (the
+    words seldom come together, so there are few)."""
+    from app.tickets import repository as tickets_repo  # it imports words_condition from here
+
+    dialect = session.bind.dialect.name
+    base = tickets_repo.filter_conditions(replace(flt, words=()), dialect)
+    window = [words_condition(dialect, flt.words, "none"), _since(dialect, start)]
+    rows = await read([*base, *window])
+    if len(rows) >= limit:
+        return rows
+    return await read([*base, words_condition(dialect, flt.words, "all")])
+
+
+async def list_tickets(
+    session: AsyncSession,
+    *,
+    flt: Any,
+    sort: str,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[Ticket]:
+    """app.tickets.repository.list_tickets, with several common words read in a window.
+
+    Newest first with several words whose rarest is common (newest_window): the newest
+    tickets expected to hold `limit` matches are walked first, then, if they held too few, the
+    matches are read through the index. Otherwise exactly as list_tickets.
+    """
+    from app.tickets import repository as tickets_repo  # it imports words_condition from here
+
+    start = await newest_window(session, flt, limit) if sort == "-received_at" else None
+    if start is None:
+        return await tickets_repo.list_tickets(
+            session, flt=flt, sort=sort, after=after, limit=limit
+        )
+
+    async def read(conditions: list[Any]) -> list[Ticket]:
+        if after is not None:
+            at, last_id = after
+            conditions.append(
+                or_(Ticket.received_at < at, and_(Ticket.received_at == at, Ticket.id < last_id))
+            )
+        stmt = (
+            select(Ticket)
+            .where(*conditions)
+            .order_by(Ticket.received_at.desc(), Ticket.id.desc())
+            .limit(limit)
+        )
+        return list((await session.scalars(stmt)).all())
+
+    return await _windowed(session, flt, limit, start, read)
+
+
+async def ranked_candidates(
+    session: AsyncSession, *, flt: Any, conditions: list[Any], pool: int
+) -> list[tuple[int, str]]:
+    """(id, search text) of the newest `pool` tickets meeting the conditions (those of flt),
+    for ranking; several common words are read in a window (newest_window)."""
+
+    async def read(where: list[Any]) -> list[tuple[int, str]]:
+        stmt = (
+            select(Ticket.id, Ticket.search_text)
+            .where(*where)
+            .order_by(Ticket.received_at.desc(), Ticket.id.desc())
+            .limit(pool)
+        )
+        return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
+
+    start = await newest_window(session, flt, pool)
+    if start is None:
+        return await read(conditions)
+    return await _windowed(session, flt, pool, start, read)
 
 
 async def tickets_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[Any]:

@@ -7,6 +7,7 @@ they were in the query string.
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound, ValidationFailed, field_error
+from app.search import repository as search_repo
 from app.search.ranking import ranked_page
 from app.search.reporters import reporters
 from app.search.text import SearchQuery, read_query
@@ -124,7 +125,7 @@ async def search(ctx: TicketContext, query: TicketQuery) -> TicketPage:
         received_to=assume_local(query.received_to) if query.received_to else None,
         caller_phone=phone,
         caller_pseudonym=ctx.privacy.pseudonym(phone, "phone") if phone and ctx.privacy else None,
-        words=typed.words,
+        words=await search_repo.words_rarest_first(ctx.session, typed.words),
         ticket_id=typed.ticket_id if typed.ticket_id and typed.ticket_id < 2**31 else None,
         text_phone=typed.phone,
         visible_to_units=sorted(principal.units) if principal.scoped_to_units else None,
@@ -141,7 +142,7 @@ async def search(ctx: TicketContext, query: TicketQuery) -> TicketPage:
         found.next_cursor = more
         return found
     after = decode_cursor(query.cursor, ["cursor"]) if query.cursor else None
-    rows = await repo.list_tickets(
+    rows = await search_repo.list_tickets(
         ctx.session, flt=flt, sort=query.sort, after=after, limit=query.limit + 1
     )
     if typed.year is not None:

@@ -1,7 +1,10 @@
 """`q`: every word in any order, references in part, callers' names and phones, relevance."""
 
+from datetime import datetime
+
 import pytest
 
+from app.search import repository as search_repo
 from tests.conftest import create_ticket
 
 
@@ -90,3 +93,25 @@ async def test_a_correction_updates_what_is_found(client):
     assert await ids(client, q="cay do") == []
     # The caller is still found after the correction.
     assert await ids(client, q="Nguyễn Văn An") == [ticket["id"]]
+
+
+async def test_several_common_words_read_in_a_window_find_what_the_index_finds(client, monkeypatch):
+    made = [await create_ticket(client, description=f"Rác thải ùn ứ lần {i}") for i in range(4)]
+    await create_ticket(client, description="Đèn đường không sáng")
+    newest_first = [t["id"] for t in reversed(made)]
+    # A test database has no statistics, so no window: every match through the index.
+    assert await ids(client, q="thải rác") == newest_first
+    start = None
+
+    async def window(session, flt, limit):
+        return start
+
+    monkeypatch.setattr(search_repo, "newest_window", window)
+    # The newest three in the window: enough for a page of two (and the "more" look-ahead).
+    start = datetime.fromisoformat(made[1]["received_at"])
+    assert await ids(client, q="thải rác", limit=2) == newest_first[:2]
+    # Too few in the window for a page of 50: all matches are read after all.
+    assert await ids(client, q="thải rác") == newest_first
+    assert await ids(client, q="thải rác", sort="relevance") == newest_first
+    # Words that are not all in a ticket still exclude it, in the window or not.
+    assert await ids(client, q="rác đèn") == []
