@@ -16,14 +16,14 @@ from pydantic import ValidationError
 from app.errors import AppError
 from app.open311 import repository as repo
 from app.open311 import status as st
-from app.open311.attributes import ServiceExtras, check_answers
+from app.open311.attributes import ServiceExtras, check_answers, decimal
 from app.open311.feedback import FeedbackIn, FeedbackService
 from app.phone import InvalidPhone, to_e164
 from app.privacy.masking import caller_shown
 from app.tickets.models import Assignment, Ticket
 from app.tickets.schemas import TicketCreate
 from app.tickets.service import TicketService
-from app.timefmt import LOCAL_TZ, assume_local
+from app.timefmt import EARLIEST, LATEST, LOCAL_TZ, _in_range
 
 MAX_RANGE = timedelta(days=90)  # the spec's cap on start_date..end_date
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
@@ -48,20 +48,29 @@ def iso(value: datetime | None) -> str | None:
 
 
 def parse_instant(name: str, raw: str | None) -> datetime | None:
+    """An ISO 8601 instant (naive means Hanoi time) between 2000 and 2099, or None for an
+    empty value; 400 naming `name` otherwise (far-off years overflow the 90-day arithmetic)."""
     if raw is None or not raw.strip():
         return None
     try:
-        return assume_local(datetime.fromisoformat(raw.strip().replace("Z", "+00:00")))
+        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError as exc:
         raise bad(
             f"{name}: '{raw}' is not an ISO 8601 date-time (2026-11-29T08:00:00+07:00)"
+        ) from exc
+    try:
+        return _in_range(value)
+    except ValueError as exc:
+        raise bad(
+            f"{name}: must be between {EARLIEST.year} and {LATEST.year - 1}, got '{raw}'"
         ) from exc
 
 
 def _int(name: str, raw: str | None, default: int, low: int, high: int) -> int:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # ASCII only: "²".isdigit() is true, yet int("²") raises.
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise bad(f"{name}: expected a whole number from {low} to {high}, got '{raw}'")
     return int(raw)
 
@@ -424,10 +433,10 @@ def _degrees(name: str, raw: str | None) -> float | None:
     """A form's coordinate as a number (the ticket schema takes numbers only)."""
     if raw is None:
         return None
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise bad(f"{name}: '{raw}' is not a number of degrees (WGS84, e.g. 21.0362)") from exc
+    value = decimal(raw)
+    if value is None:
+        raise bad(f"{name}: '{raw}' is not a number of degrees (WGS84, e.g. 21.0362)")
+    return value
 
 
 def _field_message(error: Any) -> str:
