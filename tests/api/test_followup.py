@@ -90,6 +90,17 @@ async def test_operator_records_a_callback(client, auth):
     assert agent.status_code == 403
 
 
+async def test_operator_feedback_refuses_a_nul_comment_naming_it(client, auth):
+    """The follow-up router checks text like every other: a NUL was a 500 on PostgreSQL."""
+    _, ticket = await resolved_request(client, auth)
+    r = await client.post(
+        f"/tickets/{ticket['id']}/feedback", json={"fixed": "no", "comment": "Vẫn còn\u0000"}
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["loc"] == ["comment"]
+    assert (await client.get(f"/tickets/{ticket['id']}")).json()["status"] == "resolved"
+
+
 async def test_unanswered_resolutions_close_by_themselves_once(app, client, auth, is_postgres):
     _, quiet = await resolved_request(client, auth)
     _, answered = await resolved_request(client, auth)
