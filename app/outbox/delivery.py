@@ -150,7 +150,32 @@ async def record(
     rng: random.Random,
 ) -> list[tuple[int, str]]:
     """Write each attempt and settle its delivery and endpoint; returns the endpoints disabled
-    now, with why (410 Gone, or failing for `disable_after`)."""
+    now, with why (410 Gone, or failing for `disable_after`).
+
+    An outcome whose subscription was deleted while its request was on the wire is dropped,
+    so that it spoils none of the others. On PostgreSQL the endpoints are locked first (FOR NO
+    KEY UPDATE: fan-outs' FOR KEY SHARE still pass) and then the deliveries (FOR KEY SHARE),
+    in the order a deletion (app.outbox.subscriptions.remove) takes them: one waits for the
+    other, never both for each other."""
+    if not outcomes:
+        return []
+    postgres = session.bind.dialect.name == "postgresql"
+    endpoints_query = select(WebhookEndpoint).where(
+        WebhookEndpoint.id.in_({o.claimed.endpoint_id for o in outcomes})
+    )
+    live = select(WebhookDelivery.id).where(
+        WebhookDelivery.id.in_({o.claimed.delivery_id for o in outcomes})
+    )
+    if postgres:
+        endpoints_query = endpoints_query.order_by(WebhookEndpoint.id).with_for_update(
+            key_share=True
+        )
+        live = live.with_for_update(read=True, key_share=True)
+    endpoints = {e.id: e for e in (await session.execute(endpoints_query)).scalars()}
+    kept = set((await session.execute(live)).scalars())
+    outcomes = [
+        o for o in outcomes if o.claimed.delivery_id in kept and o.claimed.endpoint_id in endpoints
+    ]
     if not outcomes:
         return []
     session.add_all(
@@ -163,16 +188,6 @@ async def record(
         )
         for o in outcomes
     )
-    endpoints = {
-        e.id: e
-        for e in (
-            await session.execute(
-                select(WebhookEndpoint).where(
-                    WebhookEndpoint.id.in_({o.claimed.endpoint_id for o in outcomes})
-                )
-            )
-        ).scalars()
-    }
     disabled: list[tuple[int, str]] = []
     settled: list[dict[str, object]] = []
     for o in outcomes:

@@ -116,10 +116,19 @@ async def change(
 
 
 async def remove(session: AsyncSession, endpoint: WebhookEndpoint) -> None:
-    """Delete a subscription with its delivery log."""
-    ids = select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id)
+    """Delete a subscription with its delivery log.
+
+    The endpoint row is locked first (FOR UPDATE, PostgreSQL): a fan-out holding FOR KEY SHARE
+    on it while inserting deliveries commits before the deletes below read, and later fan-outs
+    wait and then no longer see the endpoint. Deleting the deliveries first let a committing
+    fan-out add rows the endpoint's DELETE then tripped over (a foreign-key error, a 500)."""
     from sqlalchemy import delete
 
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(
+            select(WebhookEndpoint.id).where(WebhookEndpoint.id == endpoint.id).with_for_update()
+        )
+    ids = select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id)
     await session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids)))
     await session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
     await session.delete(endpoint)
