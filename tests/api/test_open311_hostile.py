@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.api.open311_support import BASE, integration_key, xml_document
-from tests.api.test_open311 import POTHOLE, file
+from tests.api.test_open311 import POTHOLE, RUBBISH, file
 from tests.conftest import create_ticket
 
 FLOOD = {
@@ -18,6 +18,9 @@ FLOOD = {
     "attribute[lan-duong][]": None,
     "attribute[do-sau-cm]": "30",
 }
+
+
+RUBBISH_NOTE = {**RUBBISH, "service_code": "moi-truong.rac-thai"}
 
 
 def errors_of(response, fmt):
@@ -111,3 +114,24 @@ async def test_number_answers_stay_valid_json(client, auth):
     )
     doc = json.loads(r.text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
     assert doc[0]["extended_attributes"]["attributes"][0]["values"] == [1000.0]
+
+
+async def test_the_callers_own_identity_is_blanked_in_public_free_text(client, auth):
+    """A viewer of None never sees a caller (app/privacy/masking.py): not in the caller block,
+    and not typed into the description or address either, as webhooks already blank it."""
+    made = await file(
+        client,
+        auth,
+        description="Tôi là Nguyễn Văn An, gọi lại 0912 345 678 hoặc an@example.vn",
+        address_string="Nhà Nguyễn Văn An, Số 5 Trần Thái Tông, Phường Cầu Giấy",
+        **{**RUBBISH_NOTE, "attribute[ghi-chu]": "Gọi 0912 345 678 trước khi đến"},
+    )
+    reference = made["service_request_id"]
+    for path in (f"requests/{reference}", "requests"):
+        for fmt in ("json", "xml"):
+            r = await client.get(f"{BASE}/{path}.{fmt}", params={"extensions": "true"})
+            assert r.status_code == 200, r.text
+            assert "trước khi đến" in r.text
+            for value in ("Nguyễn Văn An", "0912 345 678", "an@example.vn"):
+                assert value not in r.text, (path, fmt, value)
+            assert "Trần Thái Tông" in r.text  # the rest of the text stays
