@@ -21,6 +21,7 @@ from app.open311.feedback import FeedbackIn, FeedbackService
 from app.phone import InvalidPhone, to_e164
 from app.privacy.masking import caller_shown, free_text_view
 from app.tickets.models import Assignment, Ticket
+from app.tickets.repository import get_ticket
 from app.tickets.schemas import TicketCreate
 from app.tickets.service import TicketService
 from app.timefmt import EARLIEST, LATEST, LOCAL_TZ, _in_range
@@ -357,7 +358,9 @@ class Open311Service:
     async def feedback(self, reference: str, form: dict[str, str]) -> list[dict[str, Any]]:
         """The citizen's answer after a resolution, vouched for by their app: `phone` (the number
         used; otherwise 404 as for an unknown reference), `fixed`, `rating`, `comment`."""
-        ticket = await self._ticket(reference)
+        # Under the row lock, as POST /api/v1/tickets/{id}/feedback loads it: a close or
+        # another answer committing meanwhile is then seen, not overwritten.
+        ticket = await self._ticket(reference, for_update=True)
         if not self._phone_matches(ticket, form.get("phone")):
             raise Open311Error(404, NOT_FOUND)
         try:
@@ -377,12 +380,15 @@ class Open311Service:
             }
         ]
 
-    async def _ticket(self, reference: str) -> Ticket:
-        """The ticket of a reference, unless confidential; 404 otherwise."""
+    async def _ticket(self, reference: str, *, for_update: bool = False) -> Ticket:
+        """The ticket of a reference, unless confidential; 404 otherwise. `for_update`: row-locked
+        (and re-read) before it is changed."""
         ticket_id = self._id_of(reference)
         ticket = None
         if ticket_id is not None and ticket_id < 2**31:
-            ticket = await self.tickets.session.get(Ticket, ticket_id)
+            ticket = await get_ticket(
+                self.tickets.session, ticket_id=ticket_id, for_update=for_update
+            )
         if (
             ticket is None
             or ticket.confidential
