@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
+from app.api.checked_route import CheckedRoute
 from app.api.deps import (
     CatalogDep,
     NowDep,
@@ -22,7 +23,9 @@ from app.reports.period import local_dates, utc_bounds
 from app.tickets.service import TicketService
 from app.users.principal import Principal
 
-router = APIRouter(tags=["follow-up"], dependencies=[Depends(require_json)])
+router = APIRouter(
+    route_class=CheckedRoute, tags=["follow-up"], dependencies=[Depends(require_json)]
+)
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such ticket", "content": {"application/problem+json": {}}},

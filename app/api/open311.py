@@ -4,12 +4,13 @@ format suffix and the form, calls app.open311.service, renders the answer or the
 Outside the OpenAPI document: GeoReport v2 is its own published spec (form bodies, XML).
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from app.api.checked_route import UNSTORABLE
 from app.api.client_address import client_address
 from app.api.deps import (
     NowDep,
@@ -21,7 +22,7 @@ from app.api.deps import (
 )
 from app.errors import AppError, Unauthorized
 from app.open311 import repository as repo
-from app.open311.errors import KeyRefused, Open311Error, TooManyLookups
+from app.open311.errors import KeyRefused, Open311Error, RequestInvalid, TooManyLookups
 from app.open311.render import render
 from app.open311.service import Open311Service
 from app.users.principal import Principal
@@ -61,18 +62,41 @@ def _errors(fmt: str, status: int, description: str, headers: dict[str, str] | N
     return Response(body, status, headers, media_type=media)
 
 
+def _check_text(fields: Iterable[tuple[str, Any]]) -> None:
+    """400 naming the first field that is not storable text: a file where text is expected
+    (its repr would be filed), or a NUL or lone surrogate (PostgreSQL refuses them) — the
+    checks CheckedRoute makes for /api/v1, in the spec's error format."""
+    for name, value in fields:
+        shown = UNSTORABLE.sub("\ufffd", name)
+        if not isinstance(value, str):
+            raise RequestInvalid(f"{shown}: expected a text value, not a file")
+        if UNSTORABLE.search(value) or shown != name:
+            raise RequestInvalid(
+                f"{shown}: contains a NUL character or an unpaired UTF-16 surrogate, "
+                "which cannot be stored; remove it",
+            )
+
+
 async def answer(
     fmt: str,
     kind: str,
     service: Open311Service,
     params: dict[str, Any],
     make: Callable[[], Awaitable[Any]],
+    request: Request | None = None,
+    form: Any = None,
 ) -> Response:
     """Run `make` and render its document, or the spec's [{code, description}] errors. Errors
-    are answers, not exceptions, so that the request's transaction still commits the throttle."""
+    are answers, not exceptions, so that the request's transaction still commits the throttle.
+    With `request` (and the parsed `form`), unstorable text anywhere in them is a 400 first."""
     if fmt not in FORMATS:
         return _errors("json", 404, f"format '{fmt}' not served; use .json or .xml")
     try:
+        if request is not None:
+            _check_text(request.path_params.items())
+            _check_text(request.query_params.multi_items())
+        if form is not None:
+            _check_text(form.multi_items())
         service.check_jurisdiction(params.get("jurisdiction_id"))
         document = await make()
     except Open311Error as exc:
@@ -116,7 +140,7 @@ async def discovery(fmt: str, request: Request, service: Service) -> Response:
             ],
         }
 
-    return await answer(fmt, "discovery", service, {}, make)
+    return await answer(fmt, "discovery", service, {}, make, request)
 
 
 @router.get("/services.{fmt}")
@@ -126,7 +150,7 @@ async def services(fmt: str, request: Request, service: Service) -> Response:
     async def make() -> Any:
         return service.services()
 
-    return await answer(fmt, "services", service, dict(request.query_params), make)
+    return await answer(fmt, "services", service, dict(request.query_params), make, request)
 
 
 @router.get("/services/{code}.{fmt}")
@@ -136,14 +160,16 @@ async def service_definition(code: str, fmt: str, request: Request, service: Ser
     async def make() -> Any:
         return service.definition(code)
 
-    return await answer(fmt, "service_definition", service, dict(request.query_params), make)
+    return await answer(
+        fmt, "service_definition", service, dict(request.query_params), make, request
+    )
 
 
 @router.post("/requests.{fmt}")
 async def post_request(fmt: str, request: Request, service: Service, now: NowDep) -> Response:
     """File a service request (form-encoded, with api_key of the `integration` role)."""
     form = await request.form()
-    fields = {key: [str(v) for v in form.getlist(key)] for key in form}
+    fields = {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
     params = {key: values[-1] for key, values in fields.items() if values}
 
     async def make() -> Any:
@@ -151,7 +177,7 @@ async def post_request(fmt: str, request: Request, service: Service, now: NowDep
         service.tickets.principal = principal  # events and created_by name the app
         return await service.submit(fields)
 
-    return await answer(fmt, "requests", service, params, make)
+    return await answer(fmt, "requests", service, params, make, request, form)
 
 
 async def _integration(request: Request, now: Any, key: str | None, permission: str) -> Principal:
@@ -169,7 +195,7 @@ async def _integration(request: Request, now: Any, key: str | None, permission: 
 
 async def _feedback(fmt: str, reference: str, request: Request, service: Open311Service, now: Any):
     form = await request.form()
-    params = {key: str(form.get(key)) for key in form}
+    params = {key: value for key in form if isinstance(value := form.get(key), str)}
 
     async def make() -> Any:
         principal = await _integration(request, now, params.get("api_key"), "open311:feedback")
@@ -177,7 +203,7 @@ async def _feedback(fmt: str, reference: str, request: Request, service: Open311
         await _throttle(request, service)  # it proves a phone number: no walking either
         return await service.feedback(reference, params)
 
-    return await answer(fmt, "requests", service, params, make)
+    return await answer(fmt, "requests", service, params, make, request, form)
 
 
 @router.post("/requests/{reference}/feedback.{fmt}")
@@ -205,7 +231,7 @@ async def get_requests(fmt: str, request: Request, service: Service) -> Response
     async def make() -> Any:
         return await service.requests(params)
 
-    return await answer(fmt, "requests", service, params, make)
+    return await answer(fmt, "requests", service, params, make, request)
 
 
 @router.get("/requests/{reference}.{fmt}")
@@ -218,7 +244,7 @@ async def get_request(reference: str, fmt: str, request: Request, service: Servi
         extensions = params.get("extensions", "").lower() == "true"
         return await service.request(reference, phone=params.get("phone"), extensions=extensions)
 
-    return await answer(fmt, "requests", service, params, make)
+    return await answer(fmt, "requests", service, params, make, request)
 
 
 @router.get("/tokens/{token}.{fmt}")
@@ -229,7 +255,7 @@ async def get_token(token: str, fmt: str, request: Request, service: Service) ->
         await _throttle(request, service)
         return await service.token(token)
 
-    return await answer(fmt, "requests", service, dict(request.query_params), make)
+    return await answer(fmt, "requests", service, dict(request.query_params), make, request)
 
 
 @router.get("/servicerequestupdates.{fmt}")
@@ -240,4 +266,4 @@ async def updates(fmt: str, request: Request, service: Service) -> Response:
     async def make() -> Any:
         return await service.updates(params)
 
-    return await answer(fmt, "updates", service, params, make)
+    return await answer(fmt, "updates", service, params, make, request)

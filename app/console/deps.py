@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
+from app.api.checked_route import UNSTORABLE
 from app.api.deps import (
     NowDep,
     ReadSessionDep,
@@ -45,8 +46,33 @@ class CsrfRejected(AppError):
     status, title, slug = 403, "Forbidden", "csrf"
 
 
+class UnstorableInput(AppError):
+    status, title, slug = 422, "Unprocessable Content", "validation"
+
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+async def refuse_unstorable(request: Request) -> None:
+    """UnstorableInput naming the first query or form field holding a NUL or a lone surrogate
+    (PostgreSQL refuses them: a 500 deep in a service otherwise) or a file where every console
+    form sends text (its repr would be filed). The console's share of CheckedRoute's check."""
+    fields = list(request.query_params.multi_items())
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        fields += (await request.form()).multi_items()
+    for name, value in fields:
+        shown = UNSTORABLE.sub("\ufffd", name)
+        if not isinstance(value, str):
+            raise UnstorableInput(f"Trường '{shown}' phải là chữ, không phải tệp.")
+        if shown != name or UNSTORABLE.search(value):
+            raise UnstorableInput(
+                f"Trường '{shown}' có ký tự NUL hoặc ký tự không hợp lệ: xoá ký tự đó rồi gửi lại."
+            )
+
+
 class ConsoleRoute(APIRoute):
     """Errors become pages: no session -> the sign-in form; an AppError -> its sentence.
+    Unstorable text or a file in any field is refused (422 page) before the handler runs.
 
     The request's transaction has already rolled back when this runs (nothing half-written).
     """
@@ -56,6 +82,7 @@ class ConsoleRoute(APIRoute):
 
         async def guarded(request: Request) -> Response:
             try:
+                await refuse_unstorable(request)
                 return await handler(request)
             except SignInRequired:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

@@ -79,12 +79,16 @@ def csrf_token(seed: str, settings: Settings) -> str:
     ).hexdigest()
 
 
-def csrf_valid(request: Request, submitted: str | None, settings: Settings) -> bool:
-    """True when the submitted token matches the session cookie (or, for sign-in, the
-    pre-session cookie) the browser sent along."""
+def csrf_valid(
+    request: Request, submitted: str | None, settings: Settings, *, sign_in: bool = False
+) -> bool:
+    """True when the submitted token matches the session cookie the browser sent along (for
+    the sign-in form, `sign_in=True`, also the pre-session cookie). A signed-in form never takes
+    the pre-session token: that cookie is a double-submit one, which a sibling site or a plain
+    HTTP answer can plant together with a token its planter fetched."""
     if not submitted:
         return False
-    for name in (SESSION_COOKIE, PRE_SESSION_COOKIE):
+    for name in (SESSION_COOKIE, PRE_SESSION_COOKIE) if sign_in else (SESSION_COOKIE,):
         seed = request.cookies.get(name)
         if seed and hmac.compare_digest(csrf_token(seed, settings), submitted):
             return True

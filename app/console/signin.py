@@ -66,7 +66,7 @@ async def login(
 ) -> Response:
     """Check the password (argon2, with the API's throttling); set the session cookie."""
     settings = runtime_of(request).settings
-    if not cookie.csrf_valid(request, csrf_token, settings):
+    if not cookie.csrf_valid(request, csrf_token, settings, sign_in=True):
         raise CsrfRejected("Biểu mẫu đăng nhập đã hết hạn: tải lại trang rồi thử lại.")
     try:
         user = await authenticate(

@@ -5,6 +5,8 @@ start-up with file:line errors. Checking a submission is pure: strings in, typed
 of (code, description) errors out.
 """
 
+import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +18,17 @@ from app.text import nfc
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 # Lengths the spec leaves open: a `string` is a line, a `text` a paragraph.
 MAX_LENGTH = {"string": 200, "text": 4000}
+# ASCII digits only: float() would also take "nan", "inf", "1e999" (inf), "3_0" and "٣٠", and
+# NaN or infinity in a stored answer makes the JSON answer invalid (and PostgreSQL refuses it).
+DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def decimal(raw: str) -> float | None:
+    """A finite float from a decimal in ASCII digits; None for anything else."""
+    if not DECIMAL.fullmatch(raw):
+        return None
+    value = float(raw)
+    return value if math.isfinite(value) else None
 
 
 @dataclass(frozen=True)
@@ -124,10 +137,16 @@ def check_answers(
         if attr.datatype == "singlevaluelist" and value not in keys:
             errors.append((field, f"'{value}' is not one of {sorted(keys)}"))
         elif attr.datatype == "number":
-            try:
-                answers[attr.code] = float(value)
-            except ValueError:
-                errors.append((field, f"'{value}' is not a number"))
+            number = decimal(value)
+            if number is None:
+                errors.append(
+                    (
+                        field,
+                        f"'{value}' is not a number (a finite decimal in ASCII digits, e.g. 30 or 2.5)",
+                    )
+                )
+            else:
+                answers[attr.code] = number
             continue
         elif attr.datatype == "datetime":
             try:

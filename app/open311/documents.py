@@ -10,7 +10,7 @@ from typing import Any
 from app.catalog.catalog import Catalog
 from app.open311 import status as st
 from app.open311.attributes import ServiceExtras
-from app.privacy.masking import caller_shown
+from app.privacy.masking import caller_shown, free_text_view
 from app.tickets.models import Assignment, Ticket
 from app.tickets.service import TicketService
 from app.timefmt import LOCAL_TZ
@@ -36,11 +36,16 @@ def public_document(
     extensions: bool = False,
     resolution: str | None = None,
 ) -> dict[str, Any]:
-    """One service request as the public may see it: never the caller; description,
+    """One service request as the public may see it: never the caller, not even typed into
+    the free text (their own name, number and e-mail blanked, as webhooks do); description,
     address and media only when the ticket is public."""
     assert not caller_shown(confidential=ticket.confidential, viewer=None)
     topic = tickets.catalog.topics.get(ticket.topic_code or "")
     public = bool(ticket.public)
+    media = ticket.attachments[0] if public and ticket.attachments else None
+    description, address, media = free_text_view(
+        ticket, None, [ticket.description if public else None, ticket.address, media]
+    )
     notes = st.LABELS.get(ticket.status, ticket.status)
     if resolution:
         notes = f"{notes}: {resolution}"
@@ -51,24 +56,24 @@ def public_document(
         "status_notes": notes,
         "service_name": topic.name if topic else None,
         "service_code": ticket.topic_code or "",
-        "description": ticket.description if public else None,
+        "description": description,
         "agency_responsible": unit_name(tickets.catalog, latest.unit_code) if latest else None,
         "service_notice": None,
         "requested_datetime": iso(ticket.received_at),
         "updated_datetime": iso(ticket.updated_at),
         "expected_datetime": iso(latest.resolve_due_at) if open_now and latest else None,
-        "address": ticket.address if public else None,
+        "address": address if public else None,
         "address_id": None,
         "zipcode": None,
         "lat": ticket.latitude,
         "long": ticket.longitude,
-        "media_url": ticket.attachments[0] if public and ticket.attachments else None,
+        "media_url": media,
     }
     if extensions:
         doc["extended_attributes"] = {
             "status": st.extended(ticket.status),
             # As a list, so that XML carries it like the definitions: [{code, values}].
-            "attributes": _answers(extras, ticket) if public else [],
+            "attributes": free_text_view(ticket, None, _answers(extras, ticket)) if public else [],
         }
     return doc
 

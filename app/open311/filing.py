@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.open311.attributes import ServiceExtras, check_answers
+from app.open311.attributes import ServiceExtras, check_answers, decimal
 from app.open311.documents import unit_name
 from app.open311.errors import RequestInvalid
 from app.tickets.schemas import TicketCreate
@@ -102,12 +102,10 @@ def _degrees(name: str, raw: str | None) -> float | None:
     """A form's coordinate as a number (the ticket schema takes numbers only)."""
     if raw is None:
         return None
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise RequestInvalid(
-            f"{name}: '{raw}' is not a number of degrees (WGS84, e.g. 21.0362)"
-        ) from exc
+    value = decimal(raw)
+    if value is None:
+        raise RequestInvalid(f"{name}: '{raw}' is not a number of degrees (WGS84, e.g. 21.0362)")
+    return value
 
 
 def field_message(error: Any) -> str:

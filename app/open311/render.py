@@ -2,10 +2,11 @@
 
 XML follows the spec's examples: no namespace, UTF-8 with its declaration, a list is an element
 whose children are named for one item (a one-element list stays a list), None is an empty
-element, booleans are `true`/`false`.
+element, booleans are `true`/`false`; a character XML 1.0 does not allow becomes U+FFFD.
 """
 
 import json
+import re
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -24,6 +25,9 @@ ROOTS = {
     "updates": ("service_request_updates", "request_update"),
     "errors": ("errors", "error"),
 }
+# Characters XML 1.0 does not allow (most C0 controls, lone surrogates, U+FFFE/U+FFFF): valid in
+# a JSON string and so in a stored ticket, they would make the whole document ill-formed.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 MEDIA_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
 
@@ -36,7 +40,7 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return NOT_XML.sub("\ufffd", str(value))
 
 
 def _fill(element: Element, value: Any, tag: str) -> None:

@@ -24,6 +24,7 @@ from app.open311.filing import field_message, file_request
 from app.open311.parameters import parse_instant, period, whole_number
 from app.phone import InvalidPhone, to_e164
 from app.tickets.models import Assignment, Ticket
+from app.tickets.repository import get_ticket
 from app.tickets.service import TicketService
 
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
@@ -187,7 +188,9 @@ class Open311Service:
     async def feedback(self, reference: str, form: dict[str, str]) -> list[dict[str, Any]]:
         """The citizen's answer after a resolution, vouched for by their app: `phone` (the number
         used; otherwise 404 as for an unknown reference), `fixed`, `rating`, `comment`."""
-        ticket = await self._ticket(reference)
+        # Under the row lock, as POST /api/v1/tickets/{id}/feedback loads it: a close or
+        # another answer committing meanwhile is then seen, not overwritten.
+        ticket = await self._ticket(reference, for_update=True)
         if not self._phone_matches(ticket, form.get("phone")):
             raise RequestNotFound(NOT_FOUND)
         try:
@@ -207,12 +210,15 @@ class Open311Service:
             }
         ]
 
-    async def _ticket(self, reference: str) -> Ticket:
-        """The ticket of a reference, unless confidential; 404 otherwise."""
+    async def _ticket(self, reference: str, *, for_update: bool = False) -> Ticket:
+        """The ticket of a reference, unless confidential; 404 otherwise. `for_update`: row-locked
+        (and re-read) before it is changed."""
         ticket_id = self._id_of(reference)
         ticket = None
         if ticket_id is not None and ticket_id < 2**31:
-            ticket = await self.tickets.session.get(Ticket, ticket_id)
+            ticket = await get_ticket(
+                self.tickets.session, ticket_id=ticket_id, for_update=for_update
+            )
         if (
             ticket is None
             or ticket.confidential

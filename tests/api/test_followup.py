@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app.db import transaction
 from app.open311.feedback import close_unanswered
 from app.tickets.models import TicketEvent
+from app.tickets.repository import get_ticket
 from tests.api.open311_support import BASE, integration_key
 from tests.api.test_open311 import POTHOLE, RUBBISH
 
@@ -88,6 +89,44 @@ async def test_operator_records_a_callback(client, auth):
         f"/tickets/{ticket['id']}/feedback", json=body, headers=auth("agent.caugiay")
     )
     assert agent.status_code == 403
+
+
+async def test_operator_feedback_refuses_a_nul_comment_naming_it(client, auth):
+    """The follow-up router checks text like every other: a NUL was a 500 on PostgreSQL."""
+    _, ticket = await resolved_request(client, auth)
+    r = await client.post(
+        f"/tickets/{ticket['id']}/feedback", json={"fixed": "no", "comment": "Vẫn còn\u0000"}
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["loc"] == ["comment"]
+    assert (await client.get(f"/tickets/{ticket['id']}")).json()["status"] == "resolved"
+
+
+async def test_app_feedback_waits_for_a_concurrent_close_and_is_refused(app, client, auth):
+    """The app's answer reads the ticket under its row lock, as the operator's route does: a
+    close committing meanwhile makes it a 409. It used to read the ticket unlocked, record the
+    feedback on the closed ticket, reopen it ("no"), and lose a version bump ("yes")."""
+    key, ticket = await resolved_request(client, auth)
+    url = f"{BASE}/requests/{ticket['reference']}/feedback.json"
+    form = {"api_key": key, "phone": PHONE, "fixed": "no"}
+    async with app.state.runtime.session_factory() as closing:
+        row = await get_ticket(closing, ticket_id=ticket["id"], for_update=True)
+        row.status, row.version = "closed", row.version + 1
+        await closing.flush()
+        answer = asyncio.create_task(client.post(url, data=form))
+        await asyncio.sleep(0.5)  # the answer is waiting for the lock (or for the connection)
+        await closing.commit()
+    r = await answer
+    assert r.status_code == 409, r.text
+    read = (await client.get(f"/tickets/{ticket['id']}")).json()
+    assert read["status"] == "closed" and read["version"] == ticket["version"] + 2
+    async with app.state.runtime.session_factory() as session:
+        kinds = (
+            await session.scalars(
+                select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket["id"])
+            )
+        ).all()
+    assert "feedback" not in kinds and "reopened" not in kinds
 
 
 async def test_unanswered_resolutions_close_by_themselves_once(app, client, auth, is_postgres):

@@ -4,6 +4,7 @@ same webhook-id, never lost when the relay dies, never sent twice by two relays.
 
 import asyncio
 import json
+import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
 from app.db import transaction
+from app.outbox import delivery
 from app.outbox.models import WebhookDelivery
 from app.outbox.setup import relay_of
 from app.tickets.assignment_clock import run_scan
@@ -357,3 +359,56 @@ async def test_a_subscription_deleted_during_fan_out_and_delivery(client, app, a
         )
     assert disabled == []
     await relay.close()
+
+
+async def test_deleting_a_subscription_while_a_fan_out_adds_to_it(client, app, admin, receiver):
+    """A fan-out inserting deliveries for the subscription commits while the DELETE runs: the
+    DELETE waits for it and takes its deliveries too (it was a foreign-key 500 on PostgreSQL)."""
+    hook = await subscribe(client, admin, receiver.at("/gone"), events=["ticket.created"])
+    async with app.state.runtime.session_factory() as fanning:
+        fanning.add(
+            WebhookDelivery(
+                endpoint_id=hook["id"],
+                message_id="msg_999999",
+                type="ticket.created",
+                body="{}",
+                created_at=datetime.now(UTC),
+                attempts=0,
+            )
+        )
+        await fanning.flush()  # PostgreSQL: FOR KEY SHARE on the endpoint until commit
+        deleting = asyncio.create_task(client.delete(f"/webhooks/{hook['id']}", headers=admin))
+        await asyncio.sleep(0.5)  # the DELETE has cleared what it could see and waits
+        await fanning.commit()
+    r = await deleting
+    assert r.status_code == 204, r.text
+    assert (await client.get(f"/webhooks/{hook['id']}", headers=admin)).status_code == 404
+    async with app.state.runtime.session_factory() as session:
+        assert (await session.execute(select(WebhookDelivery))).scalars().all() == []
+
+
+async def test_a_subscription_deleted_mid_delivery_spoils_no_other_outcome(
+    client, app, admin, receiver
+):
+    """Deleted while its message was on the wire: the relay records the batch's other outcomes
+    (an error there lost them all, and every other receiver got its message again)."""
+    gone = await subscribe(client, admin, receiver.at("/gone"), events=["ticket.created"])
+    kept = await subscribe(client, admin, receiver.at("/kept"), events=["ticket.created"])
+    await create_ticket(client)
+    relay = relay_of(app.state.runtime)
+    await relay.fan_out_all()
+    now = datetime.now(UTC)
+    async with app.state.runtime.session_factory() as session:
+        claimed = await delivery.claim(session, now=now, batch=10)
+        await session.commit()
+    assert {c.endpoint_id for c in claimed} == {gone["id"], kept["id"]}
+    assert (await client.delete(f"/webhooks/{gone['id']}", headers=admin)).status_code == 204
+    outcomes = [delivery.Outcome(c, now, 204, 5, None) for c in claimed]
+    async with app.state.runtime.session_factory() as session:
+        await delivery.record(
+            session, outcomes, now=now, disable_after=timedelta(hours=72), rng=random.Random(1)
+        )
+        await session.commit()
+        rows = (await session.execute(select(WebhookDelivery))).scalars().all()
+    await relay.close()
+    assert [(d.endpoint_id, d.delivered_at is not None) for d in rows] == [(kept["id"], True)]
