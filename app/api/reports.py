@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.checked_route import CheckedRoute
 from app.api.deps import NowDep, ReadSessionDep, require, runtime_of
+from app.api.service_errors import pointing_to_lists
 from app.errors import ValidationFailed
 from app.reports.backlog import BacklogReport, backlog, backlog_csv_rows
 from app.reports.csv_export import breaches_csv, csv_text, report_csv
@@ -27,15 +28,11 @@ from app.users.principal import Principal
 
 router = APIRouter(route_class=CheckedRoute, prefix="/reports", tags=["reports"])
 
+
 # Where a client finds the codes an unknown one may be a typo of (app.reports.parameters).
-CATALOG_LISTS = {"units": "GET /api/v1/units", "topics": "GET /api/v1/topics"}
-
-
 def _in_query(error: dict[str, Any]) -> dict[str, Any]:
-    out = {**error, "loc": ["query", *error["loc"]]}
-    catalog_list = out.pop("catalog_list", None)
-    if catalog_list:
-        out["msg"] += f"; see {CATALOG_LISTS[catalog_list]}"
+    out = pointing_to_lists(error)
+    out["loc"] = ["query", *out["loc"]]
     return out
 
 

@@ -11,22 +11,30 @@ from contextlib import contextmanager
 from typing import Any
 
 from app.errors import ValidationFailed
-from app.tickets.checks import UnknownCode
 from app.tickets.intake import KeyInProgress
 from app.tickets.queries import NoUnitsOfYourOwn
 
-LISTS = {"topic": "/api/v1/topics", "unit": "/api/v1/units"}
+# Where a client finds the codes an error's `catalog_list` names (app.catalog.codes).
+LISTS = {"topics": "/api/v1/topics", "units": "/api/v1/units"}
+
+
+def pointing_to_lists(error: dict[str, Any]) -> dict[str, Any]:
+    """A field error as the API answers it: its `catalog_list` (an unknown code with nothing
+    close) becomes "; see GET <the list>" at the end of the message."""
+    out = dict(error)
+    catalog_list = out.pop("catalog_list", None)
+    if catalog_list:
+        out["msg"] += f"; see GET {LISTS[catalog_list]}"
+    return out
 
 
 def _field(exc: ValidationFailed, error: dict[str, Any], in_query: bool) -> dict[str, Any]:
-    msg, loc = error["msg"], list(error["loc"])
-    if isinstance(exc, UnknownCode) and not exc.suggestions:
-        msg += f"; see GET {LISTS[exc.kind]}"
-    elif isinstance(exc, NoUnitsOfYourOwn):
-        msg += f" (see GET {LISTS['unit']})"
-    if in_query and loc[:1] != ["query"]:
-        loc = ["query", *loc]
-    return {**error, "loc": loc, "msg": msg}
+    out = pointing_to_lists(error)
+    if isinstance(exc, NoUnitsOfYourOwn):
+        out["msg"] += f" (see GET {LISTS['units']})"
+    if in_query and out["loc"][:1] != ["query"]:
+        out["loc"] = ["query", *out["loc"]]
+    return out
 
 
 @contextmanager

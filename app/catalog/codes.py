@@ -1,10 +1,12 @@
 """Unit, topic and area codes a client gives (filters, transfers, a ticket's topic), checked
-against the catalog the same way for tickets and reports.
+against the catalog one way for tickets and reports.
 
-An unknown unit or topic is a field error naming it, with the closest codes as `suggestions`
-(or where the codes are listed); an area text that does not read is the field error of
+An unknown unit or topic is a field error naming it, with the closest codes as `suggestions`;
+when none is close it carries `catalog_list` ("units" or "topics"), the list a client can
+look in, and the adapter says where that list is (app.api.service_errors.pointing_to_lists):
+this module knows no URL. An area text that does not read is the field error of
 app.catalog.area_errors. The `*_error` functions return the error, for callers that collect
-every problem of a request; the `check_*` functions raise ValidationFailed at the first.
+every problem of a request; the `check_*` functions raise at the first.
 """
 
 from typing import Any
@@ -13,29 +15,38 @@ from app.catalog.area_errors import area_error
 from app.catalog.catalog import AreaConflict, AreaNotFound, Catalog
 from app.errors import ValidationFailed, field_error
 
-# Where a client finds the valid codes when nothing is spelt close to theirs.
-LISTED_AT = {"unit": "GET /api/v1/units", "topic": "GET /api/v1/topics"}
-
 Loc = list[str | int]
 
 
-def _unknown(kind: str, code: str, loc: Loc, close: list[str]) -> dict[str, Any]:
-    hint = f"; did you mean {', '.join(close)}?" if close else f"; see {LISTED_AT[kind]}"
-    return field_error(loc, f"unknown {kind} '{code}'{hint}", suggestions=close)
+def unknown_code(kind: str, code: str, loc: Loc, close: list[str]) -> dict[str, Any]:
+    """The field error for `code`, unknown as a `kind` ("unit" or "topic"), at `loc`."""
+    if close:
+        return field_error(
+            loc, f"unknown {kind} '{code}'; did you mean {', '.join(close)}?", suggestions=close
+        )
+    return field_error(loc, f"unknown {kind} '{code}'", suggestions=[], catalog_list=f"{kind}s")
+
+
+class UnknownCode(ValidationFailed):
+    """A topic or unit code the catalog does not have (raised by check_unit, check_topic)."""
+
+    def __init__(self, loc: Loc, kind: str, code: str, close: list[str]):
+        self.kind, self.code, self.suggestions = kind, code, close
+        super().__init__([unknown_code(kind, code, loc, close)])
 
 
 def unit_error(catalog: Catalog, code: str, loc: Loc) -> dict[str, Any] | None:
     """None when `code` is a unit of the catalog, else the field error at `loc`."""
     if code in catalog.units:
         return None
-    return _unknown("unit", code, loc, catalog.suggest_units(code))
+    return unknown_code("unit", code, loc, catalog.suggest_units(code))
 
 
 def topic_error(catalog: Catalog, code: str, loc: Loc) -> dict[str, Any] | None:
     """None when `code` is a topic of the catalog, else the field error at `loc`."""
     if code in catalog.topics:
         return None
-    return _unknown("topic", code, loc, catalog.suggest_topics(code))
+    return unknown_code("topic", code, loc, catalog.suggest_topics(code))
 
 
 def areas_meant(catalog: Catalog, text: str, loc: Loc) -> tuple[set[str], dict[str, Any] | None]:
@@ -49,18 +60,16 @@ def areas_meant(catalog: Catalog, text: str, loc: Loc) -> tuple[set[str], dict[s
 
 
 def check_unit(catalog: Catalog, code: str, loc: Loc) -> str:
-    """`code` when it is a unit of the catalog; raises ValidationFailed otherwise."""
-    error = unit_error(catalog, code, loc)
-    if error is not None:
-        raise ValidationFailed([error])
+    """`code` when it is a unit of the catalog; raises UnknownCode otherwise."""
+    if code not in catalog.units:
+        raise UnknownCode(loc, "unit", code, catalog.suggest_units(code))
     return code
 
 
 def check_topic(catalog: Catalog, code: str, loc: Loc) -> str:
-    """`code` when it is a topic of the catalog; raises ValidationFailed otherwise."""
-    error = topic_error(catalog, code, loc)
-    if error is not None:
-        raise ValidationFailed([error])
+    """`code` when it is a topic of the catalog; raises UnknownCode otherwise."""
+    if code not in catalog.topics:
+        raise UnknownCode(loc, "topic", code, catalog.suggest_topics(code))
     return code
 
 

@@ -2,8 +2,7 @@
 
 Errors name the parameter alone (`["unit"]`, `["group_by"]`): where it came from (a query
 string, a form, a command option) is the caller's to say; app.api.reports places them in the
-query. An unknown unit or topic with no close match carries `catalog_list` ("units" or
-"topics"), the list a caller can point to instead.
+query. Unit, topic and area codes are checked by app.catalog.codes, as for tickets.
 """
 
 import difflib
@@ -12,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.catalog.area_errors import area_error
-from app.catalog.catalog import AreaConflict, AreaNotFound, Catalog
+from app.catalog import codes
+from app.catalog.catalog import Catalog
 from app.errors import Forbidden, ValidationFailed, field_error
 from app.reports.period import utc_bounds, utc_offset_minutes
 from app.reports.source import GROUP_KEYS, Grouping, Scope
@@ -57,17 +56,6 @@ def _unknown(loc: list[str | int], what: str, text: str, choices: Sequence[str])
     )
 
 
-def _unknown_code(what: str, code: str, close: list[str], catalog_list: str) -> dict[str, Any]:
-    """An unknown unit or topic code: the close codes, or (none close) the list to look in."""
-    if close:
-        return field_error(
-            [what], f"unknown {what} '{code}'; did you mean {', '.join(close)}?", suggestions=close
-        )
-    return field_error(
-        [what], f"unknown {what} '{code}'", suggestions=close, catalog_list=catalog_list
-    )
-
-
 def check_scope(
     catalog: Catalog,
     principal: Principal,
@@ -86,9 +74,7 @@ def check_scope(
     """
     errors: list[dict[str, Any]] = []
     units = split_values(filters.units)
-    for code in units:
-        if code not in catalog.units:
-            errors.append(_unknown_code("unit", code, catalog.suggest_units(code), "units"))
+    errors += [e for e in (codes.unit_error(catalog, c, ["unit"]) for c in units) if e]
     kinds = split_values(filters.unit_kinds)
     known_kinds = sorted({u.kind for u in catalog.units.values()})
     errors += [
@@ -96,16 +82,16 @@ def check_scope(
     ]
     areas: set[str] = set()
     for text in split_values(filters.areas):
-        try:
-            areas |= catalog.areas_meant(text)
-        except (AreaNotFound, AreaConflict) as exc:
-            errors.append(area_error(["area"], exc))
+        meant, error = codes.areas_meant(catalog, text, ["area"])
+        areas |= meant
+        errors += [error] if error else []
     topics: set[str] = set()
     for code in split_values(filters.topics):
-        if code in catalog.topics:
+        error = codes.topic_error(catalog, code, ["topic"])
+        if error is None:
             topics |= catalog.topic_subtree(code)
         else:
-            errors.append(_unknown_code("topic", code, catalog.suggest_topics(code), "topics"))
+            errors.append(error)
     priorities = split_values(filters.priorities)
     errors += [
         _unknown(["priority"], "priority", p, PRIORITIES) for p in priorities if p not in PRIORITIES

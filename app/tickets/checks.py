@@ -6,6 +6,7 @@ service got it (the body, or a search query's parameters); the transport says wh
 
 from datetime import datetime
 
+from app.catalog import codes
 from app.catalog.area_errors import area_error
 from app.catalog.catalog import AreaConflict, AreaNotFound, AreaResolution
 from app.errors import ValidationFailed, field_error
@@ -13,21 +14,6 @@ from app.phone import InvalidPhone, to_e164
 from app.tickets.context import TicketContext
 from app.tickets.models import Ticket
 from app.timefmt import LOCAL_TZ
-
-
-class UnknownCode(ValidationFailed):
-    """A topic or unit code the catalog does not have; `suggestions` are the closest codes.
-
-    The message names the closest codes when there are some; where the caller can list every
-    code (the API) it says so itself (app.api.service_errors).
-    """
-
-    def __init__(self, loc: list[str | int], kind: str, code: str, suggestions: list[str]):
-        self.loc, self.kind, self.code, self.suggestions = loc, kind, code, suggestions
-        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
-        super().__init__(
-            [field_error(loc, f"unknown {kind} '{code}'{hint}", suggestions=suggestions)]
-        )
 
 
 def read_area(ctx: TicketContext, text: str | None, loc: list[str | int]) -> AreaResolution | None:
@@ -52,29 +38,19 @@ def read_address_area(ctx: TicketContext, address: str) -> AreaResolution | None
 
 def areas_under(ctx: TicketContext, texts: list[str], loc: list[str | int]) -> set[str]:
     """Codes or names to every current area under them (a former district: all it became)."""
-    areas: set[str] = set()
-    for text in texts:
-        try:
-            areas |= ctx.catalog.areas_meant(text)
-        except (AreaNotFound, AreaConflict) as exc:
-            raise ValidationFailed([area_error(loc, exc)]) from exc
-    return areas
+    return codes.check_areas(ctx.catalog, texts, loc)
 
 
 def check_topic(ctx: TicketContext, code: str | None, loc: list[str | int]) -> str | None:
     """`code` if the catalog has that topic (None stays None); UnknownCode otherwise."""
     if code is None:
         return None
-    if code not in ctx.catalog.topics:
-        raise UnknownCode(loc, "topic", code, ctx.catalog.suggest_topics(code))
-    return code
+    return codes.check_topic(ctx.catalog, code, loc)
 
 
 def check_unit(ctx: TicketContext, code: str, loc: list[str | int]) -> str:
     """`code` if the catalog has that unit; UnknownCode otherwise."""
-    if code not in ctx.catalog.units:
-        raise UnknownCode(loc, "unit", code, ctx.catalog.suggest_units(code))
-    return code
+    return codes.check_unit(ctx.catalog, code, loc)
 
 
 def check_instant(

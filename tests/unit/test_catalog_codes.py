@@ -25,16 +25,18 @@ def test_a_misspelt_unit_names_the_field_the_code_and_the_closest_codes():
     assert error["msg"].startswith("unknown unit 'urenko'; did you mean urenco")
 
 
-def test_nothing_close_says_where_the_codes_are_listed():
+def test_nothing_close_names_the_list_to_look_in_and_no_url():
     error = codes.topic_error(CATALOG, "zzzzzz", ["topic"])
     assert error == {
         "loc": ["topic"],
-        "msg": "unknown topic 'zzzzzz'; see GET /api/v1/topics",
+        "msg": "unknown topic 'zzzzzz'",
         "suggestions": [],
+        "catalog_list": "topics",
     }
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(codes.UnknownCode) as caught:
         codes.check_unit(CATALOG, "zzzzzz", ["unit"])
-    assert caught.value.extra["errors"][0]["msg"] == "unknown unit 'zzzzzz'; see GET /api/v1/units"
+    assert caught.value.kind == "unit" and caught.value.suggestions == []
+    assert caught.value.extra["errors"][0]["catalog_list"] == "units"
 
 
 def test_areas_are_read_as_people_write_them_and_widened_to_everything_under_them():

@@ -3,8 +3,8 @@
 import pytest
 
 from app.api.service_errors import speaking_http
+from app.catalog.codes import UnknownCode
 from app.errors import ValidationFailed, field_error
-from app.tickets.checks import UnknownCode
 from app.tickets.intake import KeyInProgress
 from app.tickets.queries import NoUnitsOfYourOwn
 

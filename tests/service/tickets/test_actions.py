@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.catalog.codes import UnknownCode
 from app.errors import Conflict, Forbidden, NotFound
-from app.tickets.checks import UnknownCode
 from app.tickets.lifecycle import Status
 from app.tickets.models import TicketEvent
 from app.tickets.schemas import ActionIn, ReasonIn, RequestInfoIn, TransferIn

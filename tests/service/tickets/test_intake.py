@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.catalog.codes import UnknownCode
 from app.errors import Conflict, ValidationFailed
-from app.tickets.checks import UnknownCode
 from app.tickets.intake import KeyInProgress
 from app.tickets.lifecycle import Status
 from app.tickets.models import Assignment, TicketEvent

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
+from app.catalog.codes import UnknownCode
 from app.errors import NotFound, ValidationFailed
-from app.tickets.checks import UnknownCode
 from app.tickets.queries import NoUnitsOfYourOwn
 from app.tickets.schemas import TicketQuery
 from tests.service.tickets.conftest import CAU_GIAY, NOW, OPERATOR, agent
