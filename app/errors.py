@@ -15,11 +15,15 @@ class AppError(Exception):
     status = 400
     title = "Bad request"
     slug = "bad-request"
+    # Seconds after which the same request may succeed (a throttle, a request in progress);
+    # the adapter says so its own way (HTTP: Retry-After).
+    retry_after_seconds: int | None = None
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any):
+    def __init__(self, detail: str, *, retry_after_seconds: int | None = None, **extra: Any):
         super().__init__(detail)
         self.detail = detail
-        self.headers = headers or {}
+        if retry_after_seconds is not None:
+            self.retry_after_seconds = retry_after_seconds
         self.extra = extra
 
 

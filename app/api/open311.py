@@ -20,6 +20,7 @@ from app.api.deps import (
     current_user,
     runtime_of,
 )
+from app.api.problems import http_headers
 from app.errors import AppError, Unauthorized
 from app.open311 import repository as repo
 from app.open311.errors import KeyRefused, Open311Error, RequestInvalid, TooManyLookups
@@ -100,10 +101,10 @@ async def answer(
         service.check_jurisdiction(params.get("jurisdiction_id"))
         document = await make()
     except Open311Error as exc:
-        return _errors(fmt, exc.status, _described(exc), exc.headers)
+        return _errors(fmt, exc.status, _described(exc), http_headers(exc))
     except AppError as exc:  # the ticket services' own checks (e.g. a bad area): the client's
         status = exc.status if exc.status in (403, 404, 409, 429) else 400
-        return _errors(fmt, status, exc.detail, exc.headers)
+        return _errors(fmt, status, exc.detail, http_headers(exc))
     body, media = render(document, kind, fmt)
     return Response(body, 200, media_type=media)
 

@@ -48,8 +48,11 @@ _STATUS_SLUGS = {
 
 
 def http_headers(exc: AppError) -> dict[str, str]:
-    """The headers an AppError's answer carries: its own, and the challenge of a 401."""
-    headers = dict(exc.headers)
+    """The headers an AppError's answer carries: Retry-After when the error says when to try
+    again, and the challenge of a 401."""
+    headers: dict[str, str] = {}
+    if exc.retry_after_seconds is not None:
+        headers["Retry-After"] = str(exc.retry_after_seconds)
     if isinstance(exc, Unauthorized):
         headers.setdefault("WWW-Authenticate", CHALLENGE)
     return headers

@@ -2,8 +2,8 @@
 
 The services name a field relative to what they were given and do not know the API's paths
 or headers; here a search parameter's error is placed in the query string (loc ["query", …]),
-an unknown code without close matches points to the list of codes, and a request to retry
-carries Retry-After. The problem+json bodies are the ones the API has always answered.
+and an unknown code without close matches points to the list of codes (a request to retry
+gets Retry-After from the error itself: app.api.problems.http_headers). The problem+json bodies are the ones the API has always answered.
 """
 
 from collections.abc import Iterator
@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from app.errors import ValidationFailed
-from app.tickets.intake import KeyInProgress
 from app.tickets.queries import NoUnitsOfYourOwn
 
 # Where a client finds the codes an error's `catalog_list` names (app.catalog.codes).
@@ -43,9 +42,6 @@ def speaking_http(*, in_query: bool = False) -> Iterator[None]:
     given the request's query parameters."""
     try:
         yield
-    except KeyInProgress as exc:
-        exc.headers = {**exc.headers, "Retry-After": str(exc.retry_after_seconds)}
-        raise
     except ValidationFailed as exc:
         errors = exc.extra["errors"]
         answered = [_field(exc, e, in_query) for e in errors]

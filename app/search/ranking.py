@@ -23,7 +23,7 @@ def _offset(cursor: str | None) -> int:
     if cursor.startswith("r") and cursor[1:].isdigit() and int(cursor[1:]) < RELEVANCE_POOL:
         return int(cursor[1:])
     raise ValidationFailed(
-        [field_error(["query", "cursor"], "not a cursor from a previous page; start without it")]
+        [field_error(["cursor"], "not a cursor from a previous page; start without it")]
     )
 
 

@@ -65,7 +65,7 @@ def statuses_meant(values: list[str]) -> list[str]:
         else:
             allowed = ", ".join(["open", *Status])
             raise ValidationFailed(
-                [field_error(["query", "status"], f"unknown status '{value}'; one of: {allowed}")]
+                [field_error(["status"], f"unknown status '{value}'; one of: {allowed}")]
             )
     return sorted(out)
 

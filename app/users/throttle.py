@@ -69,7 +69,7 @@ def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
 def _refuse(until: datetime, now: datetime, detail: str) -> TooManyAttempts:
     seconds = max(1, int((until - now).total_seconds() + 0.999))
     return TooManyAttempts(
-        f"{detail}; try again in {seconds} seconds.", headers={"Retry-After": str(seconds)}
+        f"{detail}; try again in {seconds} seconds.", retry_after_seconds=seconds
     )
 
 
