@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app.api.plain_errors import plain_errors
-from app.errors import AppError, Unauthorized, summarise
+from app.errors import AppError, Unauthorized, ValidationFailed, summarise
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://hotline1022.dev/problems/"
@@ -47,6 +47,30 @@ _STATUS_SLUGS = {
 }
 
 
+# Where a client finds the codes a field error's `catalog_list` names (app.catalog.codes).
+LISTS = {"topics": "/api/v1/topics", "units": "/api/v1/units"}
+
+
+def pointing_to_lists(error: dict[str, Any]) -> dict[str, Any]:
+    """A field error as the API answers it: its `catalog_list` (an unknown code with nothing
+    close) becomes "; see GET <the list>" at the end of the message."""
+    out = dict(error)
+    catalog_list = out.pop("catalog_list", None)
+    if catalog_list:
+        out["msg"] += f"; see GET {LISTS[catalog_list]}"
+    return out
+
+
+def with_lists(exc: ValidationFailed) -> ValidationFailed:
+    """`exc` with every field error pointing_to_lists (itself when none names a list); a
+    summary made from the errors is made again, a detail of the service's own stays."""
+    errors = exc.extra["errors"]
+    if not any("catalog_list" in e for e in errors):
+        return exc
+    custom = exc.detail != ValidationFailed(errors).detail
+    return ValidationFailed([pointing_to_lists(e) for e in errors], exc.detail if custom else None)
+
+
 def http_headers(exc: AppError) -> dict[str, str]:
     """The headers an AppError's answer carries: Retry-After when the error says when to try
     again, and the challenge of a 401."""
@@ -77,6 +101,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        if isinstance(exc, ValidationFailed):
+            exc = with_lists(exc)
         return problem(
             request, exc.status, exc.title, exc.detail, exc.slug, http_headers(exc), **exc.extra
         )

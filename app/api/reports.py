@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.checked_route import CheckedRoute
 from app.api.deps import NowDep, ReadSessionDep, require, runtime_of
-from app.api.service_errors import pointing_to_lists
+from app.api.problems import pointing_to_lists
 from app.errors import ValidationFailed
 from app.reports.backlog import BacklogReport, backlog, backlog_csv_rows
 from app.reports.csv_export import breaches_csv, csv_text, report_csv

@@ -10,21 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from app.api.problems import pointing_to_lists
 from app.errors import ValidationFailed
 from app.tickets.queries import NoUnitsOfYourOwn
 
-# Where a client finds the codes an error's `catalog_list` names (app.catalog.codes).
-LISTS = {"topics": "/api/v1/topics", "units": "/api/v1/units"}
-
-
-def pointing_to_lists(error: dict[str, Any]) -> dict[str, Any]:
-    """A field error as the API answers it: its `catalog_list` (an unknown code with nothing
-    close) becomes "; see GET <the list>" at the end of the message."""
-    out = dict(error)
-    catalog_list = out.pop("catalog_list", None)
-    if catalog_list:
-        out["msg"] += f"; see GET {LISTS[catalog_list]}"
-    return out
+LISTS = {"units": "/api/v1/units"}
 
 
 def _field(exc: ValidationFailed, error: dict[str, Any], in_query: bool) -> dict[str, Any]:

@@ -53,7 +53,7 @@ def check_fields(
     for i, code in enumerate(units or []):
         if code not in known_units:
             errors.append(
-                field_error(["body", "units", i], f"unknown unit '{code}'; see GET /api/v1/units")
+                field_error(["body", "units", i], f"unknown unit '{code}'", catalog_list="units")
             )
     if errors:
         raise ValidationFailed(errors)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog import codes
 from app.catalog.catalog import Catalog
 from app.catalog.vocabulary import DEFAULT_TIMEZONE
 from app.errors import AppError, ValidationFailed, field_error
@@ -120,11 +121,7 @@ class ReplayService:
         """ValidationFailed unless `unit` is None or a unit now or in the proposal."""
         if unit is None or unit in self.catalog.units or unit in proposal.catalog.units:
             return
-        close = self.catalog.suggest_units(unit)
-        hint = f"; did you mean {', '.join(close)}?" if close else "; see GET /api/v1/units"
-        raise ValidationFailed(
-            [field_error([self.where, "unit"], f"unknown unit '{unit}'{hint}", suggestions=close)]
-        )
+        codes.check_unit(self.catalog, unit, [self.where, "unit"])
 
     async def replay(
         self,
