@@ -1,9 +1,11 @@
-"""Admin pages: users, API keys, and the routing rules and SLA configuration in force."""
+"""Admin pages: users, API keys, webhook subscriptions with their delivery logs, and the
+routing rules and SLA configuration in force."""
 
 from fastapi import APIRouter
 from starlette.responses import Response
 
 from app.console.deps import ConsoleDep, ConsoleRoute
+from app.outbox import subscriptions as subs
 from app.users.service import list_api_keys, list_users
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -39,5 +41,25 @@ async def admin_home(console: ConsoleDep) -> Response:
             "loaded_at": live.loaded_at,
             "sla": sla,
             "calendars": calendars,
+            "webhooks": await subs.list_all(console.session),
         },
+    )
+
+
+DELIVERIES_SHOWN = 50
+
+
+@router.get("/admin/webhooks/{webhook_id}")
+async def webhook_log(webhook_id: int, console: ConsoleDep) -> Response:
+    """One subscription and its newest deliveries (DELIVERIES_SHOWN), each with its attempts,
+    as GET /api/v1/webhooks/{id}/deliveries lists them; never the signing secret."""
+    console.require("webhooks:read", "xem webhook")
+    endpoint = await subs.get(console.session, webhook_id)
+    page, more = await subs.deliveries(
+        console.session, endpoint, before=None, limit=DELIVERIES_SHOWN
+    )
+    rows = [(d, subs.delivery_state(d), attempts) for d, attempts in page]
+    return console.page(
+        "webhook_log.html",
+        {"title": f"Webhook {endpoint.id}", "hook": endpoint, "rows": rows, "more": more},
     )

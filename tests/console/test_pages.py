@@ -213,8 +213,37 @@ async def test_admin_page_lists_users_keys_and_the_versions_in_force(app, browse
         app.state.runtime.rules.current.version in page.text
         and app.state.runtime.sla.version in page.text
     )
-    assert "issue #13" in page.text  # the marked place for webhooks
+    assert "Chưa có đăng ký nào." in page.text  # no webhook subscription yet
     assert (await (await browser("supervisor")).get("/console/admin")).status_code == 403
+
+
+async def test_admin_page_lists_webhooks_and_each_ones_delivery_log(client, auth, browser):
+    admin_api = auth("admin")
+    r = await client.post(
+        "/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["ticket.created"], "description": "Sở"},
+        headers=admin_api,
+    )
+    assert r.status_code == 201, r.text
+    hook = r.json()
+    queued = await client.post(f"/webhooks/{hook['id']}/test", headers=admin_api)
+    assert queued.status_code in (200, 202), queued.text
+    message_id = queued.json()["message_id"]
+    admin = await browser("admin")
+    page = (await admin.get("/console/admin")).text
+    assert "http://127.0.0.1:9/hook" in page and f"/console/admin/webhooks/{hook['id']}" in page
+    assert hook["secret"] not in page
+    log = await admin.get(f"/console/admin/webhooks/{hook['id']}")
+    assert log.status_code == 200
+    assert message_id in log.text and "webhook.test" in log.text and hook["secret"] not in log.text
+    # Supervisors read webhooks (webhooks:read); unit agents do not; an unknown id is a 404.
+    assert (
+        await (await browser("supervisor")).get(f"/console/admin/webhooks/{hook['id']}")
+    ).status_code == 200
+    assert (
+        await (await browser("agent.caugiay")).get(f"/console/admin/webhooks/{hook['id']}")
+    ).status_code == 403
+    assert (await admin.get("/console/admin/webhooks/999999")).status_code == 404
 
 
 async def test_revealing_a_confidential_caller_needs_a_reason_and_is_logged(client, browser, auth):
