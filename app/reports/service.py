@@ -117,21 +117,13 @@ class ReportService:
         found = await repo.sla_report_rows(
             self.session, scope=scope, grouping=grouping, percentiles=percentiles
         )
-        filters = {
-            "unit": list(scope.units) if scope.units is not None else [],
-            "unit_kind": list(scope.unit_kinds),
-            "area": list(scope.areas),
-            "topic": list(scope.topics),
-            "priority": list(scope.priorities),
-            "channel": list(scope.channels),
-        }
         return SlaReport(
             period=Period(from_=period[0], to=period[1], timezone=self.timezone),
             as_of=self.now,
             group_by=list(grouping.keys),
             area_level=grouping.area_level,
             topic_level=grouping.topic_level,
-            filters={k: v for k, v in filters.items() if v},
+            filters=scope.applied_filters(),
             rows=[
                 SlaReportRow(group=self._group(grouping.keys, row), **self._metrics(row))
                 for row in found.rows

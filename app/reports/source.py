@@ -77,6 +77,18 @@ class Scope:
     priorities: Sequence[str] = ()
     channels: Sequence[str] = ()
 
+    def applied_filters(self) -> dict[str, list[str]]:
+        """The filters a report says it applied ({"unit": [...], ...}), the empty ones left out."""
+        filters = {
+            "unit": list(self.units) if self.units is not None else [],
+            "unit_kind": list(self.unit_kinds),
+            "area": list(self.areas),
+            "topic": list(self.topics),
+            "priority": list(self.priorities),
+            "channel": list(self.channels),
+        }
+        return {k: v for k, v in filters.items() if v}
+
 
 @dataclass(frozen=True)
 class Grouping:

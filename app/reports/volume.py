@@ -226,14 +226,6 @@ async def volume_report(
                 tickets=int(row["n"]),
             )
         )
-    filters = {
-        "unit": list(scope.units) if scope.units is not None else [],
-        "unit_kind": list(scope.unit_kinds),
-        "area": list(scope.areas),
-        "topic": list(scope.topics),
-        "priority": list(scope.priorities),
-        "channel": list(scope.channels),
-    }
     return VolumeReport(
         period=Period(from_=period[0], to=period[1], timezone=service.timezone),
         as_of=service.now,
@@ -241,7 +233,7 @@ async def volume_report(
         group_by=keys,
         area_level=query.area_level,
         topic_level=query.topic_level,
-        filters={k: v for k, v in filters.items() if v},
+        filters=scope.applied_filters(),
         rows=rows,
         total=sum(r.tickets for r in rows),
     )
