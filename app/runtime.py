@@ -10,7 +10,6 @@ the ruleset and sla.yaml are swapped atomically inside `rules` (LiveRuleset) and
 (LiveSla) on a reload, so `router`, `sla` and `sla_keeper` always read the ones in force.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -25,7 +24,7 @@ from app.databases import Databases, open_databases
 from app.db import make_engine, make_session_factory
 from app.open311.attributes import ServiceExtras, load_definitions
 from app.routing.live import LiveRuleset
-from app.routing.schema import Decision, TicketFacts
+from app.routing.schema import Router
 from app.sla import SlaConfig, load_sla
 from app.tickets.assignment_clock import SlaKeeper
 from app.tickets.sla_reload import LiveSla
@@ -34,9 +33,6 @@ from app.users.principal_cache import PrincipalCache
 if TYPE_CHECKING:
     from app.outbox.relay import Relay
     from app.privacy.keys import PrivacyKeys
-
-# Routes a ticket's facts, never to the excluded units: the ruleset in force, or a test's stand-in.
-Router = Callable[[TicketFacts, frozenset[str]], Decision]
 
 
 @dataclass(eq=False)

@@ -13,7 +13,8 @@ from app.config import Settings
 from app.db import transaction, utcnow
 from app.errors import AppError, Forbidden, Unauthorized
 from app.networks import parse_networks
-from app.runtime import Router, Runtime
+from app.routing.schema import Router
+from app.runtime import Runtime
 from app.tickets.service import TicketService
 from app.users import security
 from app.users.principal import Principal

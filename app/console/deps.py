@@ -31,7 +31,8 @@ from app.console.render import render
 from app.db import transaction
 from app.errors import AppError, Forbidden
 from app.reports.service import ReportService
-from app.runtime import Router, Runtime
+from app.routing.schema import Router
+from app.runtime import Runtime
 from app.tickets.service import TicketService
 from app.users.principal import Principal
 from app.users.principal_cache import PrincipalCache

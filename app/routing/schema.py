@@ -4,6 +4,7 @@ Pure data (frozen dataclasses and constants). Parsing and validation live in `lo
 in `compiler`, evaluation in `engine`, traces in `explain`.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -66,6 +67,11 @@ class Decision:
     sla_policy: str | None = None
     co_handlers: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+
+
+# What routes a ticket: its facts and the units to leave out (a transfer's) to a Decision.
+# The running ruleset's `route` (app.routing.live.LiveRuleset) is one; tests pass stand-ins.
+Router = Callable[[TicketFacts, frozenset[str]], Decision]
 
 
 # -- problems ---------------------------------------------------------------------------------

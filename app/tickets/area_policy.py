@@ -11,21 +11,19 @@ on a live call. So an ambiguous area is a question only when the answer changes 
   re-routing after intake): the triage unit gets the ticket with its candidates, never a guess.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from app.catalog.area_errors import ambiguity_error, candidates_out
 from app.catalog.resolver import AreaResolution
 from app.errors import ValidationFailed
-from app.routing.schema import Decision, TicketFacts
+from app.routing.schema import Decision, Router, TicketFacts
 
 # Channels through which tickets arrive with no operator on the line to ask: Open311 requests
 # from citizen apps and web forms. A future inbound channel that files tickets by itself (an
 # email or Zalo gateway) belongs here too.
 UNATTENDED_CHANNELS = frozenset({"open311"})
-
-Router = Callable[[TicketFacts, frozenset[str]], Decision]
 
 
 def same_decision(decisions: Sequence[Decision]) -> bool:

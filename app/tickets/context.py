@@ -6,7 +6,6 @@ methods, for the API, the console, Open311 and the demo generator.
 """
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,16 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.catalog import Catalog
 from app.privacy.keys import PrivacyKeys
-from app.routing.schema import Decision, TicketFacts
+from app.routing.schema import Router
 from app.tickets.assignment_clock import SlaKeeper, event_row
 from app.tickets.models import Ticket, TicketEvent
 from app.timefmt import LOCAL_TZ
 from app.users.principal import Principal
 
 REFERENCE = re.compile(r"^([A-Za-z]+)-(\d{4})-(\d+)$")
-
-# Decides the unit for a ticket, excluding units that already rejected it.
-Router = Callable[[TicketFacts, frozenset[str]], Decision]
 
 
 @dataclass

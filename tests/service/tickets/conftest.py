@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.routing.schema import Decision
-from app.tickets.context import Router
+from app.routing.schema import Decision, Router
 from app.tickets.service import TicketService
 from app.users.principal import Principal
 
