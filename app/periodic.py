@@ -83,20 +83,26 @@ async def count_open_work(runtime: "Runtime", leadership: Leadership, interval: 
     while True:
         await _wait_to_lead(leadership, interval)
         try:
-            async with transaction(runtime.session_factory) as session:
-                counts = await open_assignment_counts(session, now=utcnow())
-                found = await backlog.measure(session, now=utcnow())
-            totals = {(kind, st): 0 for kind in kinds for st in metrics.SLA_STATES}
-            for (unit_code, st), n in counts.items():
-                unit = runtime.catalog.units.get(unit_code)
-                key = (unit.kind if unit else "unknown", st)
-                totals[key] = totals.get(key, 0) + n
-            for (kind, st), n in totals.items():
-                metrics.OPEN_ASSIGNMENTS.labels(kind, st).set(n)
-            metrics.OPEN_ASSIGNMENTS_COUNTED.set(time.time())
-            record_outbox(found)
+            # Shielded: a cancellation (shutdown) lets a count under way end its transaction,
+            # instead of leaving a connection inside it (on SQLite, holding the write lock).
+            await asyncio.shield(_count_once(runtime, kinds))
         except Exception as exc:
             log_failure("counting open assignments and the outbox", exc)
+
+
+async def _count_once(runtime: "Runtime", kinds: list[str]) -> None:
+    async with transaction(runtime.session_factory) as session:
+        counts = await open_assignment_counts(session, now=utcnow())
+        found = await backlog.measure(session, now=utcnow())
+    totals = {(kind, st): 0 for kind in kinds for st in metrics.SLA_STATES}
+    for (unit_code, st), n in counts.items():
+        unit = runtime.catalog.units.get(unit_code)
+        key = (unit.kind if unit else "unknown", st)
+        totals[key] = totals.get(key, 0) + n
+    for (kind, st), n in totals.items():
+        metrics.OPEN_ASSIGNMENTS.labels(kind, st).set(n)
+    metrics.OPEN_ASSIGNMENTS_COUNTED.set(time.time())
+    record_outbox(found)
 
 
 def record_outbox(found: backlog.Backlog) -> None:
