@@ -131,7 +131,8 @@ async def watch_process(runtime: "Runtime", interval: float = 5.0) -> None:
     while True:
         try:
             ruleset.serving(runtime.rules.current.version)
-            metrics.RULES_RELOAD_FAILURES.inc(runtime.rules.refusals - refusals)
+            # Never negative: a runtime swapped for another (tests) may have refused fewer.
+            metrics.RULES_RELOAD_FAILURES.inc(max(0, runtime.rules.refusals - refusals))
             refusals = runtime.rules.refusals
             sample_pools(runtime)
             metrics.forget_dead_workers()

@@ -192,7 +192,7 @@ def main() -> None:
     i.add_argument("--clients", type=int, default=16)
     i.add_argument("--requests", type=int, default=2000)
     i.add_argument("--runs", type=int, default=5)
-    i.add_argument("--settle", type=float, default=3.0)
+    i.add_argument("--settle", type=float, default=20.0)
     d = sub.add_parser("drain")
     d.add_argument("--messages", type=int, default=10_000)
     d.add_argument("--batch", type=int, default=200)
