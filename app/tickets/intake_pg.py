@@ -220,11 +220,18 @@ def _fetch_pooled(engine: Engine, sql: str, arguments: list[Any]) -> Any:
     """Run one statement on a pooled connection, outside any transaction (it commits itself).
 
     The driver is called directly, in one hop into SQLAlchemy's pool and back: about 60 µs
-    less than through an AsyncConnection. Connections the server dropped are still weeded out
-    by the pool (tests/api/test_intake_write.py kills them all: one request fails, not more).
+    less than through an AsyncConnection. SQLAlchemy never sees the driver's errors here, so
+    a connection the server dropped is handled as SQLAlchemy handles its own: that connection
+    is discarded, and so is every other pooled one (a restart or failover drops them all), so
+    that one request fails, not one per pooled connection (tests/api/test_intake_write.py).
     """
     pooled = engine.raw_connection()
     try:
         return await_(pooled.driver_connection.fetchrow(sql, *arguments))
+    except Exception as exc:
+        if pooled.driver_connection.is_closed():
+            pooled.invalidate(exc)
+            engine.dispose(close=False)
+        raise
     finally:
         pooled.close()
