@@ -13,20 +13,7 @@ from app.outbox import backlog
 from app.outbox.backlog import attempt_outcome
 from app.outbox.setup import relay_of
 from tests.conftest import create_ticket
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-async def subscribe(client, admin, url, **extra):
-    r = await client.post("/webhooks", json={"url": url, **extra}, headers=admin)
-    assert r.status_code == 201, r.text
-    return r.json()
+from tests.outbox.support import Clock, subscribe
 
 
 async def measured(app, now):
