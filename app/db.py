@@ -9,6 +9,7 @@ from uuid import uuid4
 
 from sqlalchemy import JSON, DateTime, MetaData, event, inspect
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -177,7 +178,7 @@ def make_engine(
             "prepared_statement_cache_size": 0,
             "prepared_statement_name_func": _unique_statement_name,
         }
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
@@ -187,6 +188,22 @@ def make_engine(
         hide_parameters=True,
         connect_args=connect_args,
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Never hand out a pooled connection the server has already closed.
+
+    After a restart or a pg_terminate_backend, the driver knows its socket is gone as soon as
+    the event loop has read the EOF; refusing it here makes the pool open a fresh one (it
+    retries a checkout that raises DisconnectionError), so that a request after the outage
+    does not fail on a dead connection. A local flag, no round trip: unlike pool_pre_ping it
+    costs intake nothing, and a connection dropped but not yet noticed still fails once and
+    is then replaced with the whole pool (app.tickets.intake_pg._fetch_pooled).
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -87,9 +87,17 @@ async def test_killed_connections_give_503_never_500_and_no_half_written_ticket(
 
     # Retrying each key once the database is back: every acknowledged ticket is there, each key
     # made exactly one ticket, and every ticket has its assignment and history.
+    # A connection killed in the last instant may not be noticed before its next use: that one
+    # request answers 503 and the pool is replaced, so a client that retries as told gets in.
     created = {key: s for what, s, key in results if what == "intake"}
+    late_503s = 0
     for key in created:
-        r = await client.post("/tickets", json=ticket_body(), headers={"Idempotency-Key": key})
+        for _ in range(3):
+            r = await client.post("/tickets", json=ticket_body(), headers={"Idempotency-Key": key})
+            if r.status_code != 503:
+                break
+            late_503s += 1
+            await asyncio.sleep(0.1)
         assert r.status_code == 201, r.text
         assert r.headers.get("idempotent-replayed") == (
             "true" if created[key] == 201 else None
@@ -109,6 +117,7 @@ async def test_killed_connections_give_503_never_500_and_no_half_written_ticket(
             )
         ).scalar_one()
     assert tickets == keys == len(created) and orphans == 0
+    assert late_503s <= 1
 
 
 async def _raw_request(reader, writer, method: str, path: str, body: bytes, token: str) -> int:
