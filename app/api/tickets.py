@@ -15,6 +15,7 @@ from app.search.similar import facts_of_ticket, similar
 from app.search.text import read_query
 from app.tickets.schemas import (
     ActionIn,
+    CallerInformedIn,
     Channel,
     ConfirmAreaIn,
     DuplicateIn,
@@ -243,6 +244,11 @@ ACTION_BODIES: dict[str, tuple[type[ActionIn], str]] = {
     "cancel": (OptionalReasonIn, "Cancel a ticket filed in error."),
     "duplicate": (DuplicateIn, "Mark as a duplicate of another ticket."),
     "notes": (NoteIn, "Add a note to the history."),
+    "caller-informed": (
+        CallerInformedIn,
+        "An operator called the caller back (`note`: what they were told); takes the ticket "
+        "off the callback queue. Status unchanged.",
+    ),
     "confirm-area": (
         ConfirmAreaIn,
         "Settle an area kept as candidates at intake: `area` is one of them.",

@@ -162,6 +162,7 @@ async def file_ticket(console: ConsoleDep) -> Response:
         "area": values.get("area_code") or values.get("area") or None,
         "address": values.get("address") or None,
         "priority": values.get("priority") or "normal",
+        "callback_requested": values.get("callback_requested") == "on",
     }
     service = console.tickets()
     try:
@@ -171,7 +172,7 @@ async def file_ticket(console: ConsoleDep) -> Response:
             )
         ).ticket
     except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) or e["msg"] for e in exc.errors())
         return _form_page(console, values, f"Kiểm tra lại: {fields}.", 422)
     except AppError as exc:
         await console.session.rollback()

@@ -16,6 +16,7 @@ ACTION_FIELDS: dict[str, list[tuple[str, str, bool]]] = {
     "duplicate": [("duplicate_of", "Mã phiếu gốc (HN-…)", True)],
     "reroute": [("reason", "Lý do", False)],
     "notes": [("text", "Nội dung ghi chú", True)],
+    "caller-informed": [("note", "Đã báo cho người dân những gì", False)],
 }
 
 

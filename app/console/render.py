@@ -62,6 +62,7 @@ ACTION_VI = {
     "cancel": "Huỷ phiếu",
     "duplicate": "Đánh dấu trùng",
     "notes": "Ghi chú",
+    "caller-informed": "Đã gọi lại cho người dân",
 }
 ROLE_VI = {
     "operator": "Tổng đài viên",

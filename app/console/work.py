@@ -12,9 +12,16 @@ from app.errors import AppError, NotFound
 from app.privacy.access_log import AccessLog
 from app.privacy.masking import caller_view
 from app.tickets.lifecycle import OPEN
-from app.tickets.schemas import CallerOut, TicketQuery
+from app.tickets.schemas import CallerInformedIn, CallerOut, TicketQuery
 
 router = APIRouter(route_class=ConsoleRoute)
+
+# Why each caller is waiting, as the queue says it.
+KIND_VI = {
+    "info_requested": "Đơn vị cần bổ sung thông tin",
+    "outcome_requested": "Người dân muốn được báo kết quả",
+    "not_fixed": "Người dân báo chưa khắc phục",
+}
 
 
 @router.get("/queue")
@@ -28,10 +35,38 @@ async def unit_queue(console: ConsoleDep) -> Response:
 
 @router.get("/callbacks")
 async def callback_queue(console: ConsoleDep) -> Response:
-    """Callers waiting for a call back (app.console.callbacks: information requested, "not
-    fixed" answers to a resolution), the most overdue first; caller shown as the ticket
-    service shows it (masked when confidential)."""
+    """Callers waiting for a call back (app.console.callbacks: information requested, resolved
+    tickets whose caller asked to be told the outcome, "not fixed" answers to a resolution),
+    the most overdue first, each with how overdue it is; caller shown as the ticket service
+    shows it (masked when confidential). Roles that may record the call get a form per row."""
     console.require("tickets:read", "xem phiếu")
+    return await _callback_page(console)
+
+
+@router.post("/callbacks/{ticket_id}")
+async def record_callback(ticket_id: str, console: ConsoleDep) -> Response:
+    """Record that the caller was called back (TicketService.act `caller-informed`, as
+    POST /api/v1/tickets/{id}/caller-informed does, `note` from the form): the ticket leaves
+    the queue. Back to the queue (303); a refusal shows the queue with the service's sentence."""
+    console.require("act:caller-informed", "ghi nhận đã gọi lại")
+    form = await console.request.form()
+    service = console.tickets()
+    try:
+        body = CallerInformedIn.model_validate(presenter.action_body("caller-informed", form))
+        ticket = await service.load(ticket_id, for_update=True)
+        await service.act(ticket, "caller-informed", body)
+    except ValidationError:
+        await console.session.rollback()
+        return await _callback_page(console, "Ghi chú quá dài (tối đa 4000 ký tự).", 422)
+    except AppError as exc:
+        await console.session.rollback()
+        return await _callback_page(console, exc.detail, exc.status)
+    return RedirectResponse("/console/callbacks", status_code=303)
+
+
+async def _callback_page(
+    console: ConsoleDep, error: str | None = None, status: int = 200
+) -> Response:
     principal = console.principal
     owed = await callbacks_due(
         console.session,
@@ -44,7 +79,16 @@ async def callback_queue(console: ConsoleDep) -> Response:
     rows = [(c, reads[c.ticket_id]) for c in owed if c.ticket_id in reads]
     return console.page(
         "callbacks.html",
-        {"rows": rows, "kinds": KINDS, "now": console.now, "title": "Cần gọi lại người dân"},
+        {
+            "rows": rows,
+            "kinds": KINDS,
+            "KIND_VI": KIND_VI,
+            "now": console.now,
+            "can_record": principal.can("act:caller-informed"),
+            "error": error,
+            "title": "Cần gọi lại người dân",
+        },
+        status_code=status,
     )
 
 

@@ -38,6 +38,7 @@ EVENT = {
     "cancelled": "Huỷ phản ánh",
     "marked_duplicate": "Trùng phản ánh khác",
     "note": "Ghi chú",
+    "caller_informed": "Đã gọi lại cho người dân",
     "updated": "Chỉnh sửa thông tin",
     "sla_warning": "Sắp quá hạn xử lý",
     "sla_breached": "Quá hạn xử lý",

@@ -26,6 +26,7 @@ from app.tickets.models import Assignment, AssignmentPause, Ticket, TicketEvent
 from app.tickets.queries import load
 from app.tickets.schemas import (
     ActionIn,
+    CallerInformedIn,
     ConfirmAreaIn,
     DuplicateIn,
     NoteIn,
@@ -92,7 +93,7 @@ async def act(ctx: TicketContext, ticket: Ticket, action: str, body: ActionIn) -
     await HANDLERS[action](step, body)
     if action not in CLOCK_NEUTRAL:
         settle_sla(ctx, loaded, current)
-    if body.note and action != "notes":
+    if body.note and action not in NOTE_KEPT:
         step.event("note", step.a_id, {"text": body.note})
     ctx.touch(ticket, at)
     await ctx.session.flush()
@@ -281,6 +282,12 @@ async def _notes(s: Step, body: NoteIn) -> None:
     s.event("note", s.a_id, {"text": body.text})
 
 
+async def _caller_informed(s: Step, body: CallerInformedIn) -> None:
+    """The call back was made; the callback queue (app.console.callbacks) drops every wait
+    that began before this event."""
+    s.event("caller_informed", s.a_id, {"note": body.note})
+
+
 Handler = Callable[[Step, Any], Awaitable[None]]
 
 HANDLERS: dict[str, Handler] = {
@@ -298,4 +305,8 @@ HANDLERS: dict[str, Handler] = {
     "duplicate": _duplicate,
     "confirm-area": _confirm_area,
     "notes": _notes,
+    "caller-informed": _caller_informed,
 }
+
+# Actions whose event keeps the body's note itself (no separate `note` event).
+NOTE_KEPT = frozenset({"notes", "caller-informed"})

@@ -1,4 +1,5 @@
-"""Operator corrections (PATCH): topic, area, priority, description, address, public.
+"""Operator corrections (PATCH): topic, area, priority, description, address, public, and
+whether the caller asked to be told the outcome (callback_requested).
 
 A corrected topic or area routes the ticket again while no unit has taken it yet.
 """
@@ -28,7 +29,7 @@ async def update(ctx: TicketContext, ticket: Ticket, data: TicketUpdate) -> Tick
     `updated` event with its old and new value. 422 for a field that cannot be removed or a
     value that does not fit (unknown topic, an unreadable or ambiguous area)."""
     fields = data.model_dump(exclude_unset=True)
-    for required in ("description", "public"):
+    for required in ("description", "public", "callback_requested"):
         if required in fields and fields[required] is None:
             raise ValidationFailed([field_error([required], "cannot be removed")])
     new_values: dict[str, Any] = {}
@@ -36,9 +37,19 @@ async def update(ctx: TicketContext, ticket: Ticket, data: TicketUpdate) -> Tick
         new_values["topic_code"] = check_topic(ctx, fields["topic"], ["topic"])
     if "area" in fields:
         new_values.update(corrected_area(ctx, ticket, fields["area"], new_values))
-    for name in ("priority", "description", "address", "public"):
+    for name in ("priority", "description", "address", "public", "callback_requested"):
         if name in fields:
             new_values[name] = fields[name]
+    if new_values.get("callback_requested") and not (ticket.caller_phone or ticket.caller_email):
+        raise ValidationFailed(
+            [
+                field_error(
+                    ["callback_requested"],
+                    "the ticket has no caller phone or e-mail to call back; "
+                    "leave callback_requested false",
+                )
+            ]
+        )
     changes = {
         key: [getattr(ticket, key), value]
         for key, value in new_values.items()

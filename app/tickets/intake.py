@@ -137,6 +137,7 @@ def _ticket(
         "created_by": ctx.actor,
         "version": 1,
         "public": data.public or data.channel == "open311",
+        "callback_requested": data.callback_requested,
         **(extra or {}),
     }
     ticket = trusted_instance(Ticket, row)

@@ -29,6 +29,9 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
     "cancel": (OPEN, S.CANCELLED),
     "duplicate": (OPEN, S.DUPLICATE),
     "notes": (ALL, None),
+    # An operator called the caller back (told the outcome, asked for the information, answered
+    # a "not fixed"): status unchanged; it takes the ticket off the callback queue.
+    "caller-informed": (ALL, None),
     # Settle an area kept as candidates at intake (status unchanged; re-routes if unacknowledged).
     "confirm-area": (OPEN, None),
 }
@@ -36,7 +39,7 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
 ACTIONS = tuple(TRANSITIONS)
 
 # Actions that change no assignment, so its SLA clock needs no re-planning afterwards.
-CLOCK_NEUTRAL = frozenset({"notes", "close"})
+CLOCK_NEUTRAL = frozenset({"notes", "close", "caller-informed"})
 
 
 # Actions offered only when the ticket needs them (the status allows them regardless).

@@ -29,6 +29,14 @@ class Ticket(SQLModel, table=True):
             sqlite_where=text("duplicate_of_id IS NOT NULL"),
             postgresql_where=text("duplicate_of_id IS NOT NULL"),
         ),
+        # The callback queue (app.console.callbacks) reads only the tickets whose caller asked
+        # to be told the outcome: a few, however many tickets there are.
+        Index(
+            "ix_ticket_callback_requested_status",
+            "status",
+            sqlite_where=text("callback_requested"),
+            postgresql_where=text("callback_requested"),
+        ),
         # Supervisors sort by "reported N times".
         Index("ix_ticket_reports_count_id", "reports_count", "id"),
         # Retention's work lists (app.privacy.retention): only ended tickets whose kind of data
@@ -105,6 +113,11 @@ class Ticket(SQLModel, table=True):
     citizen_account_id: str | None = Field(default=None, max_length=120, index=True)
     citizen_device_id: str | None = Field(default=None, max_length=120)
     service_attributes: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    # The caller asked to be told the outcome: once resolved, an operator calls back and records
+    # it (the `caller-informed` action); until then the ticket is on the callback queue.
+    callback_requested: bool = Field(
+        default=False, sa_column_kwargs={"server_default": text("false")}
+    )
 
 
 class Assignment(SQLModel, table=True):

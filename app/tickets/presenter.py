@@ -143,6 +143,7 @@ def to_read(
         longitude=ticket.longitude,
         attachments=free_text(ctx, ticket, ticket.attachments),
         public=bool(ticket.public),
+        callback_requested=bool(ticket.callback_requested),
         received_at=ticket.received_at,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,

@@ -5,7 +5,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.catalog.vocabulary import Channel, Priority
 from app.phone import InvalidPhone, to_e164
@@ -96,12 +105,30 @@ class TicketCreate(Strict):
         default=False,
         description="Shown on Open311 with its description (always true for channel open311)",
     )
+    callback_requested: bool = Field(
+        default=False,
+        description="The caller asked to be told the outcome: once resolved, the ticket is on "
+        "the operators' callback queue until an operator records the call (caller-informed). "
+        "Needs the caller's phone or e-mail.",
+    )
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> "TicketCreate":
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("give both latitude and longitude, or neither")
         return self
+
+    @field_validator("callback_requested")
+    @classmethod
+    def _callback_needs_a_contact(cls, value: bool, info: ValidationInfo) -> bool:
+        # `caller` is declared first, so it is validated (or missing, when invalid) here.
+        caller = info.data.get("caller")
+        if value and caller is not None and not (caller.phone or caller.email):
+            raise ValueError(
+                "a caller who asks to be told the outcome needs a phone or e-mail to be "
+                "called back at: give caller.phone or caller.email, or set it to false"
+            )
+        return value
 
 
 class TicketUpdate(Strict):
@@ -118,6 +145,9 @@ class TicketUpdate(Strict):
     description: Description = Field(default=None)  # type: ignore[assignment]
     address: Annotated[Text | None, Field(max_length=500)] = None
     public: bool | None = Field(default=None, description="Shown on Open311 (docs/open311.md)")
+    callback_requested: bool | None = Field(
+        default=None, description="The caller asked to be told the outcome (see TicketCreate)"
+    )
 
 
 class ActionIn(Strict):
@@ -146,6 +176,12 @@ class TransferIn(ActionIn):
 
 class NoteIn(ActionIn):
     text: Annotated[Text, Field(min_length=1, max_length=4000)]
+
+
+class CallerInformedIn(ActionIn):
+    note: Annotated[Text | None, Field(max_length=4000)] = Field(
+        default=None, description="What the caller was told (kept on the caller_informed event)"
+    )
 
 
 class DuplicateIn(ActionIn):
@@ -293,6 +329,10 @@ class TicketRead(BaseModel):
     longitude: float | None
     attachments: list[str]
     public: bool = Field(default=False, description="Shown on Open311 (docs/open311.md)")
+    callback_requested: bool = Field(
+        default=False,
+        description="The caller asked to be told the outcome (the operators' callback queue)",
+    )
     received_at: InstantOut
     created_at: InstantOut
     updated_at: InstantOut

@@ -34,6 +34,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
                 "duplicate",
                 "notes",
                 "confirm-area",
+                "caller-informed",
             )
         }
     ),

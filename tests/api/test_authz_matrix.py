@@ -50,6 +50,8 @@ ACTIONS = {
     "notes": ("assigned", (OPER, OWN, SUP, KEY)),
     # Citizen follow-up (issue #14): an operator records the callback's answer.
     "feedback": ("resolved", (OPER, KEY)),
+    # The callback queue (issue #16): an operator records that the caller was called back.
+    "caller-informed": ("resolved", (OPER, KEY)),
     # On a ticket whose area is still two candidate wards, routed city-wide (the water
     # company): the Cầu Giấy agent is not involved, so the ticket does not exist for them.
     "confirm-area": ("assigned", (OPER, KEY)),

@@ -48,6 +48,7 @@ def _intake(*, key: str | None = "contract-1", assigned: bool = True) -> IntakeR
             "latitude": 21.0362,
             "longitude": 105.7906,
             "tags": ["goi-lai"],
+            "callback_requested": True,
             "received_at": RECEIVED,
             "created_at": NOW,
             "updated_at": NOW,

@@ -7,21 +7,22 @@ import pytest
 from tests.conftest import create_ticket
 
 # Written out by hand from the product rules (not derived from app code) so that a wrong
-# transition table in the app fails here.
+# transition table in the app fails here. An operator may record a call back
+# (`caller-informed`) in any status, as a note: a caller is told of a cancellation too.
 ALLOWED = {
-    "new": {"transfer", "reroute", "cancel", "duplicate", "notes"},
+    "new": {"transfer", "reroute", "cancel", "duplicate", "notes", "caller-informed"},
     "assigned": {"acknowledge", "start", "resolve", "reject"}
-    | {"transfer", "reroute", "cancel", "duplicate", "notes"},
+    | {"transfer", "reroute", "cancel", "duplicate", "notes", "caller-informed"},
     "acknowledged": {"start", "request-info", "resolve", "reject"}
-    | {"transfer", "reroute", "cancel", "duplicate", "notes"},
+    | {"transfer", "reroute", "cancel", "duplicate", "notes", "caller-informed"},
     "in_progress": {"request-info", "resolve", "reject"}
-    | {"transfer", "reroute", "cancel", "duplicate", "notes"},
+    | {"transfer", "reroute", "cancel", "duplicate", "notes", "caller-informed"},
     "waiting_citizen": {"info-received", "resolve"}
-    | {"transfer", "reroute", "cancel", "duplicate", "notes"},
-    "resolved": {"close", "reopen", "notes"},
-    "closed": {"reopen", "notes"},
-    "cancelled": {"notes"},
-    "duplicate": {"notes"},
+    | {"transfer", "reroute", "cancel", "duplicate", "notes", "caller-informed"},
+    "resolved": {"close", "reopen", "notes", "caller-informed"},
+    "closed": {"reopen", "notes", "caller-informed"},
+    "cancelled": {"notes", "caller-informed"},
+    "duplicate": {"notes", "caller-informed"},
 }
 ACTIONS = sorted(set().union(*ALLOWED.values()))
 

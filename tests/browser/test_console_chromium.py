@@ -138,6 +138,7 @@ async def test_operator_files_agent_resolves_supervisor_checks_the_numbers(
     driver.find_element(By.CSS_SELECTOR, "#topic option[value='moi-truong.rac-thai']").click()
     driver.find_element(By.ID, "description").send_keys("Rác ùn ứ đầu ngõ 25 Trần Thái Tông")
     driver.find_element(By.ID, "address").send_keys("Ngõ 25 Trần Thái Tông")
+    driver.find_element(By.ID, "callback_requested").click()  # "tell me the outcome"
     driver.save_screenshot(str(shots / "02-intake-filled.png"))
     assert "cùng người gọi" in driver.find_element(By.ID, "similar").text
     driver.find_element(By.ID, "file-ticket").click()
@@ -171,7 +172,8 @@ async def test_operator_files_agent_resolves_supervisor_checks_the_numbers(
     _wait_text(driver, "h1", "Đã giải quyết")
     driver.save_screenshot(str(shots / "05-ticket-resolved.png"))
     api = await client.get(f"/tickets/{reference}")
-    assert api.json()["status"] == "resolved"
+    assert api.json()["status"] == "resolved" and api.json()["callback_requested"] is True
+    filed_id = api.json()["id"]
 
     # Another unit's agent cannot open it.
     _sign_in(driver, base, "agent.badinh")
@@ -238,7 +240,15 @@ async def test_operator_files_agent_resolves_supervisor_checks_the_numbers(
     driver.get(f"{base}/console/callbacks")
     _wait_text(driver, "#callbacks", earlier["reference"])
     assert _wait(driver, "#callbacks tr[data-kind=not_fixed]")
+    # The form's caller asked to be told the outcome: owed a call since the resolution.
+    assert reference in _wait(driver, "#callbacks tr[data-kind=outcome_requested]").text
     driver.save_screenshot(str(shots / "10-callbacks.png"))
+    driver.find_element(By.ID, f"note-{filed_id}-outcome_requested").send_keys("Đã báo ông An")
+    driver.find_element(By.ID, f"informed-{filed_id}-outcome_requested").click()
+    WebDriverWait(driver, 15).until(
+        lambda d: not d.find_elements(By.CSS_SELECTOR, "tr[data-kind=outcome_requested]")
+    )
+    assert earlier["reference"] in driver.find_element(By.ID, "callbacks").text
 
     _sign_in(driver, base, "admin")
     driver.get(f"{base}/console/admin")

@@ -1,0 +1,164 @@
+"""The callback queue's "resolved, the caller asked to be told" part, and recording the call."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from tests.conftest import create_ticket
+from tests.console.conftest import csrf_of
+
+ROW = re.compile(
+    r'<tr data-kind="([a-z_]+)">\s*<td><a href="/console/tickets/(\d+)".*?'
+    r'data-overdue-seconds="(-?\d+)"',
+    re.S,
+)
+
+
+def _rows(page: str) -> list[tuple[str, int, int]]:
+    return [(kind, int(tid), int(late)) for kind, tid, late in ROW.findall(page)]
+
+
+async def _resolve(client, auth, ticket, at=None):
+    body = {"resolution": "Đã thu gom"}
+    if at is not None:
+        body["occurred_at"] = at.isoformat()
+    r = await client.post(
+        f"/tickets/{ticket['id']}/resolve", json=body, headers=auth("agent.caugiay")
+    )
+    assert r.status_code == 200, r.text
+
+
+async def test_resolved_tickets_whose_caller_asked_are_listed_most_overdue_first(
+    client, browser, auth
+):
+    now = datetime.now(UTC)
+    recent = await create_ticket(client, callback_requested=True)
+    await _resolve(client, auth, recent)
+    old = await create_ticket(
+        client, callback_requested=True, received_at=(now - timedelta(days=3)).isoformat()
+    )
+    await _resolve(client, auth, old, at=now - timedelta(days=2))
+    not_asked = await create_ticket(client)
+    await _resolve(client, auth, not_asked)
+    asked_open = await create_ticket(client, callback_requested=True)
+    operator = await browser("operator")
+    page = (await operator.get("/console/callbacks")).text
+    rows = _rows(page)
+    assert [(k, t) for k, t, _ in rows] == [
+        ("outcome_requested", old["id"]),
+        ("outcome_requested", recent["id"]),
+    ]
+    assert not_asked["reference"] not in page and asked_open["reference"] not in page
+    # Resolved two days ago, due a day after: about a day overdue; the recent one is not yet.
+    late = {t: s for _, t, s in rows}
+    assert timedelta(hours=23) < timedelta(seconds=late[old["id"]]) < timedelta(hours=25)
+    assert late[recent["id"]] < 0
+    assert "quá 1 ngày" in page or "quá 23 giờ" in page or "quá 24 giờ" in page
+
+
+async def test_recording_the_call_on_the_queue_takes_the_caller_off_it(client, browser, auth):
+    first = await create_ticket(client, callback_requested=True)
+    second = await create_ticket(client, callback_requested=True)
+    for t in (first, second):
+        await _resolve(client, auth, t)
+    operator = await browser("operator")
+    page = (await operator.get("/console/callbacks")).text
+    assert f'action="/console/callbacks/{first["id"]}"' in page
+    r = await operator.post(
+        f"/console/callbacks/{first['id']}",
+        data={"csrf_token": csrf_of(page), "note": "Đã báo kết quả cho bà An"},
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/console/callbacks"
+    page = (await operator.get("/console/callbacks")).text
+    assert [t for _, t, _ in _rows(page)] == [second["id"]]
+    events = (await client.get(f"/tickets/{first['id']}/events")).json()["items"]
+    assert events[-1]["kind"] == "caller_informed"
+    assert events[-1]["details"]["note"] == "Đã báo kết quả cho bà An"
+    # The API's action does the same; closing a resolved ticket keeps an unmade call owed.
+    await client.post(f"/tickets/{second['id']}/close")
+    assert second["reference"] in (await operator.get("/console/callbacks")).text
+    r = await client.post(f"/tickets/{second['id']}/caller-informed")
+    assert r.status_code == 200, r.text
+    assert "Không có ai cần gọi lại" in (await operator.get("/console/callbacks")).text
+
+
+async def test_a_new_resolution_after_a_reopen_is_owed_a_new_call(client, browser, auth):
+    ticket = await create_ticket(client, callback_requested=True)
+    await _resolve(client, auth, ticket)
+    assert (await client.post(f"/tickets/{ticket['id']}/caller-informed")).status_code == 200
+    operator = await browser("operator")
+    assert ticket["reference"] not in (await operator.get("/console/callbacks")).text
+    r = await client.post(f"/tickets/{ticket['id']}/reopen", json={"reason": "Vẫn còn rác"})
+    assert r.status_code == 200, r.text
+    await _resolve(client, auth, ticket)
+    rows = _rows((await operator.get("/console/callbacks")).text)
+    assert [(k, t) for k, t, _ in rows] == [("outcome_requested", ticket["id"])]
+
+
+async def test_a_call_also_ends_a_wait_for_information(client, browser, auth):
+    ticket = await create_ticket(client)
+    agent = auth("agent.caugiay")
+    await client.post(f"/tickets/{ticket['id']}/start", headers=agent)
+    await client.post(
+        f"/tickets/{ticket['id']}/request-info", json={"question": "Số nhà?"}, headers=agent
+    )
+    operator = await browser("operator")
+    assert _rows((await operator.get("/console/callbacks")).text)[0][:2] == (
+        "info_requested",
+        ticket["id"],
+    )
+    assert (await client.post(f"/tickets/{ticket['id']}/caller-informed")).status_code == 200
+    assert ticket["reference"] not in (await operator.get("/console/callbacks")).text
+    # The unit asks again: a new wait, owed a new call.
+    await client.post(f"/tickets/{ticket['id']}/info-received", headers=agent)
+    await client.post(
+        f"/tickets/{ticket['id']}/request-info", json={"question": "Ngõ nào?"}, headers=agent
+    )
+    assert ticket["reference"] in (await operator.get("/console/callbacks")).text
+
+
+async def test_agents_see_their_units_callbacks_but_cannot_record_the_call(client, browser, auth):
+    mine = await create_ticket(client, callback_requested=True)
+    await _resolve(client, auth, mine)
+    other = await create_ticket(client, callback_requested=True, area="phuong-ba-dinh")
+    r = await client.post(
+        f"/tickets/{other['id']}/resolve",
+        json={"resolution": "Đã xử lý"},
+        headers=auth("agent.badinh"),
+    )
+    assert r.status_code == 200, r.text
+    agent = await browser("agent.caugiay")
+    page = (await agent.get("/console/callbacks")).text
+    assert [t for _, t, _ in _rows(page)] == [mine["id"]]
+    assert "/console/callbacks/" not in page  # no form to record the call
+    refused = await agent.post(
+        f"/console/callbacks/{mine['id']}", data={"csrf_token": csrf_of(page)}
+    )
+    assert refused.status_code == 403
+    assert mine["reference"] in (await agent.get("/console/callbacks")).text
+
+
+async def test_the_intake_form_records_the_wish(client, browser):
+    operator = await browser("operator")
+    form = (await operator.get("/console/intake")).text
+    assert 'name="callback_requested"' in form
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form).group(1)
+    r = await operator.post(
+        "/console/intake",
+        data={
+            "csrf_token": csrf_of(form),
+            "idempotency_key": key,
+            "phone": "0912 345 678",
+            "name": "Nguyễn Văn An",
+            "channel": "phone",
+            "area": "phuong-cau-giay",
+            "topic": "moi-truong.rac-thai",
+            "priority": "normal",
+            "description": "Rác thải ùn ứ đầu ngõ, muốn được báo kết quả",
+            "callback_requested": "on",
+        },
+    )
+    assert r.status_code == 303, r.text
+    ticket_id = r.headers["location"].rsplit("/", 1)[1]
+    assert (await client.get(f"/tickets/{ticket_id}")).json()["callback_requested"] is True
+    page = (await operator.get(f"/console/tickets/{ticket_id}")).text
+    assert "Người dân muốn được gọi lại báo kết quả" in page
