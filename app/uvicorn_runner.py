@@ -21,6 +21,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import traceback
 from typing import Any
 
@@ -61,7 +62,13 @@ def _stuck_report(loop: asyncio.AbstractEventLoop | None) -> str:
     return "\n".join(lines)
 
 
-def _give_up(seconds: float, loop: asyncio.AbstractEventLoop | None) -> None:
+def _watch(server: uvicorn.Server, loop: asyncio.AbstractEventLoop, seconds: float) -> None:
+    """Wait for the stop to begin (uvicorn's signal handler sets should_exit), then give the
+    process `seconds` to end; past that, log its stacks and tasks and exit. Polls rather than
+    being started by the signal: a handler that starts a thread could deadlock."""
+    while not server.should_exit:
+        time.sleep(0.5)
+    time.sleep(seconds)
     log.error(
         "still stopping %.0f s after the stop began; exiting now\n%s",
         seconds,
@@ -71,15 +78,17 @@ def _give_up(seconds: float, loop: asyncio.AbstractEventLoop | None) -> None:
 
 
 class _BoundedServer(uvicorn.Server):
-    """uvicorn's server, whose stop is bounded: a watchdog starts with its shutdown."""
+    """uvicorn's server, whose stop is bounded: a watchdog ends it WATCHDOG_SECONDS after
+    SIGTERM (or SIGINT) if it is still there, wherever it hangs, even before "Shutting down"."""
 
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        watchdog = threading.Timer(
-            WATCHDOG_SECONDS, _give_up, (WATCHDOG_SECONDS, asyncio.get_running_loop())
-        )
-        watchdog.daemon = True  # never what keeps the process alive
-        watchdog.start()
-        await super().shutdown(sockets=sockets)
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        threading.Thread(
+            target=_watch,
+            args=(self, asyncio.get_running_loop(), WATCHDOG_SECONDS),
+            name="stop-watchdog",
+            daemon=True,  # never what keeps the process alive
+        ).start()
+        await super().serve(sockets=sockets)
 
 
 class _BoundedWorker(multiprocess.Process):

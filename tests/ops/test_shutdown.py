@@ -81,6 +81,33 @@ async def test_a_step_past_its_bound_is_abandoned(caplog):
     assert await within(asyncio.sleep(0), 5, "nothing")
 
 
+WATCHDOG = """
+import asyncio, logging, sys, threading, types
+from app.uvicorn_runner import _watch
+
+logging.basicConfig(stream=sys.stdout)
+server = types.SimpleNamespace(should_exit=False)
+threading.Thread(target=_watch, args=(server, asyncio.new_event_loop(), 0.2), daemon=True).start()
+server.should_exit = True  # what uvicorn's SIGTERM handler does
+
+
+def a_stop_that_never_ends():
+    threading.Event().wait()
+
+
+a_stop_that_never_ends()
+"""
+
+
+def test_the_watchdog_ends_a_stop_that_hangs_and_says_where():
+    ended = subprocess.run(
+        [sys.executable, "-c", WATCHDOG], capture_output=True, text=True, timeout=120
+    )
+    assert ended.returncode == 1
+    assert "still stopping 0 s after the stop began; exiting now" in ended.stdout
+    assert "in a_stop_that_never_ends" in ended.stdout  # the main thread's stack: where it hangs
+
+
 def _port() -> int:
     """HOTLINE_TEST_SERVE_PORT when set (a range reserved for this run), else a free port."""
     if chosen := os.environ.get("HOTLINE_TEST_SERVE_PORT"):
