@@ -31,7 +31,7 @@ from app.api import (
 )
 from app.api import metrics as metrics_api
 from app.api.docs import OPENAPI_URL, install_docs
-from app.api.failsafe import FailsafeMiddleware, redacted_traceback
+from app.api.failsafe import FailsafeMiddleware
 from app.api.middleware import BodyLimitMiddleware
 from app.api.observe import ObserveMiddleware
 from app.api.openapi import install_openapi
@@ -41,6 +41,7 @@ from app.config import Settings, get_settings
 from app.db import utcnow
 from app.db_errors import database_unavailable
 from app.leader import Leadership
+from app.logs import redacted_traceback
 from app.privacy import retention
 from app.privacy.cli import policy_of
 from app.runtime import Runtime, build_runtime

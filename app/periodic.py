@@ -14,10 +14,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from app import metrics
-from app.api.failsafe import redacted_traceback
 from app.db import transaction, utcnow
 from app.db_errors import database_unavailable
 from app.leader import Leadership
+from app.logs import redacted_traceback
 from app.open311.feedback import close_unanswered
 from app.outbox import backlog
 from app.tickets.assignment_clock import run_scan
