@@ -155,7 +155,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                 loop.remove_signal_handler(signal.SIGHUP)
             await stop_tasks([*tasks, *pending], shutdown.BACKGROUND_SECONDS)
             if owned:
-                await within(running.close(), shutdown.CLOSE_SECONDS, "closing the databases")
+                await within(
+                    running.close(),
+                    shutdown.CLOSE_SECONDS,
+                    "closing the relay client and the databases",
+                )
 
     app = FastAPI(
         title="Hotline 1022",

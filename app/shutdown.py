@@ -3,7 +3,8 @@
 A stop runs in this order, each step bounded, so that a worker always exits:
 
 1. uvicorn stops accepting, lets in-flight requests finish for up to REQUESTS_SECONDS, then
-   cancels what is left (its `timeout_graceful_shutdown`, set by app.uvicorn_runner);
+   cancels what is left (its `timeout_graceful_shutdown`, set by `hotline serve`:
+   app.commands.server);
 2. the lifespan cancels the background loops and waits up to BACKGROUND_SECONDS for them
    (`stop_tasks`); a loop still running then is abandoned and named in the log;
 3. it closes the relay's HTTP client and the database pools within CLOSE_SECONDS (`within`);
