@@ -78,14 +78,17 @@ class Leadership:
                     },
                 )
                 while True:
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can lose a
+                    # cancellation (shutdown) that arrives as the query ends.
                     if self.is_leader:
-                        await asyncio.wait_for(connection.fetchval("SELECT 1"), heartbeat)
+                        async with asyncio.timeout(heartbeat):
+                            await connection.fetchval("SELECT 1")
                         await asyncio.sleep(heartbeat)
                     else:
-                        got = await asyncio.wait_for(
-                            connection.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY),
-                            heartbeat,
-                        )
+                        async with asyncio.timeout(heartbeat):
+                            got = await connection.fetchval(
+                                "SELECT pg_try_advisory_lock($1)", LOCK_KEY
+                            )
                         self._set(bool(got))
                         await asyncio.sleep(heartbeat if got else min(self.retry, heartbeat))
             except asyncio.CancelledError:

@@ -4,11 +4,16 @@ Every record carries the id of the request it was written in (`request_id`, '-' 
 requests: start-up, background work), so a handled error's line and the request's access line
 can be joined. The same configuration is given to uvicorn (log_config), so that every worker
 process and uvicorn's own messages log the same way.
+
+`redacted_traceback` writes an exception's traceback without its messages (drivers put row
+data in them: a caller's phone in "Failing row contains ..."), for the API's last-resort
+handler (app.api.failsafe) and the background loops (app.periodic, app.main) alike.
 """
 
 import logging
 import logging.config
 import re
+import traceback
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -83,3 +88,25 @@ def logging_config(settings: Settings) -> dict[str, Any]:
 
 def configure_logging(settings: Settings) -> None:
     logging.config.dictConfig(logging_config(settings))
+
+
+def redacted_traceback(exc: BaseException) -> str:
+    """The traceback of `exc` and its causes with each exception's message left out."""
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        chain.append(current)
+        seen.add(id(current))
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    parts = []
+    for index, item in enumerate(reversed(chain)):
+        if index:
+            parts.append("\nwhich led to:\n")
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_tb(item.__traceback__))
+        kind = type(item)
+        parts.append(f"{kind.__module__}.{kind.__qualname__} (message withheld)\n")
+    return "".join(parts)

@@ -5,14 +5,14 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 
-from app import console, periodic
+from app import console, periodic, shutdown
 from app.api import (
     admin,
     auth,
@@ -31,7 +31,7 @@ from app.api import (
 )
 from app.api import metrics as metrics_api
 from app.api.docs import OPENAPI_URL, install_docs
-from app.api.failsafe import FailsafeMiddleware, redacted_traceback
+from app.api.failsafe import FailsafeMiddleware
 from app.api.middleware import BodyLimitMiddleware
 from app.api.observe import ObserveMiddleware
 from app.api.openapi import install_openapi
@@ -41,9 +41,11 @@ from app.config import Settings, get_settings
 from app.db import utcnow
 from app.db_errors import database_unavailable
 from app.leader import Leadership
+from app.logs import redacted_traceback
 from app.privacy import retention
 from app.privacy.cli import policy_of
 from app.runtime import Runtime, build_runtime
+from app.shutdown import stop_tasks, within
 from app.tickets.sla_reload import reload_sla
 from app.users.principal_cache import listen as listen_for_changes
 
@@ -62,10 +64,10 @@ async def _poll_rules(runtime: Runtime, interval: float) -> None:
             log.error("checking routing rules or sla.yaml failed\n%s", redacted_traceback(exc))
 
 
-def _reload_now(runtime: Runtime, pending: set[asyncio.Future[Any]]) -> None:
+def _reload_now(runtime: Runtime, pending: set[asyncio.Task[Any]]) -> None:
     """SIGHUP: reload the rules now, then sla.yaml (re-planning in the background)."""
     runtime.rules.reload(utcnow())
-    reloading = asyncio.ensure_future(reload_sla(runtime, utcnow()))
+    reloading = asyncio.create_task(reload_sla(runtime, utcnow()), name="sla-reload")
     pending.add(reloading)  # a reference until it ends, or the loop may collect it
     reloading.add_done_callback(pending.discard)
 
@@ -93,34 +95,31 @@ async def _retain(runtime: Runtime, interval: float) -> None:
 
 
 def _background(runtime: Runtime, leadership: Leadership) -> list[asyncio.Task[Any]]:
-    """Start the loops the settings ask for (0 seconds switches one off)."""
+    """Start the loops the settings ask for (0 seconds switches one off), each task named
+    after its loop (a shutdown that abandons one names it)."""
     settings = runtime.settings
-    tasks = [asyncio.create_task(periodic.watch_process(runtime))]
+    loops: dict[str, Coroutine[Any, Any, None]] = {
+        "process-metrics": periodic.watch_process(runtime)
+    }
     if not settings.is_sqlite and settings.principal_cache_seconds > 0:
-        tasks.append(
-            asyncio.create_task(listen_for_changes(settings.direct_url, runtime.principals))
-        )
+        loops["principal-feed"] = listen_for_changes(settings.direct_url, runtime.principals)
     if settings.rules_poll_seconds > 0:
-        tasks.append(asyncio.create_task(_poll_rules(runtime, settings.rules_poll_seconds)))
+        loops["rules-poll"] = _poll_rules(runtime, settings.rules_poll_seconds)
     if settings.sla_scan_seconds > 0:
         ttl = timedelta(hours=settings.idempotency_ttl_hours)
-        tasks.append(asyncio.create_task(leadership.run()))
-        tasks.append(
-            asyncio.create_task(
-                periodic.maintain(runtime, leadership, settings.sla_scan_seconds, ttl)
-            )
+        loops["leadership"] = leadership.run()
+        loops["maintenance"] = periodic.maintain(
+            runtime, leadership, settings.sla_scan_seconds, ttl
         )
         if settings.metrics_gauge_seconds > 0:
-            tasks.append(
-                asyncio.create_task(
-                    periodic.count_open_work(runtime, leadership, settings.metrics_gauge_seconds)
-                )
+            loops["open-work-count"] = periodic.count_open_work(
+                runtime, leadership, settings.metrics_gauge_seconds
             )
     if settings.webhook_relay_seconds > 0:
-        tasks.append(asyncio.create_task(runtime.relay.run()))
+        loops["outbox-relay"] = runtime.relay.run()
     if settings.retention_run_seconds > 0 and policy_of(settings).enabled:
-        tasks.append(asyncio.create_task(_retain(runtime, settings.retention_run_seconds)))
-    return tasks
+        loops["retention"] = _retain(runtime, settings.retention_run_seconds)
+    return [asyncio.create_task(loop, name=name) for name, loop in loops.items()]
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -140,7 +139,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             idle_timeout=settings.leader_idle_timeout_seconds,
         )
         tasks = _background(running, leadership)
-        pending: set[asyncio.Future[Any]] = set()
+        pending: set[asyncio.Task[Any]] = set()
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, lambda: _reload_now(running, pending))
@@ -150,13 +149,17 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Each step bounded (app.shutdown): a loop that will not stop, or a database that
+            # does not answer, is logged and left behind rather than keeping the worker up.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGHUP)
+            await stop_tasks([*tasks, *pending], shutdown.BACKGROUND_SECONDS)
             if owned:
-                await running.close()
+                await within(
+                    running.close(),
+                    shutdown.CLOSE_SECONDS,
+                    "closing the relay client and the databases",
+                )
 
     app = FastAPI(
         title="Hotline 1022",

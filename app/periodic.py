@@ -9,14 +9,15 @@ line, through the same logging set-up as requests (JSON in production).
 import asyncio
 import logging
 import time
+from collections.abc import Coroutine
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app import metrics
-from app.api.failsafe import redacted_traceback
 from app.db import transaction, utcnow
 from app.db_errors import database_unavailable
 from app.leader import Leadership
+from app.logs import redacted_traceback
 from app.open311.feedback import close_unanswered
 from app.outbox import backlog
 from app.tickets.assignment_clock import run_scan
@@ -83,11 +84,34 @@ async def count_open_work(runtime: "Runtime", leadership: Leadership, interval: 
     while True:
         await _wait_to_lead(leadership, interval)
         try:
-            # Shielded: a cancellation (shutdown) lets a count under way end its transaction,
-            # instead of leaving a connection inside it (on SQLite, holding the write lock).
-            await asyncio.shield(_count_once(runtime, kinds))
+            await _finish_on_cancel(_count_once(runtime, kinds), FINISH_SECONDS)
         except Exception as exc:
             log_failure("counting open assignments and the outbox", exc)
+
+
+# How long a stop lets a count under way finish (two indexed reads: milliseconds when the
+# database answers). Within app.shutdown.BACKGROUND_SECONDS, the lifespan's wait for the loops.
+FINISH_SECONDS = 3.0
+
+
+async def _finish_on_cancel(work: Coroutine[Any, Any, None], seconds: float) -> None:
+    """Run `work`; if cancelled meanwhile (a shutdown), let it end its transaction for up to
+    `seconds` rather than leave a connection inside it (on SQLite, holding the write lock),
+    then re-raise the cancellation. A plain shield would wait for nobody: the lifespan would
+    close the pool under it, and a hung connection would keep it running unbounded."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        _, pending = await asyncio.wait({task}, timeout=seconds)
+        if pending:
+            log.warning(
+                "a count under way did not end within %.0f s of the stop; cancelled", seconds
+            )
+            task.cancel()
+        elif not task.cancelled() and (exc := task.exception()) is not None:
+            log_failure("counting open assignments and the outbox", exc)
+        raise
 
 
 async def _count_once(runtime: "Runtime", kinds: list[str]) -> None:

@@ -14,12 +14,12 @@ usable, and we decide what is logged:
 
 import logging
 import re
-import traceback
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.middleware import problem_body, send_problem
 from app.db_errors import database_unavailable
+from app.logs import redacted_traceback
 
 log = logging.getLogger("hotline.errors")
 
@@ -46,28 +46,6 @@ def where(scope: Scope) -> str:
     rid = request_id(scope)
     text = f"{scope.get('method', '?')} {scope.get('path', '?')}"
     return f"{text} (request {rid})" if rid else text
-
-
-def redacted_traceback(exc: BaseException) -> str:
-    """The traceback of `exc` and its causes with each exception's message left out."""
-    chain: list[BaseException] = []
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        chain.append(current)
-        seen.add(id(current))
-        current = current.__cause__ or (
-            None if current.__suppress_context__ else current.__context__
-        )
-    parts = []
-    for index, item in enumerate(reversed(chain)):
-        if index:
-            parts.append("\nwhich led to:\n")
-        parts.append("Traceback (most recent call last):\n")
-        parts.extend(traceback.format_tb(item.__traceback__))
-        kind = type(item)
-        parts.append(f"{kind.__module__}.{kind.__qualname__} (message withheld)\n")
-    return "".join(parts)
 
 
 def unavailable_response(path: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:

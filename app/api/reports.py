@@ -5,6 +5,7 @@ Definitions of every number: docs/reports.md (also in each field's description b
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -140,6 +141,38 @@ def _filters(
 FiltersDep = Annotated[ReportFilters, Depends(_filters)]
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What a report over a period was asked: its local dates as given (checked by the
+    service, app.reports.period) and its filters. One declaration for /sla, /sla/breaches and
+    /volume."""
+
+    date_from: str | None
+    date_to: str | None
+    filters: ReportFilters
+
+
+def _asked(filters: FiltersDep, date_from: DateFrom = None, date_to: DateTo = None) -> Asked:
+    return Asked(date_from, date_to, filters)
+
+
+AskedDep = Annotated[Asked, Depends(_asked)]
+AreaLevel = Annotated[
+    str | None,
+    Query(
+        description="With group_by=area: the depth areas roll up to, 1 = the city, or a "
+        "level name (city, ward, commune). Default: the ticket's own area"
+    ),
+]
+TopicLevel = Annotated[
+    str | None,
+    Query(
+        description="With group_by=topic: the depth topics roll up to, 1 = topic groups "
+        "(moi-truong, giao-thong...). Default: the ticket's own topic"
+    ),
+]
+
+
 def _wants_csv(request: Request, fmt: str | None) -> bool:
     if fmt is not None:
         return fmt == "csv"
@@ -174,9 +207,7 @@ Format = Annotated[
 async def sla_report(
     request: Request,
     service: ServiceDep,
-    filters: FiltersDep,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
+    asked: AskedDep,
     group_by: Annotated[
         list[str] | None,
         Query(
@@ -186,20 +217,8 @@ async def sla_report(
             examples=["unit", "unit,month", "area,topic"],
         ),
     ] = None,
-    area_level: Annotated[
-        str | None,
-        Query(
-            description="With group_by=area: the depth areas roll up to, 1 = the city, or a "
-            "level name (city, ward, commune). Default: the ticket's own area"
-        ),
-    ] = None,
-    topic_level: Annotated[
-        str | None,
-        Query(
-            description="With group_by=topic: the depth topics roll up to, 1 = topic groups "
-            "(moi-truong, giao-thong...). Default: the ticket's own topic"
-        ),
-    ] = None,
+    area_level: AreaLevel = None,
+    topic_level: TopicLevel = None,
     percentiles: Annotated[
         bool,
         Query(
@@ -220,9 +239,9 @@ async def sla_report(
     data is ever included. Full definitions: docs/reports.md.
     """
     with parameters_in_query():
-        period = service.period(date_from, date_to)
+        period = service.period(asked.date_from, asked.date_to)
         grouping = service.grouping(group_by, area_level, topic_level)
-        scope = service.scope(*period, filters)
+        scope = service.scope(*period, asked.filters)
     report = await service.sla_report(period, scope, grouping, percentiles)
     if _wants_csv(request, fmt):
         name = f"sla-{'-'.join(grouping.keys)}-{period[0]}-{period[1]}.csv"
@@ -238,9 +257,7 @@ async def sla_report(
 async def sla_breaches(
     request: Request,
     service: ServiceDep,
-    filters: FiltersDep,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
+    asked: AskedDep,
     target: Annotated[
         list[Literal["acknowledge", "resolve"]] | None,
         Query(description="Only this target (default both)"),
@@ -264,8 +281,8 @@ async def sla_breaches(
     limit/offset (`total` counts every row). Unit agents see only their units' assignments.
     """
     with parameters_in_query():
-        period = service.period(date_from, date_to)
-        scope = service.scope(*period, filters)
+        period = service.period(asked.date_from, asked.date_to)
+        scope = service.scope(*period, asked.filters)
     query = BreachQuery(
         targets=tuple(dict.fromkeys(split_values(target))) or ("acknowledge", "resolve"),
         states=tuple(dict.fromkeys(split_values(state))) or ("late", "open_overdue"),
@@ -314,9 +331,7 @@ async def backlog_report(
 async def volume(
     request: Request,
     service: ServiceDep,
-    filters: FiltersDep,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
+    asked: AskedDep,
     by: Annotated[
         str | None, Query(description="day (default), week (ISO, named by its Monday) or month")
     ] = None,
@@ -324,12 +339,8 @@ async def volume(
         list[str] | None,
         Query(description="Split each period by one of: topic, area, channel (default none)"),
     ] = None,
-    area_level: Annotated[
-        str | None, Query(description="With group_by=area: as in /reports/sla")
-    ] = None,
-    topic_level: Annotated[
-        str | None, Query(description="With group_by=topic: as in /reports/sla")
-    ] = None,
+    area_level: AreaLevel = None,
+    topic_level: TopicLevel = None,
     fmt: Format = None,
 ) -> Any:
     """Tickets received per day, week or month (local `received_at`), optionally split by
@@ -340,9 +351,9 @@ async def volume(
     Definitions: docs/reports.md.
     """
     with parameters_in_query():
-        period = service.period(date_from, date_to)
+        period = service.period(asked.date_from, asked.date_to)
         query = volume_query(service, by, group_by, area_level, topic_level)
-        scope = service.scope(*period, filters)
+        scope = service.scope(*period, asked.filters)
     report = await volume_report(service, period, scope, query)
     if _wants_csv(request, fmt):
         header, rows = volume_csv_rows(report)

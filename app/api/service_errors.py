@@ -3,18 +3,17 @@
 The services name a field relative to what they were given and do not know the API's paths
 or headers; here a search parameter's error is placed in the query string (loc ["query", …]),
 and an unknown code without close matches points to the list of codes (a request to retry
-gets Retry-After from the error itself: app.api.problems.http_headers). The problem+json bodies are the ones the API has always answered.
+gets Retry-After from the error itself: app.api.problems.http_headers). The problem+json
+bodies are the ones the API has always answered.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from app.api.problems import pointing_to_lists
+from app.api.problems import LISTS, pointing_to_lists
 from app.errors import ValidationFailed
 from app.tickets.queries import NoUnitsOfYourOwn
-
-LISTS = {"units": "/api/v1/units"}
 
 
 def _field(exc: ValidationFailed, error: dict[str, Any], in_query: bool) -> dict[str, Any]:

@@ -3,7 +3,7 @@ against the catalog one way for tickets and reports.
 
 An unknown unit or topic is a field error naming it, with the closest codes as `suggestions`;
 when none is close it carries `catalog_list` ("units" or "topics"), the list a client can
-look in, and the adapter says where that list is (app.api.service_errors.pointing_to_lists):
+look in, and the adapter says where that list is (app.api.problems.pointing_to_lists):
 this module knows no URL. An area text that does not read is the field error of
 app.catalog.area_errors. The `*_error` functions return the error, for callers that collect
 every problem of a request; the `check_*` functions raise at the first.

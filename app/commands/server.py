@@ -15,6 +15,7 @@ def _serve(args: argparse.Namespace) -> int:
     from app.logs import logging_config
     from app.metrics import prepare_multiprocess_dir
     from app.setup import prepare
+    from app.shutdown import REQUESTS_SECONDS
     from app.uvicorn_runner import serve
 
     settings = get_settings()
@@ -41,6 +42,9 @@ def _serve(args: argparse.Namespace) -> int:
         # Longer than load balancers' idle timeouts (often 60 s), so that the balancer, not the
         # app, closes idle connections: otherwise requests race a closing socket and fail.
         timeout_keep_alive=75,
+        # On SIGTERM, in-flight requests get this long before uvicorn cancels them; the rest of
+        # the stop is bounded in app.shutdown (which says why these numbers).
+        timeout_graceful_shutdown=REQUESTS_SECONDS,
         log_level=settings.log_level.lower(),
     )
     shutil.rmtree(metrics_dir, ignore_errors=True)

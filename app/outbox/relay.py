@@ -222,11 +222,16 @@ class Relay:
                     raise
                 except Exception:  # the database may be restarting; try again later
                     log.exception("webhook relay round failed")
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancellation
+                # that arrives as the wait ends (a NOTIFY and SIGTERM together, under load),
+                # and the relay then ran on, holding its worker up after SIGTERM.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.settings.webhook_relay_seconds)
+                    async with asyncio.timeout(self.settings.webhook_relay_seconds):
+                        await self.wake.wait()
         finally:
             if listener:
                 listener.cancel()
+                await asyncio.wait({listener}, timeout=2)  # it closes its connection
             await self.close()
 
     async def _listen(self) -> None:
@@ -253,5 +258,5 @@ class Relay:
             finally:
                 if connection is not None:
                     with contextlib.suppress(Exception):
-                        await connection.close()
+                        await connection.close(timeout=2)
             await asyncio.sleep(1.0)

@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import UTCDateTime
+from app.reports.percentiles_pg import fill_percentiles  # one pass per target (PostgreSQL)
 from app.reports.source import (
     COUNTERS,
     PERCENTILES,
@@ -182,8 +183,6 @@ async def sla_report_rows(
     result = await connection.execute(counters_statement(scope, grouping, dialect))
     rows = [dict(row) for row in result.mappings()]
     totals: dict[str, Any] = {name: sum(row[name] for row in rows) for name in COUNTERS}
-    from app.reports.percentiles_pg import fill_percentiles  # one pass per target (PostgreSQL)
-
     combined = percentiles and await fill_percentiles(connection, scope, grouping, rows, totals)
     for target in TARGETS if percentiles and not combined else ():
         for stmt_grouping, into in ((grouping, rows), (Grouping(), [totals])):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, literal, or_, select, text
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import func
 
@@ -29,36 +29,9 @@ from app.search.rarity import (
     rarest_first,
     window_start,
 )
+from app.search.words import words_condition
+from app.tickets import repository as tickets_repo
 from app.tickets.models import Ticket
-
-
-def _tsquery(words: Sequence[str]) -> str:
-    return " & ".join(f"{w}:*" for w in words)
-
-
-def words_condition(dialect: str, words: Sequence[str], index: str = "rarest") -> Any:
-    """Every word begins a word of the ticket's search text (any order).
-
-    words: folded, rarest first (words_rarest_first). Safe to render: folded words hold only
-    [0-9a-z] (app.search.text.read_query). On PostgreSQL, `index` says which words the GIN
-    index may serve: "rarest" (the first; the others are checked on the rows it finds, wrapped
-    so that the planner estimates the rows by the rarest word alone, not by the product of
-    the words' shares: words typed together are seldom independent), "all" (the index
-    intersects them all), "none" (every word checked row by row: a walk newest first).
-    """
-    assert words and all(w.isalnum() and w.isascii() for w in words), words
-    if dialect == "postgresql":
-        served = {"rarest": 1, "all": len(words), "none": 0}[index]
-        parts = []
-        if served:
-            parts.append(text(f"ticket.search_vector @@ '{_tsquery(words[:served])}'::tsquery"))
-        if words[served:]:
-            # COALESCE hides the words from the index and from the estimate (taken as 0.5).
-            rest = _tsquery(words[served:])
-            parts.append(text(f"COALESCE(ticket.search_vector @@ '{rest}'::tsquery, false)"))
-        return and_(*parts) if len(parts) > 1 else parts[0]
-    padded = literal(" ") + Ticket.search_text
-    return and_(*(padded.like(literal(f"% {w}%", literal_execute=True)) for w in words))
 
 
 @dataclass(frozen=True)
@@ -154,8 +127,6 @@ async def _windowed(
     """Several common words: newest first within the window, every word checked row by row
     (a bounded walk); if that gives fewer than `limit`, all matches through the index (the
     words seldom come together, so there are few)."""
-    from app.tickets import repository as tickets_repo  # it imports words_condition from here
-
     dialect = session.bind.dialect.name
     base = tickets_repo.filter_conditions(replace(flt, words=()), dialect)
     window = [words_condition(dialect, flt.words, "none"), _since(dialect, start)]
@@ -179,8 +150,6 @@ async def list_tickets(
     tickets expected to hold `limit` matches are walked first, then, if they held too few, the
     matches are read through the index. Otherwise exactly as list_tickets.
     """
-    from app.tickets import repository as tickets_repo  # it imports words_condition from here
-
     start = await newest_window(session, flt, limit) if sort == "-received_at" else None
     if start is None:
         return await tickets_repo.list_tickets(

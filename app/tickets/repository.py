@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import UTCDateTime
 from app.outbox.capture import insert_events as outbox_insert_events
-from app.search.repository import words_condition
+from app.search.words import words_condition
 from app.tickets.intake_pg import write_intake_pg
 from app.tickets.intake_rows import (
     NEW_ASSIGNMENT,

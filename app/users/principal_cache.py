@@ -113,11 +113,15 @@ async def listen(database_url: str, cache: PrincipalCache, *, check_every: float
             cache.enable(True)
             retry = 1.0
             while not lost.is_set():
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can lose a
+                # cancellation (shutdown) that arrives as the awaited call ends.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), check_every)
+                    async with asyncio.timeout(check_every):
+                        await lost.wait()
                 if not lost.is_set():
                     # A silently dead connection would miss notices: prove it alive.
-                    await asyncio.wait_for(connection.fetchval("SELECT 1"), check_every)
+                    async with asyncio.timeout(check_every):
+                        await connection.fetchval("SELECT 1")
             log.warning("principal change feed closed by the server; reconnecting")
         except asyncio.CancelledError:
             raise

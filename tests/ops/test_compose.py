@@ -147,3 +147,18 @@ def test_the_alert_rules_name_only_metrics_that_exist():
     mounts = compose()["services"]["prometheus"]["volumes"]
     (rule_file,) = config["rule_files"]
     assert f"./ops/prometheus-alerts.yml:{rule_file}:ro" in mounts
+
+
+def test_every_served_instance_may_finish_its_stop_before_docker_kills_it():
+    from app.shutdown import WATCHDOG_SECONDS
+
+    services = compose()["services"]
+    serving = {
+        name
+        for name, s in services.items()
+        if "hotline serve" in " ".join(argv(s.get("command", [])))
+    }
+    assert serving == {"app", "app1", "app2"}
+    for name in serving:
+        grace = services[name].get("stop_grace_period", "10s")  # Docker's default: 10 s
+        assert grace.endswith("s") and int(grace[:-1]) > WATCHDOG_SECONDS, name
