@@ -119,15 +119,17 @@ async def words_rarest_first(session: AsyncSession, words: Sequence[str]) -> tup
 
 
 async def newest_window(session: AsyncSession, flt: Any, limit: int) -> Any:
-    """For several words whose rarest is common, a received_at from which the newest `limit`
+    """For words whose rarest is not rare, a received_at from which the newest `limit`
     matches are expected (with a margin; rarity.newest_fraction); else None. Never when q
     also names a ticket or a phone (an old one must be found). Rounded down to the hour, so
     that searches within the hour share a statement. PostgreSQL only.
 
-    Why: the rarest word alone estimates rows well for one word, but two common words may
-    seldom come together ("karaoke nước"), and walking the newest-first index until 51 match
-    would then read the whole table. Within the window any plan is bounded by its size."""
-    if len(flt.words) < 2 or flt.ticket_id or flt.text_phone:
+    Why: two common words may seldom come together ("karaoke nước"), and walking the
+    newest-first index until 51 match would then read the whole table; within the window any
+    plan is bounded by its size. One word between ~0.1% and ~1% of tickets ("miếu") was read
+    as a bitmap over all its matches (2,500 heap blocks at 1M); in the window PostgreSQL
+    intersects its bitmap with the received_at range first (BitmapAnd: ~250 blocks)."""
+    if not flt.words or flt.ticket_id or flt.text_phone:
         return None
     stats = await search_stats(session)
     if stats is None or stats.words is None:
@@ -149,18 +151,22 @@ def _since(dialect: str, start: datetime) -> Any:
 
 
 async def _windowed(
-    session: AsyncSession, flt: Any, limit: int, start: datetime, read: Any
+    session: AsyncSession, flt: Any, limit: int, start: datetime, read: Any, enough: int = 0
 ) -> list[Any]:
-    """Several common words: newest first within the window, every word checked row by row
-    (a bounded walk); if that gives fewer than `limit`, all matches through the index (the
-    words seldom come together, so there are few)."""
+    """Newest first within the window (one word: as the planner sees fit; several: every word
+    checked row by row, a bounded walk); if that gives fewer than `limit`, all matches through
+    the index (the words seldom come together, or the word is rare of late, so there are few).
+    `enough`: fewer rows than `limit` that will do (sort=relevance: the page asked for)."""
     from app.tickets import repository as tickets_repo  # it imports words_condition from here
 
     dialect = session.bind.dialect.name
     base = tickets_repo.filter_conditions(replace(flt, words=()), dialect)
-    window = [words_condition(dialect, flt.words, "none"), _since(dialect, start)]
+    # One word: the index may serve it (BitmapAnd with the window, or the walk for a common
+    # word: the planner has the word's share). Several: checked row by row on the walk.
+    served = "all" if len(flt.words) == 1 else "none"
+    window = [words_condition(dialect, flt.words, served), _since(dialect, start)]
     rows = await read([*base, *window])
-    if len(rows) >= limit:
+    if len(rows) >= min(enough or limit, limit):
         return rows
     return await read([*base, words_condition(dialect, flt.words, "all")])
 
@@ -205,10 +211,12 @@ async def list_tickets(
 
 
 async def ranked_candidates(
-    session: AsyncSession, *, flt: Any, conditions: list[Any], pool: int
+    session: AsyncSession, *, flt: Any, conditions: list[Any], pool: int, enough: int = 0
 ) -> list[tuple[int, str]]:
     """(id, search text) of the newest `pool` tickets meeting the conditions (those of flt),
-    for ranking; several common words are read in a window (newest_window)."""
+    for ranking. Words that are not rare are read in a window (newest_window); when it holds
+    fewer than `pool` but at least `enough` (the page asked for), those are the pool: the
+    newest matches still, without reading every older match through the index."""
 
     async def read(where: list[Any]) -> list[tuple[int, str]]:
         stmt = (
@@ -222,7 +230,7 @@ async def ranked_candidates(
     start = await newest_window(session, flt, pool)
     if start is None:
         return await read(conditions)
-    return await _windowed(session, flt, pool, start, read)
+    return await _windowed(session, flt, pool, start, read, enough)
 
 
 async def tickets_by_ids(session: AsyncSession, *, ids: Sequence[int]) -> list[Any]:
