@@ -119,17 +119,18 @@ async def words_rarest_first(session: AsyncSession, words: Sequence[str]) -> tup
 
 
 async def newest_window(session: AsyncSession, flt: Any, limit: int) -> Any:
-    """For words whose rarest is not rare, a received_at from which the newest `limit`
+    """For several words whose rarest is common, a received_at from which the newest `limit`
     matches are expected (with a margin; rarity.newest_fraction); else None. Never when q
     also names a ticket or a phone (an old one must be found). Rounded down to the hour, so
     that searches within the hour share a statement. PostgreSQL only.
 
-    Why: two common words may seldom come together ("karaoke nước"), and walking the
-    newest-first index until 51 match would then read the whole table; within the window any
-    plan is bounded by its size. One word between ~0.1% and ~1% of tickets ("miếu") was read
-    as a bitmap over all its matches (2,500 heap blocks at 1M); in the window PostgreSQL
-    intersects its bitmap with the received_at range first (BitmapAnd: ~250 blocks)."""
-    if not flt.words or flt.ticket_id or flt.text_phone:
+    Why: the rarest word alone estimates rows well for one word, but two common words may
+    seldom come together ("karaoke nước"), and walking the newest-first index until 51 match
+    would then read the whole table. Within the window any plan is bounded by its size.
+    (One word in a window was tried: PostgreSQL then intersected the word's GIN bitmap with
+    the window's range, which for a prefix word like `rac:*` gathers all its 28,000 postings:
+    26 ms where the plain walk takes 1 ms; for `miếu` it saved little. docs/search.md.)"""
+    if len(flt.words) < 2 or flt.ticket_id or flt.text_phone:
         return None
     stats = await search_stats(session)
     if stats is None or stats.words is None:
@@ -153,18 +154,15 @@ def _since(dialect: str, start: datetime) -> Any:
 async def _windowed(
     session: AsyncSession, flt: Any, limit: int, start: datetime, read: Any, enough: int = 0
 ) -> list[Any]:
-    """Newest first within the window (one word: as the planner sees fit; several: every word
-    checked row by row, a bounded walk); if that gives fewer than `limit`, all matches through
-    the index (the words seldom come together, or the word is rare of late, so there are few).
+    """Several common words: newest first within the window, every word checked row by row
+    (a bounded walk); if that gives fewer than `limit`, all matches through the index (the
+    words seldom come together, so there are few).
     `enough`: fewer rows than `limit` that will do (sort=relevance: the page asked for)."""
     from app.tickets import repository as tickets_repo  # it imports words_condition from here
 
     dialect = session.bind.dialect.name
     base = tickets_repo.filter_conditions(replace(flt, words=()), dialect)
-    # One word: the index may serve it (BitmapAnd with the window, or the walk for a common
-    # word: the planner has the word's share). Several: checked row by row on the walk.
-    served = "all" if len(flt.words) == 1 else "none"
-    window = [words_condition(dialect, flt.words, served), _since(dialect, start)]
+    window = [words_condition(dialect, flt.words, "none"), _since(dialect, start)]
     rows = await read([*base, *window])
     if len(rows) >= min(enough or limit, limit):
         return rows
@@ -214,7 +212,7 @@ async def ranked_candidates(
     session: AsyncSession, *, flt: Any, conditions: list[Any], pool: int, enough: int = 0
 ) -> list[tuple[int, str]]:
     """(id, search text) of the newest `pool` tickets meeting the conditions (those of flt),
-    for ranking. Words that are not rare are read in a window (newest_window); when it holds
+    for ranking. Several common words are read in a window (newest_window); when it holds
     fewer than `pool` but at least `enough` (the page asked for), those are the pool: the
     newest matches still, without reading every older match through the index."""
 

@@ -117,25 +117,6 @@ async def test_several_common_words_read_in_a_window_find_what_the_index_finds(c
     assert await ids(client, q="rác đèn") == []
 
 
-async def test_one_word_read_in_a_window_finds_what_the_index_finds(client, monkeypatch):
-    made = [await create_ticket(client, description=f"Miếu cổ xuống cấp lần {i}") for i in range(4)]
-    newest_first = [t["id"] for t in reversed(made)]
-    start = datetime.fromisoformat(made[1]["received_at"])
-
-    async def window(session, flt, limit):
-        return start
-
-    monkeypatch.setattr(search_repo, "newest_window", window)
-    # The window holds the newest three: enough for a page of two and the look-ahead...
-    page = (await client.get("/tickets", params={"q": "miếu", "limit": 2})).json()
-    assert [t["id"] for t in page["items"]] == newest_first[:2]
-    # ...and the next page goes on past the window.
-    rest = await ids(client, q="miếu", limit=2, cursor=page["next_cursor"])
-    assert rest == newest_first[2:]
-    # Too few in the window for a page of 50: every match, through the index.
-    assert await ids(client, q="miếu") == newest_first
-
-
 async def test_relevance_ranks_the_window_when_it_holds_the_page(client, monkeypatch):
     made = [
         await create_ticket(client, description=f"Mất nước sinh hoạt lần {i}") for i in range(4)
