@@ -11,7 +11,9 @@ and a due that has not been reached before it is not computable yet, so `add_wor
 None ("paused") rather than a guess.
 
 Cost is O(local days spanned + pauses): whole working periods are consumed at once, never
-minute by minute. The search for a due is capped at HORIZON_DAYS.
+minute by minute. The search for a due is capped at HORIZON_DAYS. working_between without
+pauses remembers the part of a long span up to a period's end two local days before its end,
+so that reading the same clock again (every list page of open tickets) walks a few days only.
 """
 
 from __future__ import annotations
