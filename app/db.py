@@ -7,8 +7,8 @@ from functools import lru_cache
 from typing import Any, TypeVar
 from uuid import uuid4
 
-from sqlalchemy import JSON, DateTime, MetaData, event, inspect
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import JSON, DateTime, Integer, MetaData, any_, bindparam, event, inspect
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -232,3 +232,13 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
     finally:
         if session.in_transaction() or session.identity_map:
             await session.close()
+
+
+def ids_in(session: AsyncSession, column: Any, ids: list[int]) -> Any:
+    """`column IN ids` for a page of ids. PostgreSQL: `column = ANY($1)`, one array parameter:
+    SQLAlchemy renders an IN list as one parameter per id, processed one by one on every
+    execution (a millisecond or two per 50-ticket page), and a new statement text per length.
+    Elsewhere the plain IN list."""
+    if session.bind.dialect.name != "postgresql":
+        return column.in_(ids)
+    return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -39,6 +40,8 @@ def _phone_pattern(e164: str) -> str:
     return rf"(?<!\d){prefix}{digits}(?!\d)"
 
 
+# Pure and called once per character of every scrubbed text: remembered per character.
+@lru_cache(maxsize=8192)
 def _fold_char(ch: str) -> str:
     if ch in D_LOOKALIKES:  # đ/Đ and the letters typed or read for them, as app.text.fold
         return "d"
@@ -85,7 +88,9 @@ class Scrubber:
     def text(self, text: str) -> str:
         if self.literal is not None:
             text = self.literal.sub(REDACTED, text)
-        if self.names:
+        # Positions are only needed where a name occurs: most texts hold none (a list page
+        # scrubs every masked caller's description, address and attachments).
+        if self.names and _any_match(self.names, "".join(map(_fold_char, text))):
             folded, where = _folded_with_positions(text)
             spans = sorted(
                 (where[m.start()], where[m.end() - 1] + 1)
@@ -105,6 +110,10 @@ class Scrubber:
         if isinstance(value, dict):
             return {k: self.json(v) for k, v in value.items()}
         return value
+
+
+def _any_match(patterns: tuple[re.Pattern[str], ...], folded: str) -> bool:
+    return any(p.search(folded) for p in patterns)
 
 
 def _unique(names: Iterable[str]) -> list[str]:

@@ -1,7 +1,8 @@
 """sort=relevance: the newest matches, ranked by how well they answer the words.
 
 Ranking reads the newest RELEVANCE_POOL matches only (a bounded cost whatever the word: a
-common word matches hundreds of thousands of tickets); operators look for recent calls, and a
+common word matches hundreds of thousands of tickets), or fewer when words that are not rare
+are sparse in the newest tickets (app.search.repository.ranked_candidates); operators look for recent calls, and a
 better-matching old ticket is still found by adding a word or a date range.
 """
 
@@ -47,8 +48,9 @@ async def ranked_page(
     """(tickets of this page best first, the next page's cursor or None). 422 for a bad cursor."""
     offset = _offset(cursor)
     conditions = repo.filter_conditions(flt, session.bind.dialect.name)
+    # A page and the look-ahead for "more" will do when the words are sparse of late.
     candidates = await ranked_candidates(
-        session, flt=flt, conditions=conditions, pool=RELEVANCE_POOL
+        session, flt=flt, conditions=conditions, pool=RELEVANCE_POOL, enough=offset + limit + 1
     )
     ids = rank(candidates, typed)
     page = ids[offset : offset + limit]

@@ -11,7 +11,9 @@ and a due that has not been reached before it is not computable yet, so `add_wor
 None ("paused") rather than a guess.
 
 Cost is O(local days spanned + pauses): whole working periods are consumed at once, never
-minute by minute. The search for a due is capped at HORIZON_DAYS.
+minute by minute. The search for a due is capped at HORIZON_DAYS. working_between without
+pauses remembers the part of a long span up to a period's end two local days before its end,
+so that reading the same clock again (every list page of open tickets) walks a few days only.
 """
 
 from __future__ import annotations
@@ -169,12 +171,64 @@ def working_between(
     a, b = _utc(a, "a"), _utc(b, "b")
     if b <= a:
         return 0
+    pauses = tuple(pauses)
+    split = None if pauses or calendar.always_open else _split_before(b, calendar)
+    if split is None or split <= a:
+        return _working_delta(a, b, calendar, pauses) // timedelta(seconds=1)
+    # Working time is additive across `split`, the end of a working period (periods never
+    # overlap): the part before it is the same for every `b` of the next days, remembered.
+    return (_before_split(a, split, calendar) + _working_delta(split, b, calendar, ())) // (
+        timedelta(seconds=1)
+    )
+
+
+def _working_delta(
+    a: datetime, b: datetime, calendar: Calendar, pauses: tuple[Pause, ...]
+) -> timedelta:
     total = timedelta()
     for x, y in _working_pieces(a, calendar, pauses, until=b):
         if x >= b:
             break
         total += min(y, b) - x
-    return total // timedelta(seconds=1)
+    return total
+
+
+# How far back from `b` the remembered part of working_between ends: a few local days, so
+# that the part counted afresh on each call is short, and the remembered one is asked again
+# by every read of the same clock for a day or more.
+_SPLIT_DAYS = 2
+_SPLIT_LOOKBACK = 14  # days without any working period (Tết) before giving up the split
+
+
+def _split_before(b: datetime, calendar: Calendar) -> datetime | None:
+    """The end of the last working period of the local day _SPLIT_DAYS before `b`'s, or of
+    an earlier day if that one has none; None if none is found within _SPLIT_LOOKBACK days."""
+    day = b.astimezone(calendar.zone).date() - timedelta(days=_SPLIT_DAYS)
+    for _ in range(_SPLIT_LOOKBACK):
+        periods = calendar.periods_on(day)
+        if periods:
+            end = periods[-1][1]
+            return end if end < b else None
+        day -= timedelta(days=1)
+    return None
+
+
+# _before_split results by (start, split, calendar identity): an SLA read of a list page asks
+# the working time of every open target up to now; without this each walked its calendar day
+# by day from the assignment (a ticket 60 days overdue: 60 days x 2 targets x 50 rows).
+_SPLIT_MEMO: dict[tuple[datetime, datetime, int], tuple[Calendar, timedelta]] = {}
+
+
+def _before_split(a: datetime, split: datetime, calendar: Calendar) -> timedelta:
+    key = (a, split, id(calendar))
+    known = _SPLIT_MEMO.get(key)
+    if known is not None and known[0] is calendar:
+        return known[1]
+    result = _working_delta(a, split, calendar, ())
+    if len(_SPLIT_MEMO) >= _MEMO_SIZE:
+        _SPLIT_MEMO.clear()
+    _SPLIT_MEMO[key] = (calendar, result)
+    return result
 
 
 def add_calendar(start: datetime, seconds: int, pauses: Iterable[Pause] = ()) -> datetime | None:

@@ -12,7 +12,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.catalog.catalog import Catalog
-from app.db import set_fields, transaction
+from app.db import ids_in, set_fields, transaction
 from app.outbox.capture import insert_events
 from app.sla import (
     RESPONSE_OUTCOMES,
@@ -142,7 +142,7 @@ async def pauses_of(
         return {}
     stmt = (
         select(AssignmentPause)
-        .where(AssignmentPause.assignment_id.in_(ids))
+        .where(ids_in(session, AssignmentPause.assignment_id, ids))
         .order_by(AssignmentPause.started_at)
     )
     out: dict[int, list[Pause]] = {i: [] for i in ids}

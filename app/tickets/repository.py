@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, type_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import UTCDateTime
+from app.db import UTCDateTime, ids_in
 from app.outbox.capture import insert_events as outbox_insert_events
 from app.search.words import words_condition
 from app.tickets.intake_pg import write_intake_pg
@@ -66,6 +66,20 @@ _DUE_KEY = type_coerce(
     func.coalesce(Ticket.sla_due_at, bindparam("no_due", NO_DUE, type_=UTCDateTime())),
     UTCDateTime(),
 )
+
+
+# SLA states whose tickets all have a due (app.tickets.repository._sla_condition).
+_STATES_WITH_DUE = frozenset({"breached", "warning", "on_track"})
+
+
+def _due_key(flt: "TicketFilter") -> Any:
+    """The sort=due key: the mirrored due, tickets without one last (NO_DUE). When the filter
+    keeps only SLA states that have a due, the plain column: the same order, and the one
+    ix_ticket_sla_due_at_id holds, so that `sla_state=breached&sort=due` reads the first page
+    from that index instead of sorting every breached ticket."""
+    if flt.sla_states and flt.now is not None and set(flt.sla_states) <= _STATES_WITH_DUE:
+        return Ticket.sla_due_at
+    return _DUE_KEY
 
 
 def _sla_condition(state: str, now: datetime) -> Any:
@@ -248,7 +262,7 @@ async def list_tickets(
     """
     conditions = filter_conditions(flt, session.bind.dialect.name)
     key = (
-        _DUE_KEY
+        _due_key(flt)
         if sort == "due"
         else Ticket.reports_count
         if sort == "-reports"
@@ -276,7 +290,7 @@ async def open_assignments(
     if not ticket_ids:
         return {}
     stmt = select(Assignment).where(
-        Assignment.ticket_id.in_(ticket_ids), Assignment.ended_at.is_(None)
+        ids_in(session, Assignment.ticket_id, list(ticket_ids)), Assignment.ended_at.is_(None)
     )
     return {a.ticket_id: a for a in (await session.scalars(stmt)).all()}
 

@@ -115,3 +115,23 @@ async def test_several_common_words_read_in_a_window_find_what_the_index_finds(c
     assert await ids(client, q="thải rác", sort="relevance") == newest_first
     # Words that are not all in a ticket still exclude it, in the window or not.
     assert await ids(client, q="rác đèn") == []
+
+
+async def test_relevance_ranks_the_window_when_it_holds_the_page(client, monkeypatch):
+    made = [
+        await create_ticket(client, description=f"Mất nước sinh hoạt lần {i}") for i in range(4)
+    ]
+    newest_first = [t["id"] for t in reversed(made)]
+    start = datetime.fromisoformat(made[1]["received_at"])
+
+    async def window(session, flt, limit):
+        return start
+
+    monkeypatch.setattr(search_repo, "newest_window", window)
+    # Three in the window: a page of two and the look-ahead are there; equal scores, newest first.
+    page = await client.get("/tickets", params={"q": "mat nuoc", "sort": "relevance", "limit": 2})
+    assert [t["id"] for t in page.json()["items"]] == newest_first[:2]
+    assert page.json()["next_cursor"] == "r2"
+    # The next page needs more than the window holds: the whole pool, the same order.
+    more = await ids(client, q="mat nuoc", sort="relevance", limit=2, cursor="r2")
+    assert more == newest_first[2:]

@@ -79,3 +79,17 @@ async def test_filters_agree_with_the_state_each_ticket_reads(client, clock, aut
     order = [t["id"] for t in by_due["items"] if t["id"] in mine]
     assert order[0] == tickets["breached_then_paused"]  # the most overdue first
     assert order[-1] == tickets["paused"]  # no running clock: last
+    # With states that all have a due, sort=due pages on the due column itself (the index's
+    # order): the same order as the unfiltered sort, a page at a time, and the cursor holds.
+    running = [i for i in order if i != tickets["paused"]]
+    pages, cursor = [], None
+    while True:
+        params = {"sort": "due", "limit": 2, "sla_state": ["breached", "warning", "on_track"]}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await client.get("/tickets", params=params)).json()
+        pages += [t["id"] for t in page["items"] if t["id"] in mine]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert pages == running

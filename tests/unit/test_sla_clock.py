@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from app.sla.calendar import Calendar, parse_duration, parse_periods
 from app.sla.clock import (
+    _working_delta,
     add_calendar,
     add_working,
     calendar_between,
@@ -273,3 +274,25 @@ def test_remembered_dues_never_answer_for_another_calendar_or_pause():
     paused = [(start, None)]
     assert add_working(start, 2 * 3600, OFFICE, paused) is None
     assert add_working(start, 2 * 3600, OFFICE, [list(paused[0])]) is None  # unhashable pause
+
+
+fine_instants = st.datetimes(
+    min_value=datetime(2024, 12, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
+)
+
+
+@pytest.mark.parametrize("cal", [OFFICE, NIGHT], ids=lambda c: c.code)  # VN holidays: Tết
+@PROPERTY
+@given(a=fine_instants, b=fine_instants)
+def test_working_between_remembered_part_changes_nothing(cal, a, b):
+    """Long spans are counted as a remembered part up to a period's end a few days before `b`
+    plus the rest: the same seconds as walking the calendar day by day (app.sla.clock), asked
+    once or again, with sub-second instants (the parts are added before whole seconds)."""
+    a, b = sorted((a, b))
+    walked = _working_delta(a, b, cal, ()) // timedelta(seconds=1)
+    assert working_between(a, b, cal) == walked
+    assert working_between(a, b, cal) == walked  # remembered now
+    later = b + timedelta(hours=5, microseconds=1)
+    assert working_between(a, later, cal) == _working_delta(a, later, cal, ()) // timedelta(
+        seconds=1
+    )
