@@ -5,7 +5,7 @@ exports, and later webhooks, Open311 and the console) builds the caller through 
 and nowhere else decides. docs/privacy.md states the rule in words.
 """
 
-from functools import lru_cache
+import time
 from typing import Any, Protocol, TypeVar
 
 from app.tickets.schemas import CallerOut
@@ -76,19 +76,36 @@ def _own_identity(ticket: HasCaller) -> Any:
 
 
 # A scrubber compiles a pattern per identity (phone parsed, name folded): a page of 50 tickets
-# asks for each masked caller's three times (description, address, attachments). Pure, so
-# remembered; the strings are the key.
-@lru_cache(maxsize=1024)
+# asks for each masked caller's three times (description, address, attachments), so each is
+# remembered, but only for SCRUBBER_SECONDS: an identity erased since (app.privacy.rights,
+# retention) must not live on in a process's memory beyond the requests that were using it.
+SCRUBBER_SECONDS = 60.0
+_SCRUBBER_LIMIT = 1024
+_scrubbers: dict[tuple[str | None, str | None, str | None], tuple[float, Any]] = {}
+
+
 def _scrubber(phone: str | None, email: str | None, name: str | None) -> Any:
     from app.privacy.scrub import Identity, Scrubber
 
-    return Scrubber.of(
+    key = (phone, email, name)
+    now = time.monotonic()
+    hit = _scrubbers.get(key)
+    if hit is not None and now - hit[0] < SCRUBBER_SECONDS:
+        return hit[1]
+    if len(_scrubbers) >= _SCRUBBER_LIMIT:
+        for old in [k for k, (at, _) in _scrubbers.items() if now - at >= SCRUBBER_SECONDS]:
+            del _scrubbers[old]
+        if len(_scrubbers) >= _SCRUBBER_LIMIT:
+            _scrubbers.clear()
+    scrubber = Scrubber.of(
         Identity(
             phones=(phone,) if phone else (),
             emails=(email,) if email else (),
             names=(name,) if name else (),
         )
     )
+    _scrubbers[key] = (now, scrubber)
+    return scrubber
 
 
 def free_text_view(

@@ -121,3 +121,24 @@ def test_pseudonyms_are_stable_keyed_and_fit_the_phone_column():
     assert is_pseudonym(alias) and "912345678" not in alias
     assert alias != other.pseudonym("+84912345678", "phone")
     assert keys.audit_hash("+84912345678") != alias
+
+
+def test_a_masked_callers_scrubber_is_forgotten_after_its_time(monkeypatch):
+    """Compiled identities are reused within a page, but an erased caller's name and phone do
+    not stay in a process's memory: after SCRUBBER_SECONDS the entry is rebuilt or dropped."""
+    from app.privacy import masking
+
+    clock = [1000.0]
+    monkeypatch.setattr(masking.time, "monotonic", lambda: clock[0])
+    masking._scrubbers.clear()
+    first = masking._scrubber("+84912345678", None, "Nguyễn Văn A")
+    assert masking._scrubber("+84912345678", None, "Nguyễn Văn A") is first
+    clock[0] += masking.SCRUBBER_SECONDS
+    assert masking._scrubber("+84912345678", None, "Nguyễn Văn A") is not first
+    # A full cache drops what has expired, and never grows past its limit.
+    for i in range(masking._SCRUBBER_LIMIT - 1):
+        masking._scrubber(f"+8491234{i:04d}", None, None)
+    assert len(masking._scrubbers) == masking._SCRUBBER_LIMIT
+    clock[0] += masking.SCRUBBER_SECONDS
+    masking._scrubber("+84900000000", None, None)
+    assert list(masking._scrubbers) == [("+84900000000", None, None)]
