@@ -1,10 +1,12 @@
 """Edges a fresh tester found: filters and parameters that used to be ignored, input echoed back,
 bodies that are not JSON, and headers given empty. Each answer is problem+json naming the field."""
 
+import json
+
 import pytest
 
 from tests.api.test_problems import assert_problem
-from tests.conftest import create_ticket
+from tests.conftest import create_ticket, ticket_body
 
 # -- unknown codes in list filters --------------------------------------------------------
 
@@ -29,9 +31,7 @@ async def test_an_unknown_unit_with_nothing_close_points_to_the_unit_list(client
 
 
 async def test_unit_mine_and_known_codes_still_filter(client, auth):
-    mine = await client.get(
-        "/tickets", params={"unit": "mine"}, headers=auth("agent.caugiay")
-    )
+    mine = await client.get("/tickets", params={"unit": "mine"}, headers=auth("agent.caugiay"))
     assert mine.status_code == 200, mine.text
     listed = await client.get("/tickets", params={"unit": "ubnd-phuong-cau-giay,tong-dai-1022"})
     assert listed.status_code == 200, listed.text
@@ -42,3 +42,31 @@ async def test_unknown_topic_and_area_filters_are_422(client, param):
     response = await client.get("/tickets", params={param: "zzz-khong-co"})
     body = assert_problem(response, 422)
     assert body["errors"][0]["loc"] == ["query", param]
+
+
+# -- Idempotency-Key ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key", ["", "   ", "x" * 201, "caf\u00e9"], ids=["empty", "blank", "long", "latin1"]
+)
+async def test_an_empty_or_malformed_idempotency_key_is_422_naming_the_header(client, key):
+    response = await client.post(
+        "/tickets",
+        content=json.dumps(ticket_body()).encode(),
+        headers={"Idempotency-Key": key.encode("latin-1"), "content-type": "application/json"},
+    )
+    body = assert_problem(response, 422)
+    (error,) = body["errors"]
+    assert error["loc"] == ["header", "Idempotency-Key"]
+    assert "1 to 200 visible ASCII characters" in error["msg"]
+    assert (await client.get("/tickets")).json()["items"] == []
+
+
+async def test_a_valid_idempotency_key_still_replays(client):
+    headers = {"Idempotency-Key": "call 2026-11-29/0001"}
+    first = await client.post("/tickets", json=ticket_body(), headers=headers)
+    again = await client.post("/tickets", json=ticket_body(), headers=headers)
+    assert first.status_code == 201 and again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
