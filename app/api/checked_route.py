@@ -44,6 +44,17 @@ def _error(loc: list[str | int]) -> dict[str, Any]:
     return {"type": "text_unstorable", "loc": tuple(loc), "msg": MESSAGE}
 
 
+def not_json(exc: ValueError) -> dict[str, Any]:
+    """The error of a body that does not parse as JSON: where (line, column: what an editor
+    shows, both from 1) and the parser's own words. A character offset is no field name."""
+    if isinstance(exc, json.JSONDecodeError):
+        where = f"at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    else:  # bytes that are not UTF-8 (or UTF-16/32) text
+        where = "as its bytes are not UTF-8 text"
+    msg = f"is not valid JSON {where}; send a JSON object (Content-Type: application/json)"
+    return {"type": "json_invalid", "loc": ("body",), "msg": msg}
+
+
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";")[0].strip().lower()
     return media == "application/json" or (
@@ -52,7 +63,8 @@ def _is_json(content_type: str) -> bool:
 
 
 async def unstorable_in_request(request: Request, reads_body: bool) -> list[dict[str, Any]]:
-    """RequestValidationError items for every unstorable string in the request."""
+    """RequestValidationError items for every unstorable string in the request, or the one
+    saying that a JSON body does not parse."""
     locs: list[list[str | int]] = []
     for name, value in request.path_params.items():
         locs += unstorable(value, ["path", name])
@@ -64,8 +76,8 @@ async def unstorable_in_request(request: Request, reads_body: bool) -> list[dict
             body = await request.body()
             try:
                 data = json.loads(body) if body else None
-            except ValueError:
-                data = None  # FastAPI reports the malformed body itself
+            except ValueError as exc:
+                return [not_json(exc)]
             else:
                 # Starlette's own cache: the handler's request.json() reuses this decoding.
                 request._json = data

@@ -70,3 +70,45 @@ async def test_a_valid_idempotency_key_still_replays(client):
     assert first.status_code == 201 and again.status_code == 201, again.text
     assert again.json()["id"] == first.json()["id"]
     assert again.headers["Idempotent-Replayed"] == "true"
+
+
+# -- a body that is not JSON --------------------------------------------------------------
+
+
+async def test_a_body_that_is_not_json_names_the_body_with_line_and_column(client):
+    response = await client.post(
+        "/tickets",
+        content=b'{"channel": "phone",\n  "description": "x",\n  oops}',
+        headers={"content-type": "application/json"},
+    )
+    body = assert_problem(response, 422)
+    (error,) = body["errors"]
+    assert error["loc"] == ["body"]
+    assert error["msg"].startswith("is not valid JSON at line 3, column 3: ")
+    assert "Expecting property name" in error["msg"]
+    assert body["detail"].startswith("body: is not valid JSON")
+
+
+async def test_a_body_that_is_not_utf8_is_named_too(client):
+    response = await client.post(
+        "/tickets",
+        content=b'{"description": "\xff\xfe"}',
+        headers={"content-type": "application/json"},
+    )
+    body = assert_problem(response, 422)
+    assert body["errors"][0]["loc"] == ["body"]
+    assert "not UTF-8" in body["errors"][0]["msg"]
+
+
+def test_fastapis_own_json_error_never_gives_an_offset_as_a_location():
+    from app.api.plain_errors import plain_errors
+
+    raw = {
+        "type": "json_invalid",
+        "loc": ("body", 20),
+        "msg": "JSON decode error",
+        "ctx": {"error": "Expecting value"},
+    }
+    (error,) = plain_errors([raw])
+    assert error["loc"] == ["body"]
+    assert error["msg"] == "is not valid JSON at character 21: Expecting value"
