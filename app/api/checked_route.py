@@ -1,17 +1,22 @@
-"""Every route refuses text that cannot be stored, before any handler sees it.
+"""Every route refuses text that cannot be stored, and query parameters it does not take,
+before any handler sees them.
 
 PostgreSQL refuses the NUL character in text, and a lone UTF-16 surrogate (JSON allows
 `"\\ud800"`) cannot be encoded as UTF-8 at all; either used to surface as a 500 deep in a
 handler. `CheckedRoute` looks once at every string a request carries — path and query
 parameters, JSON bodies (keys and values, at any depth) and form fields — and answers 422
-naming the field. Routers pass it as `route_class`.
+naming the field. A query parameter the route does not declare (a typo: `unti=` for `unit=`)
+is a 422 too, naming it with the close declared ones: ignored, it would answer as if no filter
+had been given. Routers pass it as `route_class`.
 """
 
+import difflib
 import json
 import re
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import Request
@@ -90,15 +95,51 @@ async def unstorable_in_request(request: Request, reads_body: bool) -> list[dict
     return [_error(loc) for loc in locs]
 
 
+def query_names(dependant: Dependant) -> frozenset[str]:
+    """Every query parameter a route declares, its own and its dependencies', by the name a
+    client sends (the alias: `from`, not `date_from`)."""
+    names: set[str] = set()
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        names.update(field.alias for field in current.query_params)
+        stack.extend(current.dependencies)
+    return frozenset(names)
+
+
+def unknown_parameters(request: Request, known: frozenset[str]) -> list[dict[str, Any]]:
+    """RequestValidationError items for each query parameter not in `known`, with the close
+    known names as `suggestions` (difflib, as the reports' unknown values)."""
+    errors = []
+    for name in dict.fromkeys(request.query_params.keys()):
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}?" if close else "remove it"
+        takes = f" (it takes: {', '.join(sorted(known))})" if known else " (it takes none)"
+        errors.append(
+            {
+                "type": "query_unknown",
+                "loc": ("query", UNSTORABLE.sub("\ufffd", name)),
+                "msg": f"is not a parameter of this endpoint; {hint}{takes}",
+                "suggestions": close,
+            }
+        )
+    return errors
+
+
 class CheckedRoute(APIRoute):
-    """An APIRoute that answers 422 for unstorable text anywhere in the request."""
+    """An APIRoute that answers 422 for unstorable text anywhere in the request and for a
+    query parameter it does not take."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         reads_body = self.body_field is not None
+        known = query_names(self.dependant)
 
         async def checked(request: Request) -> Response:
-            errors = await unstorable_in_request(request, reads_body)
+            errors = unknown_parameters(request, known)
+            errors += await unstorable_in_request(request, reads_body)
             if errors:
                 raise RequestValidationError(errors)
             return await handler(request)

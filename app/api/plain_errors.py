@@ -121,5 +121,7 @@ def plain_errors(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
         expected = (err.get("ctx") or {}).get("expected")
         if expected:
             item["expected"] = safe_text(expected)
+        if "suggestions" in err:  # ours (app.api.checked_route): known names, never input
+            item["suggestions"] = [safe_text(s) for s in err["suggestions"]]
         errors.append(item)
     return errors

@@ -112,3 +112,35 @@ def test_fastapis_own_json_error_never_gives_an_offset_as_a_location():
     (error,) = plain_errors([raw])
     assert error["loc"] == ["body"]
     assert error["msg"] == "is not valid JSON at character 21: Expecting value"
+
+
+# -- query parameters a route does not take -----------------------------------------------
+
+
+@pytest.mark.parametrize("report", ["sla", "backlog", "volume"])
+async def test_a_misspelt_report_parameter_is_422_with_the_close_name(client, auth, report):
+    response = await client.get(
+        f"/reports/{report}", params={"unti": "tong-dai-1022"}, headers=auth("supervisor")
+    )
+    body = assert_problem(response, 422)
+    (error,) = body["errors"]
+    assert error["loc"] == ["query", "unti"]
+    assert error["suggestions"] == ["unit"]
+    assert "did you mean unit?" in error["msg"]
+
+
+async def test_an_unknown_parameter_with_nothing_close_lists_what_the_route_takes(client):
+    response = await client.get("/tickets", params={"zzzzzz": "1", "status": "open"})
+    body = assert_problem(response, 422)
+    (error,) = body["errors"]
+    assert error["loc"] == ["query", "zzzzzz"] and error["suggestions"] == []
+    assert "remove it" in error["msg"] and "received_from" in error["msg"]
+
+
+async def test_declared_aliases_and_dependency_parameters_are_known(client, auth):
+    response = await client.get(
+        "/reports/sla",
+        params={"from": "2026-11-01", "to": "2026-11-02", "format": "csv", "unit": "tong-dai-1022"},
+        headers=auth("supervisor"),
+    )
+    assert response.status_code == 200, response.text
