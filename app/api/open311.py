@@ -21,7 +21,7 @@ from app.api.deps import (
     runtime_of,
 )
 from app.api.problems import http_headers
-from app.errors import AppError, Unauthorized
+from app.errors import AppError, Unauthorized, clip_echoes
 from app.open311 import repository as repo
 from app.open311.errors import KeyRefused, Open311Error, RequestInvalid, TooManyLookups
 from app.open311.render import render
@@ -59,7 +59,8 @@ def _described(exc: Open311Error) -> str:
 
 
 def _errors(fmt: str, status: int, description: str, headers: dict[str, str] | None = None):
-    body, media = render([{"code": status, "description": description}], "errors", fmt)
+    # Clipped as every problem+json answer is: a long value the client sent is not echoed back.
+    body, media = render([{"code": status, "description": clip_echoes(description)}], "errors", fmt)
     return Response(body, status, headers, media_type=media)
 
 

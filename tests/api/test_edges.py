@@ -144,3 +144,51 @@ async def test_declared_aliases_and_dependency_parameters_are_known(client, auth
         headers=auth("supervisor"),
     )
     assert response.status_code == 200, response.text
+
+
+# -- long input is not echoed back --------------------------------------------------------
+
+BIG = "a" * 60_000
+
+
+@pytest.mark.parametrize(
+    "path, params, user",
+    [
+        ("/tickets", {"topic": BIG}, "operator"),
+        ("/tickets", {"area": BIG}, "operator"),
+        ("/tickets", {"cursor": BIG}, "operator"),
+        ("/tickets", {"caller_phone": BIG}, "operator"),
+        ("/tickets", {BIG: "1"}, "operator"),
+        (f"/tickets/{BIG}", {}, "operator"),
+        ("/reports/sla", {"unit": BIG}, "supervisor"),
+        ("/reports/sla", {"group_by": BIG}, "supervisor"),
+        ("/reports/sla", {"from": BIG}, "supervisor"),
+    ],
+    ids=["topic", "area", "cursor", "phone", "name", "path", "unit", "group_by", "from"],
+)
+async def test_an_error_quotes_at_most_a_clipped_part_of_a_long_value(
+    client, auth, path, params, user
+):
+    response = await client.get(path, params=params, headers=auth(user))
+    assert response.status_code in (404, 422), response.text[:300]
+    assert response.headers["content-type"] == "application/problem+json"
+    assert len(response.content) < 4000, response.text[:300]
+    assert BIG not in response.text and "a" * 201 not in response.text
+
+
+def test_clipping_keeps_the_sentence_around_a_long_value():
+    from app.errors import clip_echoes
+
+    message = f"unknown unit '{BIG}'; did you mean ubnd-phuong-cau-giay?"
+    clipped = clip_echoes(message)
+    assert clipped == (
+        f"unknown unit '{'a' * 200}… (60000 characters in all)'; did you mean ubnd-phuong-cau-giay?"
+    )
+    assert clip_echoes("unknown unit 'zzz'") == "unknown unit 'zzz'"
+
+
+async def test_an_open311_error_quotes_a_clipped_value(client):
+    response = await client.get("http://test/open311/v2/requests.json", params={"start_date": BIG})
+    assert response.status_code == 400, response.text[:300]
+    assert len(response.content) < 1000
+    assert "… (60000 characters in all)" in response.json()[0]["description"]
