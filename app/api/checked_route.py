@@ -27,17 +27,44 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MESSAGE = (
     "contains a NUL character or an unpaired UTF-16 surrogate, which cannot be stored; remove it"
 )
+# C0 control characters other than tab, line feed and carriage return: invisible in a list or
+# a console page, they break CSV exports and terminals, and no one types them in free text.
+CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def unstorable(value: Any, loc: list[str | int]) -> Iterator[list[str | int]]:
-    """Locations of strings in a decoded JSON value (keys included) that cannot be stored."""
+def text_problem(value: str) -> str | None:
+    """What is wrong with a text a client sent, or None: a NUL or lone surrogate (unstorable),
+    else the first C0 control character other than TAB, LF and CR, with its position (the
+    character's number, from 1)."""
+    if UNSTORABLE.search(value):
+        return MESSAGE
+    bad = CONTROL.search(value)
+    if bad is None:
+        return None
+    return (
+        f"contains the control character U+{ord(bad.group()):04X} at character "
+        f"{bad.start() + 1}; remove it (of the control characters only tab, line feed and "
+        "carriage return are allowed in text)"
+    )
+
+
+def _shown(name: str) -> str:
+    """A key or parameter name fit for a loc: unstorable and control characters replaced."""
+    return CONTROL.sub("\ufffd", UNSTORABLE.sub("\ufffd", name))
+
+
+def unstorable(value: Any, loc: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
+    """(location, problem) of every string in a decoded JSON value (keys included) that cannot
+    be stored or holds a control character (text_problem)."""
     if isinstance(value, str):
-        if UNSTORABLE.search(value):
-            yield loc
+        problem = text_problem(value)
+        if problem:
+            yield loc, problem
     elif isinstance(value, dict):
         for key, item in value.items():
-            if UNSTORABLE.search(key):
-                yield [*loc, UNSTORABLE.sub("\ufffd", key)]
+            problem = text_problem(key)
+            if problem:
+                yield [*loc, _shown(key)], problem
             else:
                 yield from unstorable(item, [*loc, key])
     elif isinstance(value, list):
@@ -45,8 +72,10 @@ def unstorable(value: Any, loc: list[str | int]) -> Iterator[list[str | int]]:
             yield from unstorable(item, [*loc, index])
 
 
-def _error(loc: list[str | int]) -> dict[str, Any]:
-    return {"type": "text_unstorable", "loc": tuple(loc), "msg": MESSAGE}
+def _error(found: tuple[list[str | int], str]) -> dict[str, Any]:
+    loc, msg = found
+    kind = "text_unstorable" if msg == MESSAGE else "text_control"
+    return {"type": kind, "loc": tuple(loc), "msg": msg}
 
 
 def not_json(exc: ValueError) -> dict[str, Any]:
@@ -70,11 +99,11 @@ def _is_json(content_type: str) -> bool:
 async def unstorable_in_request(request: Request, reads_body: bool) -> list[dict[str, Any]]:
     """RequestValidationError items for every unstorable string in the request, or the one
     saying that a JSON body does not parse."""
-    locs: list[list[str | int]] = []
+    locs: list[tuple[list[str | int], str]] = []
     for name, value in request.path_params.items():
         locs += unstorable(value, ["path", name])
     for name, value in request.query_params.multi_items():
-        locs += unstorable(value, ["query", UNSTORABLE.sub("\ufffd", name)])
+        locs += unstorable(value, ["query", _shown(name)])
     if reads_body:
         content_type = request.headers.get("content-type", "")
         if _is_json(content_type):
@@ -91,7 +120,7 @@ async def unstorable_in_request(request: Request, reads_body: bool) -> list[dict
             form = await request.form()
             for name, value in form.multi_items():
                 if isinstance(value, str):
-                    locs += unstorable(value, ["body", UNSTORABLE.sub("\ufffd", name)])
+                    locs += unstorable(value, ["body", _shown(name)])
     return [_error(loc) for loc in locs]
 
 
@@ -120,7 +149,7 @@ def unknown_parameters(request: Request, known: frozenset[str]) -> list[dict[str
         errors.append(
             {
                 "type": "query_unknown",
-                "loc": ("query", UNSTORABLE.sub("\ufffd", name)),
+                "loc": ("query", _shown(name)),
                 "msg": f"is not a parameter of this endpoint; {hint}{takes}",
                 "suggestions": close,
             }
