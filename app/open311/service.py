@@ -100,9 +100,14 @@ class Open311Service:
 
     # -- filing --------------------------------------------------------------------------
 
-    async def submit(self, form: dict[str, list[str]]) -> list[dict[str, Any]]:
-        """File a service request from the form fields (app.open311.filing)."""
-        return await file_request(self.tickets, self.extras, self.leaf_topics(), form)
+    async def submit(
+        self, form: dict[str, list[str]], idempotency_key: str | None = None
+    ) -> list[dict[str, Any]]:
+        """File a service request from the form fields (app.open311.filing); a retry with the
+        same `idempotency_key` answers the request filed first."""
+        return await file_request(
+            self.tickets, self.extras, self.leaf_topics(), form, idempotency_key
+        )
 
     # -- reading -------------------------------------------------------------------------
 

@@ -248,3 +248,48 @@ async def test_a_control_character_in_a_query_parameter_is_422(client):
     problem = assert_problem(response, 422)
     assert problem["errors"][0]["loc"] == ["query", "q"]
     assert "U+001B at character 4" in problem["errors"][0]["msg"]
+
+
+# -- Open311 filing with an Idempotency-Key -----------------------------------------------
+
+
+async def _file_open311(client, auth, key, **changes):
+    from tests.api.open311_support import BASE, integration_key
+    from tests.api.test_open311 import POTHOLE
+
+    api_key = await integration_key(client, auth)
+    form = {**POTHOLE, "api_key": api_key, **changes}
+    return await client.post(f"{BASE}/requests.json", data=form, headers={"Idempotency-Key": key})
+
+
+async def test_an_open311_retry_with_the_same_key_answers_the_same_request(client, auth):
+    first = await _file_open311(client, auth, "app-42-report-7")
+    again = await _file_open311(client, auth, "app-42-report-7")
+    assert first.status_code == 200 and again.status_code == 200, again.text
+    assert again.json()[0]["service_request_id"] == first.json()[0]["service_request_id"]
+    assert again.json()[0]["service_notice"] == first.json()[0]["service_notice"]
+    assert len((await client.get("/tickets")).json()["items"]) == 1
+    other = await _file_open311(client, auth, "app-42-report-8")
+    assert other.json()[0]["service_request_id"] != first.json()[0]["service_request_id"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"description": "Một ổ gà khác"}, {"attribute[kich-thuoc]": "nho"}, {"account_id": "x-1"}],
+    ids=["description", "attribute", "account"],
+)
+async def test_an_open311_key_reused_with_another_form_is_409(client, auth, change):
+    first = await _file_open311(client, auth, "app-42-report-9")
+    assert first.status_code == 200, first.text
+    again = await _file_open311(client, auth, "app-42-report-9", **change)
+    assert again.status_code == 409, again.text
+    (error,) = again.json()
+    assert error["code"] == 409 and "different request body" in error["description"]
+    assert len((await client.get("/tickets")).json()["items"]) == 1
+
+
+async def test_an_empty_open311_key_is_refused_naming_the_header(client, auth):
+    response = await _file_open311(client, auth, "")
+    assert response.status_code == 400, response.text
+    assert response.json()[0]["description"].startswith("header.Idempotency-Key: is empty")
+    assert (await client.get("/tickets")).json()["items"] == []
