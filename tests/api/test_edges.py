@@ -293,3 +293,38 @@ async def test_an_empty_open311_key_is_refused_naming_the_header(client, auth):
     assert response.status_code == 400, response.text
     assert response.json()[0]["description"].startswith("header.Idempotency-Key: is empty")
     assert (await client.get("/tickets")).json()["items"] == []
+
+
+# -- Open311 servicerequestupdates a page at a time ---------------------------------------
+
+
+async def test_service_request_updates_page_in_a_stable_order(client, auth):
+    from tests.api.open311_support import BASE
+    from tests.api.test_open311 import file
+
+    for _ in range(3):
+        await file(client, auth)
+    url = f"{BASE}/servicerequestupdates.json"
+    everything = (await client.get(url)).json()
+    ids = [int(u["update_id"]) for u in everything]
+    assert len(ids) >= 4 and ids == sorted(ids)
+    pages = []
+    for page in range(1, len(ids) + 2):
+        answer = await client.get(url, params={"page": page, "page_size": 2})
+        assert answer.status_code == 200, answer.text
+        pages.append([int(u["update_id"]) for u in answer.json()])
+    assert [i for p in pages for i in p] == ids
+    assert all(len(p) == 2 for p in pages[: len(ids) // 2]) and pages[-1] == []
+    xml = await client.get(f"{BASE}/servicerequestupdates.xml", params={"page": 2, "page_size": 2})
+    assert xml.status_code == 200 and xml.text.count("<update_id>") == len(pages[1])
+
+
+@pytest.mark.parametrize(
+    "params", [{"page": "0"}, {"page": "x"}, {"page_size": "1001"}, {"page_size": "0"}]
+)
+async def test_service_request_updates_refuse_a_bad_page(client, params):
+    from tests.api.open311_support import BASE
+
+    response = await client.get(f"{BASE}/servicerequestupdates.json", params=params)
+    assert response.status_code == 400, response.text
+    assert response.json()[0]["description"].startswith(next(iter(params)))
