@@ -116,5 +116,5 @@ def test_db_downgrade_says_where_it_went(capsys, env, tmp_path):
     capsys.readouterr()
     assert main(["db", "downgrade"]) == 0
     out = capsys.readouterr().out
-    # One step below the head (issue #15's search vector): webhooks, issue #13.
-    assert "now at 37ab00ad1bee (outbox, webhooks and mail" in out
+    # One step below the head (the console session version): issue #15's search vector.
+    assert "now at b51c0e7d4a93 (search vector: a stored tsvector" in out
