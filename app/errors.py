@@ -6,7 +6,16 @@ Each class carries the HTTP status it maps to, a title and a slug (the problem t
 path segment) as plain data.
 """
 
+import re
 from typing import Any
+
+# How much of a value a client sent an error may quote back (ECHO_LIMIT characters), and
+# how long any one text of an error may be at all (TEXT_LIMIT): a 60 KB query parameter must
+# not come back as a 60 KB problem, nor fill a log line or a proxy's cache.
+ECHO_LIMIT = 200
+TEXT_LIMIT = 2000
+# A quoted run longer than ECHO_LIMIT: no sentence of ours quotes that much, so it is input.
+_LONG_QUOTE = re.compile(f"'([^']{{{ECHO_LIMIT + 1},}})'")
 
 
 class AppError(Exception):
@@ -73,6 +82,36 @@ def field_error(loc: list[str | int], msg: str, **extra: Any) -> dict[str, Any]:
 
 def summarise(errors: list[dict[str, Any]]) -> str:
     """The first five field errors as one sentence: 'body.area: ...; query.from: ...'."""
-    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]]
+    parts = [f"{'.'.join(clip(str(p)) for p in e['loc'])}: {e['msg']}" for e in errors[:5]]
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return "; ".join(parts) + more
+
+
+def clip(text: str, limit: int = ECHO_LIMIT) -> str:
+    """`text` itself when at most `limit` characters, else its first `limit` characters, an
+    ellipsis and the full length: "aaaa… (60000 characters in all)"."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text)} characters in all)"
+
+
+def clip_echoes(message: str) -> str:
+    """A message with every long quoted value ('…') clipped, and then clipped as a whole to
+    TEXT_LIMIT: the rest of the sentence (the expectation, the suggestion) stays."""
+    return clip(_LONG_QUOTE.sub(lambda m: f"'{clip(m[1])}'", message), TEXT_LIMIT)
+
+
+def clipped(value: Any, key: str | None = None) -> Any:
+    """An error body (dicts, lists, strings at any depth) with no long echo of input: the
+    sentences (`detail`, `msg`, `title`, `description`) through clip_echoes, every other text
+    (a loc's name, a `part`, an `instance` path) clipped to ECHO_LIMIT."""
+    if isinstance(value, str):
+        return clip_echoes(value) if key in _SENTENCES else clip(value)
+    if isinstance(value, dict):
+        return {clip(str(k)): clipped(v, k) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clipped(item, key if key in _SENTENCES else None) for item in value]
+    return value
+
+
+_SENTENCES = {"detail", "msg", "title", "description"}

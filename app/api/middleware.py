@@ -7,6 +7,7 @@ from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import PROBLEM_BASE, PROBLEM_JSON
+from app.errors import clipped
 
 
 class _TooLarge(HTTPException):
@@ -61,7 +62,8 @@ class BodyLimitMiddleware:
 
 
 def problem_body(status: int, title: str, detail: str, slug: str, path: str) -> bytes:
-    """A problem+json body, for middleware that answers below FastAPI's handlers."""
+    """A problem+json body, for middleware that answers below FastAPI's handlers (clipped as
+    app.api.problems.problem clips its answers)."""
     problem = {
         "type": PROBLEM_BASE + slug,
         "title": title,
@@ -69,7 +71,7 @@ def problem_body(status: int, title: str, detail: str, slug: str, path: str) -> 
         "detail": detail,
         "instance": path,
     }
-    return json.dumps(problem, ensure_ascii=False).encode()
+    return json.dumps(clipped(problem), ensure_ascii=False).encode()
 
 
 async def send_problem(

@@ -20,8 +20,9 @@ from app.api.deps import (
     current_user,
     runtime_of,
 )
+from app.api.idempotency import HEADER, checked_key
 from app.api.problems import http_headers
-from app.errors import AppError, Unauthorized
+from app.errors import AppError, Unauthorized, clip_echoes
 from app.open311 import repository as repo
 from app.open311.errors import KeyRefused, Open311Error, RequestInvalid, TooManyLookups
 from app.open311.render import render
@@ -59,7 +60,8 @@ def _described(exc: Open311Error) -> str:
 
 
 def _errors(fmt: str, status: int, description: str, headers: dict[str, str] | None = None):
-    body, media = render([{"code": status, "description": description}], "errors", fmt)
+    # Clipped as every problem+json answer is: a long value the client sent is not echoed back.
+    body, media = render([{"code": status, "description": clip_echoes(description)}], "errors", fmt)
     return Response(body, status, headers, media_type=media)
 
 
@@ -168,7 +170,9 @@ async def service_definition(code: str, fmt: str, request: Request, service: Ser
 
 @router.post("/requests.{fmt}")
 async def post_request(fmt: str, request: Request, service: Service, now: NowDep) -> Response:
-    """File a service request (form-encoded, with api_key of the `integration` role)."""
+    """File a service request (form-encoded, with api_key of the `integration` role). An
+    Idempotency-Key header makes a retry safe, as on POST /api/v1/tickets (app.api.idempotency):
+    the same form answers the same service_request_id, another form 409."""
     form = await request.form()
     fields = {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
     params = {key: values[-1] for key, values in fields.items() if values}
@@ -176,7 +180,8 @@ async def post_request(fmt: str, request: Request, service: Service, now: NowDep
     async def make() -> Any:
         principal = await _integration(request, now, params.get("api_key"), "open311:submit")
         service.tickets.principal = principal  # events and created_by name the app
-        return await service.submit(fields)
+        key = checked_key(request.headers.get(HEADER))
+        return await service.submit(fields, key)
 
     return await answer(fmt, "requests", service, params, make, request, form)
 

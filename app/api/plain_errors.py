@@ -77,7 +77,11 @@ MESSAGES: dict[str, Callable[[Ctx], str]] = {
     "url_parsing": lambda c: "must be a web address (http:// or https://)",
     "url_scheme": lambda c: "must be a web address starting with http:// or https://",
     "url_too_long": lambda c: f"must be at most {_n(c.get('max_length'), 'character')} long",
-    "json_invalid": lambda c: f"the body is not valid JSON ({c.get('error', 'cannot parse it')})",
+    "json_invalid": lambda c: (
+        f"is not valid JSON at character {c['at']}: {c.get('error', 'cannot parse it')}"
+        if "at" in c
+        else f"is not valid JSON ({c.get('error', 'cannot parse it')})"
+    ),
     "json_type": lambda c: "must be JSON text",
 }
 
@@ -93,6 +97,11 @@ def plain_message(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     ctx: Ctx = {k: safe_text(v) for k, v in (err.get("ctx") or {}).items()}
     ctx["text"] = isinstance(err.get("input"), str)
+    if kind == "json_invalid" and err.get("msg", "").startswith("is not valid JSON"):
+        return err["msg"]  # app.api.checked_route.not_json: already says where and why
+    loc = list(err.get("loc", ()))
+    if kind == "json_invalid" and loc and isinstance(loc[-1], int):
+        ctx["at"] = str(loc[-1] + 1)  # FastAPI's loc ["body", <offset from 0>]
     if kind == "value_error":
         # Our own validators' messages are already plain; drop pydantic's prefix.
         return safe_text(err.get("msg", "is not valid")).removeprefix("Value error, ")
@@ -105,10 +114,14 @@ def plain_errors(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     errors = []
     for err in raw:
         loc = [p if isinstance(p, int) else safe_text(p) for p in err.get("loc", ())]
+        if err.get("type") == "json_invalid":
+            loc = []  # the offset is told in the message: it is no field
         loc = [p for p in loc if p != "body"] or ["body"]
         item: dict[str, Any] = {"loc": loc, "msg": plain_message(err), "type": err.get("type")}
         expected = (err.get("ctx") or {}).get("expected")
         if expected:
             item["expected"] = safe_text(expected)
+        if "suggestions" in err:  # ours (app.api.checked_route): known names, never input
+            item["suggestions"] = [safe_text(s) for s in err["suggestions"]]
         errors.append(item)
     return errors

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app.api.plain_errors import plain_errors
-from app.errors import AppError, Unauthorized, ValidationFailed, summarise
+from app.errors import AppError, Unauthorized, ValidationFailed, clipped, summarise
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://hotline1022.dev/problems/"
@@ -28,6 +28,8 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
+    """The problem+json answer; no text in it quotes more than a clipped part of any input
+    (app.errors.clipped)."""
     body = {
         "type": PROBLEM_BASE + slug,
         "title": title,
@@ -36,7 +38,7 @@ def problem(
         "instance": request.url.path,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return JSONResponse(clipped(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 _STATUS_SLUGS = {

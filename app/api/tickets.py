@@ -8,6 +8,7 @@ from app import metrics
 from app.api.checked_route import CheckedRoute
 from app.api.deps import SessionDep, require_json, runtime_of, ticket_service
 from app.api.etags import check_if_match, etag
+from app.api.idempotency import idempotency_key
 from app.api.privacy import log_for, route_of
 from app.api.service_errors import speaking_http
 from app.search.callers import summary as caller_summary
@@ -54,7 +55,7 @@ async def create_ticket(
     service: Annotated[TicketService, ticket_service("tickets:create", "create tickets")],
     response: Response,
     request: Request,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Depends(idempotency_key)],
     suggest_duplicates: Annotated[
         bool,
         Query(description="Add `possible_duplicates` (as POST /tickets/similar) to the answer"),

@@ -176,10 +176,12 @@ async def signed_in(
     """
     runtime = runtime_of(request)
     settings = runtime.settings
-    user_id = cookie.session_user_id(request, settings, now)
-    principal = await principal_of(request, user_id) if user_id is not None else None
-    if principal is None:
+    claims = cookie.session_claims(request, settings, now)
+    principal = await principal_of(request, claims.user_id) if claims is not None else None
+    if principal is None or claims is None:
         raise SignInRequired
+    if claims.version != principal.console_session_version:
+        raise SignInRequired  # signed out since (app.console.session): the cookie is revoked
     if request.method == "POST":
         form = await request.form()
         token = form.get("csrf_token")

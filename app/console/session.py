@@ -2,7 +2,10 @@
 
 The cookie holds a signed token of kind "console" (the same signing as the API's tokens,
 app.users.security), never the password or the role: the role and units are looked up per
-request through the principal cache, so disabling a user takes effect at once.
+request through the principal cache, so disabling a user takes effect at once. The token also
+carries the user's console_session_version; signing out raises it
+(app.users.service.end_console_sessions), so a cookie signed before, a copied one included,
+is refused by every instance from then on.
 CSRF: every form carries HMAC(secret, session cookie) — a token an attacker's page cannot
 read or compute; before sign-in the login form is bound the same way to a random pre-session
 cookie.
@@ -25,19 +28,25 @@ TOKEN_KIND = "console"
 PATH = "/console"
 
 
-def new_session(user_id: int, settings: Settings, now: datetime) -> str:
-    """A signed session token for `user_id`, valid for console_session_hours."""
+def new_session(user_id: int, version: int, settings: Settings, now: datetime) -> str:
+    """A signed session token for `user_id` at their console_session_version `version`,
+    valid for console_session_hours."""
     lifetime = timedelta(hours=settings.console_session_hours)
-    return security.issue_token(user_id, TOKEN_KIND, settings.secret_key, now, lifetime)
+    return security.issue_token(
+        user_id, TOKEN_KIND, settings.secret_key, now, lifetime, version=version
+    )
 
 
-def session_user_id(request: Request, settings: Settings, now: datetime) -> int | None:
-    """The user id in a valid, unexpired session cookie; None without one."""
+def session_claims(
+    request: Request, settings: Settings, now: datetime
+) -> security.TokenClaims | None:
+    """The user id and session version of a valid, unexpired session cookie; None without
+    one. Whether that version is still the user's is the caller's to check."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     try:
-        return security.read_token(token, settings.secret_key, TOKEN_KIND, now).user_id
+        return security.read_token(token, settings.secret_key, TOKEN_KIND, now)
     except security.InvalidToken:
         return None
 

@@ -12,7 +12,7 @@ from app.console import session as cookie
 from app.console.deps import ConsoleDep, ConsoleRoute, CsrfRejected
 from app.console.render import render
 from app.errors import Unauthorized
-from app.users.service import authenticate
+from app.users.service import authenticate, end_console_sessions
 from app.users.throttle import TooManyAttempts
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -86,13 +86,20 @@ async def login(
     assert user.id is not None
     target = _safe_next(next) or HOME_BY_ROLE.get(user.role, "/console/queue")
     response = RedirectResponse(target, status_code=303)
-    cookie.set_session(response, cookie.new_session(user.id, settings, now), settings)
+    token = cookie.new_session(user.id, user.console_session_version, settings, now)
+    cookie.set_session(response, token, settings)
     return response
 
 
 @router.post("/logout")
 async def logout(console: ConsoleDep) -> Response:
-    """Forget the session cookie."""
+    """Sign out: the browser forgets its cookie, and the server revokes every console session
+    of this user signed so far, so that a copy of the cookie is refused too, by every instance
+    (the user's console_session_version goes up; app.console.session)."""
+    user_id = console.principal.user_id
+    assert user_id is not None  # a console session is always a user's
+    await end_console_sessions(console.session, user_id=user_id)
+    console.runtime.principals.forget(user_id=user_id)
     response = RedirectResponse("/console/login", status_code=303)
     cookie.clear_session(response)
     return response

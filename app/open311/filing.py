@@ -22,9 +22,14 @@ async def file_request(
     extras: dict[str, ServiceExtras],
     services: list[str],
     form: dict[str, list[str]],
+    idempotency_key: str | None = None,
 ) -> list[dict[str, Any]]:
     """File a service request from the form fields; [{service_request_id, service_notice,
-    account_id}]. RequestInvalid naming the field for anything missing or malformed."""
+    account_id}]. RequestInvalid naming the field for anything missing or malformed.
+
+    `idempotency_key`: as for POST /api/v1/tickets (app.tickets.intake.create), per API key: a
+    retry with the same form answers the request filed first; another form with the same key
+    is a Conflict (409), the first request still running KeyInProgress (409, retry soon)."""
 
     def one(name: str) -> str | None:
         values = form.get(name) or []
@@ -85,9 +90,11 @@ async def file_request(
     for key in ("citizen_account_id", "citizen_device_id"):
         if extra[key] and len(extra[key]) > 120:
             raise RequestInvalid(f"{key.removeprefix('citizen_')}: at most 120 characters")
-    made = await tickets.create(data, None, extra=extra)
-    ticket, unit = made.ticket, made.assignment
-    responding = unit_name(tickets.catalog, unit.unit_code) if unit else None
+    made = await tickets.create(data, idempotency_key, extra=extra)
+    ticket = made.ticket
+    # The unit handling it now (a replay's ticket may have moved on since it was filed).
+    unit_code = ticket.current_unit_code
+    responding = unit_name(tickets.catalog, unit_code) if unit_code else None
     notice = f"Đã chuyển {responding} xử lý." if responding else "Đã tiếp nhận, đang phân loại."
     return [
         {

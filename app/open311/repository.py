@@ -89,9 +89,12 @@ async def public_events(
     until: datetime,
     include_private: bool,
     ticket_ids: Sequence[int] = (),
+    offset: int = 0,
     limit: int = 1000,
 ) -> list[tuple[TicketEvent, Ticket]]:
-    """Events of these kinds recorded in [since, until) on visible tickets, oldest first."""
+    """Events of these kinds recorded in [since, until) on visible tickets, in id order (the
+    order they were written: a new one only ever comes last), `limit` after the first
+    `offset`."""
     stmt = (
         select(TicketEvent, Ticket)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
@@ -104,7 +107,7 @@ async def public_events(
     )
     if ticket_ids:
         stmt = stmt.where(TicketEvent.ticket_id.in_(ticket_ids))
-    stmt = stmt.order_by(TicketEvent.id).limit(limit)
+    stmt = stmt.order_by(TicketEvent.id).offset(offset).limit(limit)
     return [(e, t) for e, t in (await session.execute(stmt)).all()]
 
 

@@ -28,6 +28,7 @@ from app.tickets.repository import get_ticket
 from app.tickets.service import TicketService
 
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
+UPDATES_PAGE_SIZE = 1000  # servicerequestupdates: the default and the most on one page
 NOT_FOUND = "No service request matches these details."  # unknown reference and wrong phone alike
 
 
@@ -100,9 +101,14 @@ class Open311Service:
 
     # -- filing --------------------------------------------------------------------------
 
-    async def submit(self, form: dict[str, list[str]]) -> list[dict[str, Any]]:
-        """File a service request from the form fields (app.open311.filing)."""
-        return await file_request(self.tickets, self.extras, self.leaf_topics(), form)
+    async def submit(
+        self, form: dict[str, list[str]], idempotency_key: str | None = None
+    ) -> list[dict[str, Any]]:
+        """File a service request from the form fields (app.open311.filing); a retry with the
+        same `idempotency_key` answers the request filed first."""
+        return await file_request(
+            self.tickets, self.extras, self.leaf_topics(), form, idempotency_key
+        )
 
     # -- reading -------------------------------------------------------------------------
 
@@ -243,15 +249,25 @@ class Open311Service:
 
     async def updates(self, params: dict[str, str]) -> list[dict[str, Any]]:
         """FixMyStreet's servicerequestupdates: one update per public event recorded in the
-        period (default the last 90 days); update_id is the event's id, stable for ever."""
+        period (default the last 90 days); update_id is the event's id, stable for ever.
+
+        A page at a time, in update_id order: `page` (from 1, default 1) of `page_size`
+        (default and at most UPDATES_PAGE_SIZE). Events only ever join at the end of that
+        order, so with a fixed start_date..end_date the pages never shift; a page after the
+        last is empty. RequestInvalid naming a bad page or page_size."""
         start, end = period(params, self.now)
+        page = whole_number("page", params.get("page"), 1, 1, 10_000)
+        size = whole_number(
+            "page_size", params.get("page_size"), UPDATES_PAGE_SIZE, 1, UPDATES_PAGE_SIZE
+        )
         rows = await repo.public_events(
             self.tickets.session,
             kinds=sorted(st.PUBLIC_EVENTS),
             since=start,
             until=end,
             include_private=self.list_private,
-            limit=whole_number("page_size", params.get("page_size"), 1000, 1, 1000),
+            offset=(page - 1) * size,
+            limit=size,
         )
         out = []
         for event, ticket in rows:

@@ -178,7 +178,12 @@ async def create(
         key = {
             "actor": ctx.actor,
             "key": idempotency_key,
-            "request_hash": _hash(data.model_dump(mode="json")),
+            # What the filer sent: the ticket's fields and, from a channel adapter, the
+            # columns it adds (Open311's attributes, account): a change in either is another
+            # request.
+            "request_hash": _hash(
+                {**data.model_dump(mode="json"), **({"extra": extra} if extra else {})}
+            ),
             "created_at": ctx.now,
         }
     rows = IntakeRows(

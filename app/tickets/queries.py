@@ -15,7 +15,7 @@ from app.tickets import callback, presenter
 from app.tickets import loaded as loading
 from app.tickets import repository as repo
 from app.tickets.assignment_clock import pauses_of
-from app.tickets.checks import areas_under, check_topic, phone_of
+from app.tickets.checks import areas_under, check_topic, check_unit, phone_of
 from app.tickets.context import TicketContext
 from app.tickets.cursors import decode_cursor, encode_cursor
 from app.tickets.lifecycle import statuses_meant
@@ -152,7 +152,11 @@ async def search(ctx: TicketContext, query: TicketQuery) -> TicketPage:
 
 
 def units_meant(ctx: TicketContext, units: list[str]) -> list[str]:
-    """Unit codes of the `unit` filter; `mine` is the signed-in agent's own units."""
+    """Unit codes of the `unit` filter; `mine` is the signed-in agent's own units. An unknown
+    code is UnknownCode (app.catalog.codes): a typo must not read as "no tickets"."""
+    for code in units:
+        if code != "mine":
+            check_unit(ctx, code, ["unit"])
     if "mine" not in units:
         return units
     if not ctx.principal.units:

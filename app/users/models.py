@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from sqlalchemy import text
 from sqlmodel import Field, SQLModel
 
 from app.db import JSONType, UTCDateTime
@@ -17,6 +18,9 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # Signed into each console session cookie; signing out adds one, which revokes every
+    # cookie signed before it (app.console.session).
+    console_session_version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
 
 class UserUnit(SQLModel, table=True):

@@ -12,6 +12,8 @@ class Principal:
     units: frozenset[str] = field(default=frozenset())
     user_id: int | None = None
     api_key_id: int | None = None
+    # The user's console_session_version: a console cookie signed with another is revoked.
+    console_session_version: int = 0
 
     def can(self, permission: str) -> bool:
         return allows(self.role, permission)

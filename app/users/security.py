@@ -31,21 +31,33 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 @dataclass(frozen=True)
 class TokenClaims:
     user_id: int
-    kind: str  # "access" or "refresh"
+    kind: str  # "access", "refresh" or "console"
+    version: int = 0  # a console session's console_session_version (0 when not signed in)
 
 
 class InvalidToken(Exception):
     pass
 
 
-def issue_token(user_id: int, kind: str, secret: str, now: datetime, lifetime: timedelta) -> str:
+def issue_token(
+    user_id: int,
+    kind: str,
+    secret: str,
+    now: datetime,
+    lifetime: timedelta,
+    version: int | None = None,
+) -> str:
+    """A signed token of `kind` for `user_id`, valid for `lifetime` from `now`; `version`: the
+    user's console_session_version, signed in as claim "ver" (console sessions)."""
     payload: dict[str, Any] = {"sub": str(user_id), "typ": kind, "iat": now, "exp": now + lifetime}
+    if version is not None:
+        payload["ver"] = version
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
 
 @lru_cache(maxsize=4096)
-def _verified(token: str, secret: str) -> tuple[float, str, str]:
-    """(exp, sub, typ) of a well-signed token. Cached: a client sends the same token with every
+def _verified(token: str, secret: str) -> tuple[float, str, str, Any]:
+    """(exp, sub, typ, ver) of a well-signed token (ver None without one). Cached: a client sends the same token with every
     request for its whole lifetime, and the same string always verifies the same way."""
     try:
         payload = jwt.decode(
@@ -56,11 +68,11 @@ def _verified(token: str, secret: str) -> tuple[float, str, str]:
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken("the token is malformed or its signature is wrong") from exc
-    return payload["exp"], payload["sub"], payload["typ"]
+    return payload["exp"], payload["sub"], payload["typ"], payload.get("ver")
 
 
 def read_token(token: str, secret: str, expected_kind: str, now: datetime) -> TokenClaims:
-    exp, sub, kind = _verified(token, secret)
+    exp, sub, kind, version = _verified(token, secret)
     # Expiry is checked against the app's clock, not the wall clock, so that tests can move time.
     if exp <= now.timestamp():
         raise InvalidToken("the token has expired; sign in again or refresh it")
@@ -69,7 +81,11 @@ def read_token(token: str, secret: str, expected_kind: str, now: datetime) -> To
     # We only ever sign a user id as a decimal string; anything else is not our token.
     if not (isinstance(sub, str) and sub.isascii() and sub.isdecimal() and len(sub) <= 9):
         raise InvalidToken("the token does not name a user")
-    return TokenClaims(user_id=int(sub), kind=kind)
+    if version is None:
+        version = 0  # signed before versions were (the column's first value)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InvalidToken("the token's session version is not a number")
+    return TokenClaims(user_id=int(sub), kind=kind, version=version)
 
 
 def new_api_key() -> tuple[str, str, str]:

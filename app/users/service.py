@@ -81,15 +81,34 @@ async def principal_for_user(session: AsyncSession, *, user_id: int) -> Principa
     (app.users.principal_cache), and on every request on SQLite.
     """
     stmt = (
-        select(User.username, User.role, UserUnit.unit_code)
+        select(User.username, User.role, User.console_session_version, UserUnit.unit_code)
         .outerjoin(UserUnit, UserUnit.user_id == User.id)
         .where(User.id == user_id, User.active.is_(True))
     )
     rows = (await (await session.connection()).execute(stmt)).all()
     if not rows:
         return None
-    units = frozenset(unit for _, _, unit in rows if unit is not None)
-    return Principal(username=rows[0][0], role=rows[0][1], units=units, user_id=user_id)
+    units = frozenset(row[3] for row in rows if row[3] is not None)
+    username, role, version = rows[0][:3]
+    return Principal(
+        username=username,
+        role=role,
+        units=units,
+        user_id=user_id,
+        console_session_version=version,
+    )
+
+
+async def end_console_sessions(session: AsyncSession, *, user_id: int) -> None:
+    """Revoke every console session cookie of the user signed so far (sign-out): their
+    console_session_version goes up by one, and every process forgets the cached caller when
+    the transaction commits (announce). The caller forgets it in its own process."""
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(console_session_version=User.console_session_version + 1)
+    )
+    await announce(session, user_id=user_id)
 
 
 async def principal_for_api_key(

@@ -1,6 +1,6 @@
 """ticket.callback_requested: the caller asked to be told the outcome (issue #16)
 
-Set at intake (API, console, Open311), corrected by PATCH; the operators' callback queue lists
+Set at intake (API, console; not Open311), corrected by PATCH; the operators' callback queue lists
 resolved tickets with it and no `caller_informed` event since the resolution
 (app.console.callbacks). A partial index keeps the queue's read to the flagged tickets.
 

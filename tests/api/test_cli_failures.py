@@ -116,5 +116,5 @@ def test_db_downgrade_says_where_it_went(capsys, env, tmp_path):
     capsys.readouterr()
     assert main(["db", "downgrade"]) == 0
     out = capsys.readouterr().out
-    # One step below the head (issue #16's callback wish): the search vector, issue #15.
-    assert "now at b51c0e7d4a93 (search vector" in out
+    # One step below the head (the console session version): issue #16's callback wish.
+    assert "now at c2b7e4a91f05 (ticket.callback_requested" in out
