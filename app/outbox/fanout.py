@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.catalog.catalog import Catalog
 from app.mail.compose import mails_for
 from app.mail.sender import rows_for as mail_rows
+from app.outbox.delivery import next_due
 from app.outbox.models import MailMessage, OutboxMessage, WebhookDelivery, WebhookEndpoint
 from app.outbox.render import (
     dumps,
@@ -82,6 +83,8 @@ async def fan_out(
         # FOR KEY SHARE: a subscription deleted meanwhile waits for this fan-out to commit.
         (await session.execute(endpoints_query)).scalars().all()
     )
+    # A failing endpoint's new messages wait for its next probe (app.outbox.delivery.hold).
+    due = {e.id: next_due(e, now) for e in endpoints}
     deliveries: list[dict[str, Any]] = []
     mail: list[dict[str, Any]] = []
     for message in messages:
@@ -110,7 +113,7 @@ async def fan_out(
                 "ticket_id": message.ticket_id,
                 "body": body,
                 "created_at": now,
-                "next_attempt_at": now if e.enabled else None,
+                "next_attempt_at": due[e.id],
                 "attempts": 0,
             }
             for e in endpoints
