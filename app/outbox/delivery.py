@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.outbox.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -234,16 +234,22 @@ async def record(
         return []
     skipped = [o for o in outcomes if o.skipped]
     outcomes = [o for o in outcomes if not o.skipped]
-    session.add_all(
-        WebhookAttempt(
-            delivery_id=o.claimed.delivery_id,
-            at=o.at,
-            status=o.status,
-            latency_ms=o.latency_ms,
-            error=o.error,
+    connection = await session.connection()
+    if outcomes:
+        # Core executemany: no ORM object per attempt (a batch is up to 200).
+        await connection.execute(
+            insert(WebhookAttempt),
+            [
+                {
+                    "delivery_id": o.claimed.delivery_id,
+                    "at": o.at,
+                    "status": o.status,
+                    "latency_ms": o.latency_ms,
+                    "error": o.error,
+                }
+                for o in outcomes
+            ],
         )
-        for o in outcomes
-    )
     disabled: list[tuple[int, str]] = []
     settled: list[dict[str, object]] = []
     succeeded = {o.claimed.endpoint_id for o in outcomes if o.ok}
@@ -277,7 +283,6 @@ async def record(
                 disabled.append((endpoint.id, reason))
         settled.append(row)
     # One executemany for the batch rather than a statement per delivery.
-    connection = await session.connection()
     if settled:
         await connection.execute(_SETTLE, settled)
     if skipped:
