@@ -199,6 +199,7 @@ async def dead(args: argparse.Namespace) -> None:
         '{"ticket":{"reference":"HN-2026-000001","description":"' + "x" * 2500 + '"}}}'
     )
     results: dict[str, list[float]] = {"none": [], "dead": []}
+    cpu: dict[str, list[float]] = {"none": [], "dead": []}
     async with aiohttp.ClientSession(args.url, headers=admin) as http:
         await intake_run(args, operator)  # warm-up
         for run in range(args.runs):
@@ -226,8 +227,11 @@ async def dead(args: argparse.Namespace) -> None:
                             ],
                         )
                     await asyncio.sleep(args.settle)  # the relay meets the backlog first
+                cpu_before = cpu_seconds(args.server_pid)
                 results[mode].append(await intake_run(args, operator))
-                extra = ""
+                tickets = args.requests // args.clients * args.clients
+                cpu[mode].append((cpu_seconds(args.server_pid) - cpu_before) * 1000 / tickets)
+                extra = f"; server CPU {cpu[mode][-1]:.2f} ms/ticket" if args.server_pid else ""
                 if hook_id is not None:
                     async with transaction(factory) as session:
                         attempts = await session.scalar(
@@ -236,7 +240,7 @@ async def dead(args: argparse.Namespace) -> None:
                             .join(WebhookDelivery, WebhookDelivery.id == WebhookAttempt.delivery_id)
                             .where(WebhookDelivery.endpoint_id == hook_id)
                         )
-                    extra = f"; {attempts} attempts at the dead receiver by then"
+                    extra += f"; {attempts} attempts at the dead receiver by then"
                     async with http.delete(f"/api/v1/webhooks/{hook_id}") as r:
                         assert r.status == 204, (r.status, await r.text())
                 print(f"{mode}: {results[mode][-1]:.0f} tickets/s{extra}", flush=True)
@@ -249,6 +253,12 @@ async def dead(args: argparse.Namespace) -> None:
         f"({args.receiver}) with {args.backlog} queued {bad:.0f} tickets/s "
         f"({(none - bad) / none * 100:+.1f}% cost)"
     )
+    if args.server_pid:
+        none, bad = (statistics.median(cpu[m]) for m in ("none", "dead"))
+        print(
+            f"server CPU per ticket during the runs, median of {args.runs}: no subscription "
+            f"{none:.2f} ms, a dead receiver {bad:.2f} ms (+{(bad - none) / none * 100:.1f}%)"
+        )
 
 
 async def drain(args: argparse.Namespace) -> None:
@@ -342,6 +352,9 @@ def main() -> None:
     x.add_argument("--backlog", type=int, default=30_000)
     x.add_argument("--receiver", choices=("refuse", "silent"), default="refuse")
     x.add_argument("--settle", type=float, default=5.0)
+    x.add_argument(
+        "--server-pid", type=int, help="the server's parent process: count its workers' CPU"
+    )
     d = sub.add_parser("drain")
     d.add_argument("--messages", type=int, default=10_000)
     d.add_argument("--batch", type=int, default=200)
