@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     # notification woke it (0 disables the relay); networks (comma-separated CIDRs) that
     # webhook URLs may resolve into although private, loopback or link-local.
     webhook_relay_seconds: float = 5.0
+    # While this process serves requests, its relay waits up to this long before a round, and
+    # pauses between batches (0: never waits): intake keeps the cores in a burst, the messages
+    # go out in larger batches just after it (docs/webhooks.md#what-it-costs-measured).
+    webhook_relay_defer_seconds: float = Field(default=2.0, ge=0)
     webhook_allowed_networks: str = ""
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     # Requests in flight per endpoint, per instance.

@@ -16,7 +16,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import metrics
+from app import activity, metrics
 from app.logs import redact_query, request_id_var
 
 log = logging.getLogger("hotline.access")
@@ -60,9 +60,11 @@ class ObserveMiddleware:
                 message["headers"] = [*message.get("headers", []), (HEADER, encoded_id)]
             await send(message)
 
+        activity.started()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            activity.finished()
             self._record(scope, status, time.perf_counter() - started, request_id)
             request_id_var.reset(token)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.outbox.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -20,6 +20,12 @@ from app.outbox.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 # at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h; then the message is abandoned.
 SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 LEASE = timedelta(seconds=60)
+# An endpoint whose last attempt failed is *held*: none of its messages is due again before
+# now + its hold, which is how long it has been failing, between these bounds. So a dead
+# receiver with a backlog gets one probe every 5 s at first, every 5 min after 5 min, not
+# its whole backlog again and again (it once cut intake to a quarter, docs/performance.md).
+HOLD_MIN = timedelta(seconds=5)
+HOLD_MAX = timedelta(minutes=5)
 
 _SETTLE = (
     update(WebhookDelivery.__table__)
@@ -34,6 +40,17 @@ _SETTLE = (
 )
 
 
+# A skipped delivery: its claim's attempt uncounted, due again after its endpoint's hold.
+_UNSKIP = (
+    update(WebhookDelivery.__table__)
+    .where(WebhookDelivery.__table__.c.id == bindparam("b_id"))
+    .values(
+        next_attempt_at=bindparam("b_next"),
+        attempts=WebhookDelivery.__table__.c.attempts - 1,
+    )
+)
+
+
 @dataclass(frozen=True)
 class Claimed:
     delivery_id: int
@@ -43,6 +60,9 @@ class Claimed:
     attempts: int
     url: str
     secrets: list[str]
+    # The endpoint's last attempt failed (failing_since set): the relay probes it with one
+    # request before sending it the rest of the batch.
+    failing: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,10 +73,30 @@ class Outcome:
     latency_ms: int
     error: str | None
     retry_after: float | None = None
+    # Not sent: its endpoint failed earlier in the batch. No attempt is recorded; the delivery
+    # waits for the endpoint's hold with its attempt count unchanged.
+    skipped: bool = False
 
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+
+def hold(failing_since: datetime | None, now: datetime) -> timedelta | None:
+    """How long a failing endpoint's messages wait before the next probe (None: not failing):
+    as long as it has been failing, within HOLD_MIN..HOLD_MAX."""
+    if failing_since is None:
+        return None
+    return min(HOLD_MAX, max(HOLD_MIN, now - failing_since))
+
+
+def next_due(endpoint: WebhookEndpoint, now: datetime) -> datetime | None:
+    """When a new message to `endpoint` is first due: now, or after a failing endpoint's hold;
+    None for a disabled endpoint (parked)."""
+    if not endpoint.enabled:
+        return None
+    held = hold(endpoint.failing_since, now)
+    return now if held is None else now + held
 
 
 def next_delay(attempts: int, retry_after: float | None, rng: random.Random) -> float | None:
@@ -136,7 +176,16 @@ async def claim(session: AsyncSession, *, now: datetime, batch: int) -> list[Cla
         if endpoint.previous_secret and (endpoint.previous_secret_until or now) > now:
             secrets.append(endpoint.previous_secret)
         claimed.append(
-            Claimed(delivery_id, endpoint_id, message_id, body, attempts, endpoint.url, secrets)
+            Claimed(
+                delivery_id,
+                endpoint_id,
+                message_id,
+                body,
+                attempts,
+                endpoint.url,
+                secrets,
+                failing=endpoint.failing_since is not None,
+            )
         )
     return claimed
 
@@ -183,18 +232,27 @@ async def record(
     ]
     if not outcomes:
         return []
-    session.add_all(
-        WebhookAttempt(
-            delivery_id=o.claimed.delivery_id,
-            at=o.at,
-            status=o.status,
-            latency_ms=o.latency_ms,
-            error=o.error,
+    skipped = [o for o in outcomes if o.skipped]
+    outcomes = [o for o in outcomes if not o.skipped]
+    connection = await session.connection()
+    if outcomes:
+        # Core executemany: no ORM object per attempt (a batch is up to 200).
+        await connection.execute(
+            insert(WebhookAttempt),
+            [
+                {
+                    "delivery_id": o.claimed.delivery_id,
+                    "at": o.at,
+                    "status": o.status,
+                    "latency_ms": o.latency_ms,
+                    "error": o.error,
+                }
+                for o in outcomes
+            ],
         )
-        for o in outcomes
-    )
     disabled: list[tuple[int, str]] = []
     settled: list[dict[str, object]] = []
+    succeeded = {o.claimed.endpoint_id for o in outcomes if o.ok}
     for o in outcomes:
         endpoint = endpoints[o.claimed.endpoint_id]
         row: dict[str, object] = {
@@ -225,9 +283,42 @@ async def record(
                 disabled.append((endpoint.id, reason))
         settled.append(row)
     # One executemany for the batch rather than a statement per delivery.
-    connection = await session.connection()
-    await connection.execute(_SETTLE, settled)
+    if settled:
+        await connection.execute(_SETTLE, settled)
+    if skipped:
+        await connection.execute(
+            _UNSKIP,
+            [
+                {
+                    "b_id": o.claimed.delivery_id,
+                    "b_next": now
+                    + (hold(endpoints[o.claimed.endpoint_id].failing_since, now) or HOLD_MIN),
+                }
+                for o in skipped
+            ],
+        )
+    # An endpoint that failed in this batch and never succeeded in it is held: nothing of its
+    # backlog is due before its next probe (one statement, on the index of pending rows).
+    for endpoint in endpoints.values():
+        held = hold(endpoint.failing_since, now)
+        if held is not None and endpoint.enabled and endpoint.id not in succeeded:
+            await postpone(session, endpoint.id, now + held)
     for endpoint_id, _ in disabled:
         await park(session, endpoint_id)
     await session.flush()
     return disabled
+
+
+async def postpone(session: AsyncSession, endpoint_id: int, until: datetime) -> None:
+    """Nothing of the endpoint's pending messages is due before `until` (later ones keep their
+    time; delivered, failed and parked ones are untouched)."""
+    await session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.endpoint_id == endpoint_id,
+            WebhookDelivery.next_attempt_at.is_not(None),
+            WebhookDelivery.next_attempt_at < until,
+        )
+        .values(next_attempt_at=until)
+        .execution_options(synchronize_session=False)
+    )

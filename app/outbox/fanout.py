@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.catalog.catalog import Catalog
 from app.mail.compose import mails_for
 from app.mail.sender import rows_for as mail_rows
+from app.outbox.delivery import next_due
 from app.outbox.models import MailMessage, OutboxMessage, WebhookDelivery, WebhookEndpoint
 from app.outbox.render import (
     dumps,
@@ -24,7 +25,9 @@ from app.outbox.render import (
     read_for_units,
     sequences_of,
     ticket_body,
+    view_of,
 )
+from app.tickets.loaded import load_many
 from app.tickets.models import Ticket, TicketEvent
 
 # Message types that may cause e-mail (app.mail.compose).
@@ -80,6 +83,8 @@ async def fan_out(
         # FOR KEY SHARE: a subscription deleted meanwhile waits for this fan-out to commit.
         (await session.execute(endpoints_query)).scalars().all()
     )
+    # A failing endpoint's new messages wait for its next probe (app.outbox.delivery.hold).
+    due = {e.id: next_due(e, now) for e in endpoints}
     deliveries: list[dict[str, Any]] = []
     mail: list[dict[str, Any]] = []
     for message in messages:
@@ -108,7 +113,7 @@ async def fan_out(
                 "ticket_id": message.ticket_id,
                 "body": body,
                 "created_at": now,
-                "next_attempt_at": now if e.enabled else None,
+                "next_attempt_at": due[e.id],
                 "attempts": 0,
             }
             for e in endpoints
@@ -128,10 +133,10 @@ async def _bodies(
     """Each message's (units concerned, body, ticket) by outbox id; body None when its ticket
     or event was purged meanwhile (nothing left to announce).
 
-    A batch at once: its tickets, events, units and sequence numbers in four queries, and each
-    ticket read once however many of its events the batch announces (a new ticket brings two:
-    created and assigned). The read is of the ticket as it is now, as one message alone would
-    read it."""
+    A batch at once: its tickets, events, units, assignments and sequence numbers in five
+    queries, and each ticket read and scrubbed once however many of its events the batch
+    announces (a new ticket brings two: created and assigned). The read is of the ticket as it
+    is now, as one message alone would read it."""
     about = [m for m in messages if m.event_id is not None]
     ticket_ids = {m.ticket_id for m in about if m.ticket_id is not None}
     event_ids = {m.event_id for m in about if m.event_id is not None}
@@ -144,7 +149,8 @@ async def _bodies(
         events = {e.id: e for e in found.scalars()}
     units_of = await involved_units_of(session, set(tickets))
     sequences = await sequences_of(session, set(events))
-    reads: dict[int, Any] = {}
+    loaded = await load_many(session, list(tickets.values()))
+    views: dict[int, Any] = {}
     bodies: dict[int, tuple[set[str] | None, str | None, Ticket | None]] = {}
     for message in messages:
         if message.event_id is None:
@@ -160,8 +166,9 @@ async def _bodies(
             bodies[message.id] = (None, None, None)
             continue
         units = units_of.get(ticket.id, set())
-        if ticket.id not in reads:
-            reads[ticket.id] = await read_for_units(service_for, ticket, units)
-        body = ticket_body(message.type, ticket, event, reads[ticket.id], sequences[event.id])
+        if ticket.id not in views:
+            read = await read_for_units(service_for, ticket, units, loaded[ticket.id])
+            views[ticket.id] = view_of(ticket, read)
+        body = ticket_body(message.type, event, views[ticket.id], sequences[event.id])
         bodies[message.id] = (units, body, ticket)
     return bodies

@@ -35,6 +35,11 @@ from app.outbox.ssrf import RefusedAddress, check_url, parse_networks
 
 log = logging.getLogger("hotline.webhooks")
 
+# While requests are in flight: how often the relay looks again, and the longest pause
+# between two batches of one round (a round itself waits up to webhook_relay_defer_seconds).
+BUSY_POLL = 0.05
+BETWEEN_BATCHES = 0.2
+
 
 def _retry_after(value: str | None) -> float | None:
     """Seconds the receiver asked us to wait (Retry-After: seconds or an HTTP date)."""
@@ -63,6 +68,7 @@ class Relay:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch: int = 200,
         catalog: Catalog | None = None,
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self.factory = factory
         self.settings = settings
@@ -70,6 +76,8 @@ class Relay:
         self.clock = clock
         self.batch = batch
         self.catalog = catalog  # units' e-mail addresses (app.mail)
+        # Whether this process serves requests now (app.activity.busy): the relay yields.
+        self.busy = busy
         self.allowed = parse_networks(settings.webhook_allowed_networks)
         self.rng = random.Random()
         self.wake = asyncio.Event()
@@ -108,6 +116,7 @@ class Relay:
             total += done
             if done < self.batch:
                 return total
+            await self._yield_to_requests(BETWEEN_BATCHES)
 
     @property
     def mailing(self) -> bool:
@@ -120,9 +129,14 @@ class Relay:
             claimed = await delivery.claim(session, now=self.clock(), batch=self.batch)
         if not claimed:
             return 0
-        outcomes = await asyncio.gather(*(self._send(c) for c in claimed))
+        by_endpoint: dict[int, list[delivery.Claimed]] = defaultdict(list)
+        for c in claimed:
+            by_endpoint[c.endpoint_id].append(c)
+        groups = await asyncio.gather(*(self._send_group(g) for g in by_endpoint.values()))
+        outcomes = [o for group in groups for o in group]
         for o in outcomes:
-            metrics.WEBHOOK_ATTEMPTS.labels(attempt_outcome(o.status, o.error)).inc()
+            if not o.skipped:
+                metrics.WEBHOOK_ATTEMPTS.labels(attempt_outcome(o.status, o.error)).inc()
         async with transaction(self.factory) as session:
             disabled = await delivery.record(
                 session,
@@ -135,33 +149,54 @@ class Relay:
             log.warning("webhook endpoint %s disabled: %s", endpoint_id, reason)
         return len(claimed)
 
-    async def _send(self, c: delivery.Claimed) -> delivery.Outcome:
+    async def _send_group(self, claimed: list[delivery.Claimed]) -> list[delivery.Outcome]:
+        """Send one endpoint's share of a batch. A failing endpoint gets one probe first, and
+        the rest only if it succeeds; once an attempt fails, the requests not yet started are
+        skipped (they wait for the endpoint's hold, app.outbox.delivery)."""
+        failed: set[int] = set()
+        done: list[delivery.Outcome] = []
+        if claimed[0].failing:
+            done.append(await self._send(claimed[0], failed))
+            claimed = claimed[1:]
+        done += await asyncio.gather(*(self._send(c, failed) for c in claimed))
+        return done
+
+    async def _send(self, c: delivery.Claimed, failed: set[int]) -> delivery.Outcome:
         async with self._limits[c.endpoint_id]:
             at = self.clock()
-            started = time.perf_counter()
+            if c.endpoint_id in failed:
+                return delivery.Outcome(c, at, None, 0, None, skipped=True)
+            result = await self._post(c, at)
+            if not result.ok:
+                failed.add(c.endpoint_id)
+            return result
 
-            def outcome(status: int | None, error: str | None, retry: float | None = None) -> Any:
-                latency = int((time.perf_counter() - started) * 1000)
-                return delivery.Outcome(c, at, status, latency, error and error[:500], retry)
+    async def _post(self, c: delivery.Claimed, at: datetime) -> delivery.Outcome:
+        """One request and what came of it (the caller holds the endpoint's slot)."""
+        started = time.perf_counter()
 
-            try:
-                await check_url(c.url, self.allowed)
-                async with self.client.post(
-                    c.url,
-                    data=c.body.encode(),
-                    headers=headers(c.message_id, datetime.now(UTC), c.body, c.secrets),
-                    allow_redirects=False,
-                ) as response:
-                    await response.read()
-            except RefusedAddress as exc:
-                return outcome(None, f"refused: {exc}")
-            except TimeoutError:
-                return outcome(None, "timed out")
-            except aiohttp.ClientError as exc:
-                return outcome(None, f"{type(exc).__name__}: {exc}")
-            status = response.status
-            error = None if 200 <= status < 300 else f"HTTP {status}"
-            return outcome(status, error, _retry_after(response.headers.get("retry-after")))
+        def outcome(status: int | None, error: str | None, retry: float | None = None) -> Any:
+            latency = int((time.perf_counter() - started) * 1000)
+            return delivery.Outcome(c, at, status, latency, error and error[:500], retry)
+
+        try:
+            await check_url(c.url, self.allowed)
+            async with self.client.post(
+                c.url,
+                data=c.body.encode(),
+                headers=headers(c.message_id, datetime.now(UTC), c.body, c.secrets),
+                allow_redirects=False,
+            ) as response:
+                await response.read()
+        except RefusedAddress as exc:
+            return outcome(None, f"refused: {exc}")
+        except TimeoutError:
+            return outcome(None, "timed out")
+        except aiohttp.ClientError as exc:
+            return outcome(None, f"{type(exc).__name__}: {exc}")
+        status = response.status
+        error = None if 200 <= status < 300 else f"HTTP {status}"
+        return outcome(status, error, _retry_after(response.headers.get("retry-after")))
 
     async def run_once(self) -> tuple[int, int]:
         """Fan out, then send until nothing is due now: (messages fanned out, attempts made)."""
@@ -177,6 +212,17 @@ class Relay:
             sent += done
             if done == 0:
                 return fanned, sent
+            await self._yield_to_requests(BETWEEN_BATCHES)
+
+    async def _yield_to_requests(self, seconds: float) -> None:
+        """Wait while this process serves requests, at most `seconds` (and at most
+        HOTLINE_WEBHOOK_RELAY_DEFER_SECONDS): the relay's work is CPU the requests would
+        otherwise have, and waiting gathers messages into larger, cheaper batches."""
+        seconds = min(seconds, self.settings.webhook_relay_defer_seconds)
+        for _ in range(round(seconds / BUSY_POLL)):  # polled: requests come and go by the ms
+            if not self.busy():
+                return
+            await asyncio.sleep(BUSY_POLL)
 
     async def purge(self) -> int:
         """Delete delivered or abandoned messages (and their attempts), and fanned-out outbox
@@ -214,6 +260,7 @@ class Relay:
             while True:
                 self.wake.clear()
                 try:
+                    await self._yield_to_requests(self.settings.webhook_relay_defer_seconds)
                     await self.run_once()
                     if time.monotonic() - last_purge > 3600:
                         await self.purge()

@@ -5,6 +5,8 @@
 assignment with its due times, and a per-ticket sequence number for ordering.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +15,8 @@ from sqlalchemy import JSON, and_, func, select, type_coerce, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.privacy.masking import free_text_view
+from app.privacy.masking import machine_view
+from app.tickets.loaded import LoadedTicket
 from app.tickets.models import Assignment, CoHandler, Ticket, TicketEvent
 from app.tickets.service import TicketService
 from app.users.permissions import Role
@@ -88,13 +91,37 @@ async def sequences_of(session: AsyncSession, event_ids: set[int]) -> dict[int, 
     return {event_id: count for event_id, count in rows}
 
 
-async def read_for_units(service_for: Any, ticket: Ticket, units: set[str]) -> Any:
+async def read_for_units(
+    service_for: Any, ticket: Ticket, units: set[str], known: LoadedTicket | None = None
+) -> Any:
     """The ticket as an agent of `units` reads it (a TicketRead): `service_for(principal)`
-    gives a TicketService reading as that principal. Shared by every message of the ticket in
-    one fan-out batch (ticket_body copies what it changes)."""
+    gives a TicketService reading as that principal; `known`: its assignments and pauses,
+    loaded already (app.tickets.loaded.load_many), else loaded here."""
     agent = Principal(username="webhook", role=Role.UNIT_AGENT, units=frozenset(units))
     service: TicketService = service_for(agent)
-    return await service.read(ticket)
+    return await service.read(ticket, known)
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """What every message about one ticket in a batch shares: the read as JSON without the
+    caller block and with the caller's identity blanked in its free text, and the scrubber
+    (app.privacy.masking.machine_view) for each event's own details. Built once per ticket:
+    scrubbing is most of a body's CPU (a pattern per name and number, text folded)."""
+
+    read: dict[str, Any]
+    scrub: Callable[[Any], Any]
+
+
+def view_of(ticket: Ticket, read: Any) -> TicketView:
+    """The TicketView of `ticket` from `read` (read_for_units). Pure."""
+    scrub = machine_view(ticket)
+    data = read.model_dump(mode="json", exclude={"caller", "legal_hold"})
+    # A machine output (viewer None): the caller's own name, phone and e-mail blanked in free
+    # text too, whether or not the caller is confidential.
+    for field in ("description", "address", "attachments"):
+        data[field] = scrub(data[field])
+    return TicketView(data, scrub)
 
 
 async def ticket_message(
@@ -107,20 +134,18 @@ async def ticket_message(
 ) -> str:
     """The JSON body announcing `event` of `ticket`. `service_for(principal)` gives a
     TicketService reading as that principal. One message; app.outbox.fanout renders a batch
-    with the same parts (read_for_units, sequences_of, ticket_body)."""
+    with the same parts (read_for_units, view_of, sequences_of, ticket_body)."""
     read = await read_for_units(service_for, ticket, units)
-    return ticket_body(type_, ticket, event, read, await sequence_of(session, ticket.id, event.id))
+    sequence = await sequence_of(session, ticket.id, event.id)
+    return ticket_body(type_, event, view_of(ticket, read), sequence)
 
 
-def ticket_body(type_: str, ticket: Ticket, event: TicketEvent, read: Any, sequence: int) -> str:
-    """The JSON body announcing `event` of `ticket`, from `read` (read_for_units: the ticket as
-    its units' agents read it; not changed) and the event's `sequence` in the ticket's history.
-    Pure. Under MAX_BODY_BYTES: the assignment history, then the description, give way."""
-    read = read.model_dump(mode="json", exclude={"caller", "legal_hold"})
-    # A machine output (viewer None): the caller's own name, phone and e-mail blanked in free
-    # text too, whether or not the caller is confidential.
-    for field in ("description", "address", "attachments"):
-        read[field] = free_text_view(ticket, None, read[field])
+def ticket_body(type_: str, event: TicketEvent, view: TicketView, sequence: int) -> str:
+    """The JSON body announcing `event`, from `view` (view_of: the ticket as its units' agents
+    read it, without the caller; not changed) and the event's `sequence` in the ticket's
+    history. Pure. Under MAX_BODY_BYTES: the assignment history, then the description, give
+    way."""
+    read = dict(view.read)  # only top-level keys are replaced below
     data = {
         "ticket": read,
         "event": {
@@ -128,7 +153,7 @@ def ticket_body(type_: str, ticket: Ticket, event: TicketEvent, read: Any, seque
             "kind": event.kind,
             "occurred_at": event.occurred_at.isoformat(),
             "actor": event.actor,
-            "details": free_text_view(ticket, None, event.details),
+            "details": view.scrub(event.details),
         },
         # The assignment the event concerns (its unit and due times), else the current one.
         "assignment": next(

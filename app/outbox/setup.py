@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import activity
 from app.outbox.relay import Relay
 from app.tickets.service import TicketService
 
@@ -26,4 +27,10 @@ def relay_of(runtime: "Runtime") -> Relay:
             reference_prefix=runtime.settings.reference_prefix,
         )
 
-    return Relay(runtime.session_factory, runtime.settings, service_for, catalog=runtime.catalog)
+    return Relay(
+        runtime.session_factory,
+        runtime.settings,
+        service_for,
+        catalog=runtime.catalog,
+        busy=activity.busy,
+    )

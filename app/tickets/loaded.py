@@ -64,3 +64,24 @@ async def load(session: AsyncSession, ticket: Ticket) -> LoadedTicket:
         if pause is not None:
             loaded.pauses[assignment.id].append(pause)
     return loaded
+
+
+async def load_many(session: AsyncSession, tickets: list[Ticket]) -> dict[int, LoadedTicket]:
+    """`load` for many tickets in one statement: ticket id -> LoadedTicket (every ticket
+    given has one, with no assignments when it has none)."""
+    loaded = {t.id: LoadedTicket(t, []) for t in tickets if t.id is not None}
+    if not loaded:
+        return {}
+    stmt = (
+        select(Assignment, AssignmentPause)
+        .outerjoin(AssignmentPause, AssignmentPause.assignment_id == Assignment.id)
+        .where(Assignment.ticket_id.in_(loaded))
+        .order_by(Assignment.id, AssignmentPause.started_at)
+    )
+    for assignment, pause in (await session.execute(stmt)).all():
+        one = loaded[assignment.ticket_id]
+        if assignment.id not in one.pauses:
+            one.add(assignment)
+        if pause is not None:
+            one.pauses[assignment.id].append(pause)
+    return loaded

@@ -399,3 +399,53 @@ async def test_a_subscription_deleted_mid_delivery_spoils_no_other_outcome(
         rows = (await session.execute(select(WebhookDelivery))).scalars().all()
     await relay.close()
     assert [(d.endpoint_id, d.delivered_at is not None) for d in rows] == [(kept["id"], True)]
+
+
+async def _pending(app):
+    async with app.state.runtime.session_factory() as session:
+        return (
+            (
+                await session.execute(
+                    select(WebhookDelivery).where(WebhookDelivery.next_attempt_at.is_not(None))
+                )
+            )
+            .scalars()
+            .all()
+        )
+
+
+async def test_a_failing_receiver_is_probed_not_flooded(client, app, admin, receiver):
+    await subscribe(client, admin, receiver.at("/down"), events=["ticket.created"])
+    receiver.script["/down"] = [503] * 1000  # down until the script is cleared
+    relay = relay_of(app.state.runtime)
+    relay.clock = clock = Clock()
+    limit = app.state.runtime.settings.webhook_concurrency_per_endpoint
+    for _ in range(limit + 14):
+        await create_ticket(client)
+    await relay.run_once()
+    # The first failure stops the requests not yet started: at most one endpoint's worth of
+    # concurrent requests was sent, and every message waits for the endpoint's hold (5 s).
+    first = len(receiver.of("/down"))
+    assert 1 <= first <= limit
+    pending = await _pending(app)
+    assert len(pending) == limit + 14
+    assert all(d.next_attempt_at >= clock.now + delivery.HOLD_MIN for d in pending)
+    assert sum(d.attempts for d in pending) == first  # skipped ones were not counted
+    # Nothing is due: another round, and a new message, send nothing before the hold ends.
+    await create_ticket(client)
+    await relay.run_once()
+    assert len(receiver.of("/down")) == first
+    assert all(d.next_attempt_at >= clock.now + delivery.HOLD_MIN for d in await _pending(app))
+    # After the hold one probe goes, fails, and the whole backlog waits again.
+    clock.now += timedelta(seconds=6)
+    await relay.run_once()
+    assert len(receiver.of("/down")) == first + 1
+    assert all(d.next_attempt_at > clock.now for d in await _pending(app))
+    # The receiver is back: the next probe succeeds and the backlog follows in the same round.
+    receiver.script["/down"] = []
+    clock.now += timedelta(minutes=6)
+    await relay.run_once()
+    await relay.close()
+    assert await _pending(app) == []
+    delivered = {r.headers["webhook-id"] for r in receiver.of("/down")[first + 1 :]}
+    assert len(delivered) == limit + 15
