@@ -16,6 +16,9 @@ so a back-dated call still counts, and a new request after a call starts a new w
 its cause ends (information received, the ticket reopened or resolved again).
 Each waits CALLBACK_HOURS from its start; the queue is ordered by that due, the oldest (most
 overdue) first. Tickets a unit agent may not see are left out by the ticket service's scope.
+A ticket whose caller was anonymised (retention's pseudonyms or an erasure's blanks,
+app.privacy.anonymise: `caller_anonymised_at` set) is owed no call of any kind: no number or
+e-mail is left to reach the person by, and an erased caller asked not to be kept on file.
 """
 
 from dataclasses import dataclass
@@ -89,7 +92,8 @@ async def callbacks_due(
     for roles that see every ticket.
     """
     T, E, A, F = Ticket, TicketEvent, Assignment, TicketFeedback
-    scope: list[Any] = []
+    # Anonymised callers cannot be reached (a pseudonym is not a number): no call is owed.
+    scope: list[Any] = [T.caller_anonymised_at.is_(None)]
     if visible_to_units is not None:
         scope.append(T.id.in_(select(A.ticket_id).where(A.unit_code.in_(visible_to_units))))
     asked = _latest_event("info_requested", T.status == Status.WAITING_CITIZEN, *scope)

@@ -162,3 +162,53 @@ async def test_the_intake_form_records_the_wish(client, browser):
     assert (await client.get(f"/tickets/{ticket_id}")).json()["callback_requested"] is True
     page = (await operator.get(f"/console/tickets/{ticket_id}")).text
     assert "Người dân muốn được gọi lại báo kết quả" in page
+
+
+async def test_an_erased_caller_is_owed_no_call(client, browser, auth):
+    kept = await create_ticket(client, callback_requested=True)
+    gone = {"name": "Trần Thị Bình", "phone": "0987 654 321"}
+    told = await create_ticket(client, callback_requested=True, caller=gone)
+    asked = await create_ticket(client, caller=gone)
+    for t in (kept, told):
+        await _resolve(client, auth, t)
+    agent = auth("agent.caugiay")
+    await client.post(f"/tickets/{asked['id']}/start", headers=agent)
+    r = await client.post(
+        f"/tickets/{asked['id']}/request-info", json={"question": "Số nhà?"}, headers=agent
+    )
+    assert r.status_code == 200, r.text
+    operator = await browser("operator")
+    listed = {t for _, t, _ in _rows((await operator.get("/console/callbacks")).text)}
+    assert listed == {kept["id"], told["id"], asked["id"]}
+    r = await client.post(
+        "/callers/erase",
+        json={"phone": "0987654321", "ground": "Yêu cầu xoá của chủ thể", "request_ref": "YC-1"},
+        headers=auth("admin"),
+    )
+    assert r.status_code == 200, r.text
+    assert sorted(r.json()["erased"]) == sorted([told["reference"], asked["reference"]])
+    # No number or e-mail is left to call: both leave the queue, the other caller stays.
+    rows = _rows((await operator.get("/console/callbacks")).text)
+    assert [(k, t) for k, t, _ in rows] == [("outcome_requested", kept["id"])]
+
+
+async def test_asking_for_a_callback_with_no_phone_on_the_form_is_a_sentence(browser):
+    operator = await browser("operator")
+    form = (await operator.get("/console/intake")).text
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form).group(1)
+    r = await operator.post(
+        "/console/intake",
+        data={
+            "csrf_token": csrf_of(form),
+            "idempotency_key": key,
+            "channel": "phone",
+            "area": "phuong-cau-giay",
+            "topic": "moi-truong.rac-thai",
+            "priority": "normal",
+            "description": "Rác thải ùn ứ đầu ngõ",
+            "callback_requested": "on",
+        },
+    )
+    assert r.status_code == 422
+    assert "cần số điện thoại để gọi lại" in r.text
+    assert "Kiểm tra lại" not in r.text and "callback_requested." not in r.text
