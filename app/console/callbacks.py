@@ -84,16 +84,22 @@ def _waiting(started: Any) -> Select[Any]:
 
 
 async def callbacks_due(
-    session: AsyncSession, *, visible_to_units: list[str] | None, limit: int = 100
+    session: AsyncSession,
+    *,
+    visible_to_units: list[str] | None,
+    limit: int = 100,
+    ticket_id: int | None = None,
 ) -> list[Callback]:
     """The callbacks owed, most overdue first (earliest due), at most `limit`.
 
     `visible_to_units`: a unit agent's units (tickets they have ever been assigned), or None
-    for roles that see every ticket.
+    for roles that see every ticket. `ticket_id`: only that ticket's (is a call still owed?).
     """
     T, E, A, F = Ticket, TicketEvent, Assignment, TicketFeedback
     # Anonymised callers cannot be reached (a pseudonym is not a number): no call is owed.
     scope: list[Any] = [T.caller_anonymised_at.is_(None)]
+    if ticket_id is not None:
+        scope.append(T.id == ticket_id)
     if visible_to_units is not None:
         scope.append(T.id.in_(select(A.ticket_id).where(A.unit_code.in_(visible_to_units))))
     asked = _latest_event("info_requested", T.status == Status.WAITING_CITIZEN, *scope)

@@ -212,3 +212,24 @@ async def test_asking_for_a_callback_with_no_phone_on_the_form_is_a_sentence(bro
     assert r.status_code == 422
     assert "cần số điện thoại để gọi lại" in r.text
     assert "Kiểm tra lại" not in r.text and "callback_requested." not in r.text
+
+
+async def test_a_double_submit_on_the_queue_records_one_call(client, browser, auth):
+    ticket = await create_ticket(client, callback_requested=True)
+    await _resolve(client, auth, ticket)
+    operator = await browser("operator")
+    page = (await operator.get("/console/callbacks")).text
+    form = {"csrf_token": csrf_of(page), "note": "Đã báo kết quả"}
+    for _ in range(2):
+        r = await operator.post(f"/console/callbacks/{ticket['id']}", data=form)
+        assert r.status_code == 303 and r.headers["location"] == "/console/callbacks"
+    events = (await client.get(f"/tickets/{ticket['id']}/events")).json()["items"]
+    assert [e["kind"] for e in events].count("caller_informed") == 1
+    # A later wait is owed a new call, recorded once again.
+    assert (
+        await client.post(f"/tickets/{ticket['id']}/reopen", json={"reason": "Còn rác"})
+    ).status_code == 200
+    await _resolve(client, auth, ticket)
+    r = await operator.post(f"/console/callbacks/{ticket['id']}", data=form)
+    events = (await client.get(f"/tickets/{ticket['id']}/events")).json()["items"]
+    assert [e["kind"] for e in events].count("caller_informed") == 2
