@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 
 from app.open311.models import TicketFeedback
 from app.tickets.lifecycle import OPEN, Status
-from app.tickets.models import Assignment, Ticket, TicketEvent
+from app.tickets.models import Assignment, CoHandler, Ticket, TicketEvent
 
 CALLBACK_HOURS = 24  # a caller waiting longer than a day is overdue for a call
 KINDS = ("info_requested", "outcome_requested", "not_fixed")
@@ -92,16 +92,19 @@ async def callbacks_due(
 ) -> list[Callback]:
     """The callbacks owed, most overdue first (earliest due), at most `limit`.
 
-    `visible_to_units`: a unit agent's units (tickets they have ever been assigned), or None
-    for roles that see every ticket. `ticket_id`: only that ticket's (is a call still owed?).
+    `visible_to_units`: a unit agent's units (tickets they have ever been assigned or
+    co-handled, as the ticket service scopes them), or None for roles that see every ticket. `ticket_id`: only that ticket's (is a call still owed?).
     """
     T, E, A, F = Ticket, TicketEvent, Assignment, TicketFeedback
     # Anonymised callers cannot be reached (a pseudonym is not a number): no call is owed.
     scope: list[Any] = [T.caller_anonymised_at.is_(None)]
     if ticket_id is not None:
         scope.append(T.id == ticket_id)
-    if visible_to_units is not None:
-        scope.append(T.id.in_(select(A.ticket_id).where(A.unit_code.in_(visible_to_units))))
+    if visible_to_units is not None:  # the ticket service's scope: owners and co-handlers
+        scope.append(
+            T.id.in_(select(A.ticket_id).where(A.unit_code.in_(visible_to_units)))
+            | T.id.in_(select(CoHandler.ticket_id).where(CoHandler.unit_code.in_(visible_to_units)))
+        )
     asked = _latest_event("info_requested", T.status == Status.WAITING_CITIZEN, *scope)
     told = _latest_event(
         "resolved",

@@ -4,7 +4,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from tests.conftest import create_ticket
-from tests.console.conftest import csrf_of
+from tests.console.conftest import PASSWORDS, csrf_of
 
 ROW = re.compile(
     r'<tr data-kind="([a-z_]+)">\s*<td><a href="/console/tickets/(\d+)".*?'
@@ -233,3 +233,29 @@ async def test_a_double_submit_on_the_queue_records_one_call(client, browser, au
     r = await operator.post(f"/console/callbacks/{ticket['id']}", data=form)
     events = (await client.get(f"/tickets/{ticket['id']}/events")).json()["items"]
     assert [e["kind"] for e in events].count("caller_informed") == 2
+
+
+async def test_a_co_handling_units_agent_sees_the_callbacks_it_may_read(
+    client, browser, auth, monkeypatch
+):
+    # Waste in Ba Đình: the ward committee owns it, URENCO is informed (co-handler) and may
+    # read it through the API; the queue shows it to URENCO's agent too.
+    ticket = await create_ticket(client, callback_requested=True, area="phuong-ba-dinh")
+    r = await client.post(
+        f"/tickets/{ticket['id']}/resolve",
+        json={"resolution": "Đã thu gom"},
+        headers=auth("agent.badinh"),
+    )
+    assert r.status_code == 200, r.text
+    user = {"username": "agent.urenco", "password": "password123", "role": "unit_agent"}
+    made = await client.post(
+        "/admin/users", json={**user, "units": ["urenco"]}, headers=auth("admin")
+    )
+    assert made.status_code == 201, made.text
+    monkeypatch.setitem(PASSWORDS, "agent.urenco", "password123")
+    urenco = await browser("agent.urenco")
+    assert (await urenco.get(f"/console/tickets/{ticket['id']}")).status_code == 200
+    rows = _rows((await urenco.get("/console/callbacks")).text)
+    assert [(k, t) for k, t, _ in rows] == [("outcome_requested", ticket["id"])]
+    caugiay = await browser("agent.caugiay")
+    assert _rows((await caugiay.get("/console/callbacks")).text) == []
