@@ -152,8 +152,8 @@ async def ticket_action(ticket_id: str, action: str, console: ConsoleDep) -> Res
         await service.act(ticket, action, body)
     except ValidationError as exc:
         await console.session.rollback()
-        missing = ", ".join(str(e["loc"][-1]) for e in exc.errors())
-        return await _ticket_page(console, ticket_id, f"Thiếu hoặc sai: {missing}.", 422)
+        sentence = presenter.refusal(action, exc.errors())
+        return await _ticket_page(console, ticket_id, sentence, 422)
     except AppError as exc:
         # Nothing of the refused action stays: roll back, then show the ticket as it is.
         await console.session.rollback()
