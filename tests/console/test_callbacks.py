@@ -247,13 +247,13 @@ async def test_a_co_handling_units_agent_sees_the_callbacks_it_may_read(
         headers=auth("agent.badinh"),
     )
     assert r.status_code == 200, r.text
-    user = {"username": "agent.urenco", "password": "password123", "role": "unit_agent"}
+    user = {"username": "agent.urenco.callbacks", "password": "password123", "role": "unit_agent"}
     made = await client.post(
         "/admin/users", json={**user, "units": ["urenco"]}, headers=auth("admin")
     )
     assert made.status_code == 201, made.text
-    monkeypatch.setitem(PASSWORDS, "agent.urenco", "password123")
-    urenco = await browser("agent.urenco")
+    monkeypatch.setitem(PASSWORDS, "agent.urenco.callbacks", "password123")
+    urenco = await browser("agent.urenco.callbacks")
     assert (await urenco.get(f"/console/tickets/{ticket['id']}")).status_code == 200
     rows = _rows((await urenco.get("/console/callbacks")).text)
     assert [(k, t) for k, t, _ in rows] == [("outcome_requested", ticket["id"])]
