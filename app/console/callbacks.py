@@ -16,6 +16,9 @@ so a back-dated call still counts, and a new request after a call starts a new w
 its cause ends (information received, the ticket reopened or resolved again).
 Each waits CALLBACK_HOURS from its start; the queue is ordered by that due, the oldest (most
 overdue) first. Tickets a unit agent may not see are left out by the ticket service's scope.
+A ticket whose caller was anonymised (retention's pseudonyms or an erasure's blanks,
+app.privacy.anonymise: `caller_anonymised_at` set) is owed no call of any kind: no number or
+e-mail is left to reach the person by, and an erased caller asked not to be kept on file.
 """
 
 from dataclasses import dataclass
@@ -28,7 +31,7 @@ from sqlalchemy.orm import aliased
 
 from app.open311.models import TicketFeedback
 from app.tickets.lifecycle import OPEN, Status
-from app.tickets.models import Assignment, Ticket, TicketEvent
+from app.tickets.models import Assignment, CoHandler, Ticket, TicketEvent
 
 CALLBACK_HOURS = 24  # a caller waiting longer than a day is overdue for a call
 KINDS = ("info_requested", "outcome_requested", "not_fixed")
@@ -81,17 +84,27 @@ def _waiting(started: Any) -> Select[Any]:
 
 
 async def callbacks_due(
-    session: AsyncSession, *, visible_to_units: list[str] | None, limit: int = 100
+    session: AsyncSession,
+    *,
+    visible_to_units: list[str] | None,
+    limit: int = 100,
+    ticket_id: int | None = None,
 ) -> list[Callback]:
     """The callbacks owed, most overdue first (earliest due), at most `limit`.
 
-    `visible_to_units`: a unit agent's units (tickets they have ever been assigned), or None
-    for roles that see every ticket.
+    `visible_to_units`: a unit agent's units (tickets they have ever been assigned or
+    co-handled, as the ticket service scopes them), or None for roles that see every ticket. `ticket_id`: only that ticket's (is a call still owed?).
     """
     T, E, A, F = Ticket, TicketEvent, Assignment, TicketFeedback
-    scope: list[Any] = []
-    if visible_to_units is not None:
-        scope.append(T.id.in_(select(A.ticket_id).where(A.unit_code.in_(visible_to_units))))
+    # Anonymised callers cannot be reached (a pseudonym is not a number): no call is owed.
+    scope: list[Any] = [T.caller_anonymised_at.is_(None)]
+    if ticket_id is not None:
+        scope.append(T.id == ticket_id)
+    if visible_to_units is not None:  # the ticket service's scope: owners and co-handlers
+        scope.append(
+            T.id.in_(select(A.ticket_id).where(A.unit_code.in_(visible_to_units)))
+            | T.id.in_(select(CoHandler.ticket_id).where(CoHandler.unit_code.in_(visible_to_units)))
+        )
     asked = _latest_event("info_requested", T.status == Status.WAITING_CITIZEN, *scope)
     told = _latest_event(
         "resolved",

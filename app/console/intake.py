@@ -22,6 +22,33 @@ router = APIRouter(route_class=ConsoleRoute)
 
 FIELDS = ("phone", "name", "area", "area_code", "topic", "priority", "description", "address")
 
+# What the operator is told when a form field does not pass TicketCreate, by the field's
+# location in the model: a sentence, not the model's field name.
+REFUSALS = {
+    "callback_requested": "Người dân muốn được báo kết quả thì cần số điện thoại để gọi lại: "
+    "nhập số điện thoại, hoặc bỏ chọn ô báo kết quả.",
+    "caller.phone": "Số điện thoại không đúng: nhập số Việt Nam, ví dụ 0912 345 678.",
+    "caller.name": "Họ tên quá dài (tối đa 200 ký tự).",
+    "description": "Cần nhập nội dung phản ánh (tối đa 4000 ký tự).",
+    "address": "Địa chỉ quá dài (tối đa 500 ký tự).",
+    "area": "Địa bàn quá dài (tối đa 300 ký tự).",
+    "topic": "Lĩnh vực không đúng: chọn trong danh sách.",
+    "priority": "Mức ưu tiên không đúng: chọn trong danh sách.",
+    "channel": "Kênh tiếp nhận không đúng: chọn trong danh sách.",
+}
+
+
+def refusal(exc: ValidationError) -> str:
+    """The operator's sentence(s) for a form refused by TicketCreate, one per field, in
+    Vietnamese; a field with no sentence of its own is named."""
+    sentences: list[str] = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"])
+        sentence = REFUSALS.get(where) or f"Kiểm tra lại ô {where or error['msg']}."
+        if sentence not in sentences:
+            sentences.append(sentence)
+    return " ".join(sentences)
+
 
 def _choices(console: ConsoleDep) -> dict[str, object]:
     catalog = console.runtime.catalog
@@ -172,8 +199,7 @@ async def file_ticket(console: ConsoleDep) -> Response:
             )
         ).ticket
     except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) or e["msg"] for e in exc.errors())
-        return _form_page(console, values, f"Kiểm tra lại: {fields}.", 422)
+        return _form_page(console, values, refusal(exc), 422)
     except AppError as exc:
         await console.session.rollback()
         return _form_page(console, values, exc.detail, exc.status)

@@ -35,3 +35,23 @@ def action_body(action: str, form: dict[str, Any]) -> dict[str, Any]:
         if value:
             body[name] = value
     return body
+
+
+def refusal(action: str, errors: Sequence[Any]) -> str:
+    """The sentence(s) for an action's form refused by its body model (pydantic's
+    `errors()`), naming each field by its label on the form: missing, or too long."""
+    labels = {name: label for name, label, _ in ACTION_FIELDS.get(action, [])}
+    sentences: list[str] = []
+    for error in errors:
+        name = str(error["loc"][-1]) if error["loc"] else ""
+        label = labels.get(name, name)
+        limit = (error.get("ctx") or {}).get("max_length")
+        if error["type"] == "missing":
+            sentence = f"Cần nhập «{label}»."
+        elif error["type"] in ("too_long", "string_too_long") and limit:
+            sentence = f"«{label}» quá dài (tối đa {limit} ký tự)."
+        else:
+            sentence = f"Kiểm tra lại «{label}»."
+        if sentence not in sentences:
+            sentences.append(sentence)
+    return " ".join(sentences)

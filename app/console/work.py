@@ -47,14 +47,19 @@ async def callback_queue(console: ConsoleDep) -> Response:
 async def record_callback(ticket_id: str, console: ConsoleDep) -> Response:
     """Record that the caller was called back (TicketService.act `caller-informed`, as
     POST /api/v1/tickets/{id}/caller-informed does, `note` from the form): the ticket leaves
-    the queue. Back to the queue (303); a refusal shows the queue with the service's sentence."""
+    the queue. Back to the queue (303); a refusal shows the queue with the service's sentence.
+    A ticket no longer owed a call (a double click, a form resent, a colleague's call just
+    recorded) writes nothing: the queue's form records the call that row is owed, once; the
+    ticket page's action records any other call."""
     console.require("act:caller-informed", "ghi nhận đã gọi lại")
     form = await console.request.form()
     service = console.tickets()
     try:
         body = CallerInformedIn.model_validate(presenter.action_body("caller-informed", form))
+        # The row lock serialises two submits: the second sees the first's call.
         ticket = await service.load(ticket_id, for_update=True)
-        await service.act(ticket, "caller-informed", body)
+        if await callbacks_due(console.session, visible_to_units=None, ticket_id=ticket.id):
+            await service.act(ticket, "caller-informed", body)
     except ValidationError:
         await console.session.rollback()
         return await _callback_page(console, "Ghi chú quá dài (tối đa 4000 ký tự).", 422)
@@ -147,8 +152,8 @@ async def ticket_action(ticket_id: str, action: str, console: ConsoleDep) -> Res
         await service.act(ticket, action, body)
     except ValidationError as exc:
         await console.session.rollback()
-        missing = ", ".join(str(e["loc"][-1]) for e in exc.errors())
-        return await _ticket_page(console, ticket_id, f"Thiếu hoặc sai: {missing}.", 422)
+        sentence = presenter.refusal(action, exc.errors())
+        return await _ticket_page(console, ticket_id, sentence, 422)
     except AppError as exc:
         # Nothing of the refused action stays: roll back, then show the ticket as it is.
         await console.session.rollback()

@@ -40,13 +40,15 @@ async def update(ctx: TicketContext, ticket: Ticket, data: TicketUpdate) -> Tick
     for name in ("priority", "description", "address", "public", "callback_requested"):
         if name in fields:
             new_values[name] = fields[name]
-    if new_values.get("callback_requested") and not (ticket.caller_phone or ticket.caller_email):
+    # An anonymised caller's phone may be a retention pseudonym: not a number to call.
+    reachable = (ticket.caller_phone or ticket.caller_email) and not ticket.caller_anonymised_at
+    if new_values.get("callback_requested") and not reachable:
         raise ValidationFailed(
             [
                 field_error(
                     ["callback_requested"],
-                    "the ticket has no caller phone or e-mail to call back; "
-                    "leave callback_requested false",
+                    "the ticket has no caller phone or e-mail to call back (none given, or "
+                    "anonymised under the personal-data rules); leave callback_requested false",
                 )
             ]
         )

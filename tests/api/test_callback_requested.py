@@ -1,5 +1,9 @@
 """The caller's wish to be told the outcome: set at intake, shown, corrected; the call recorded."""
 
+from datetime import UTC, datetime, timedelta
+
+from app.privacy import retention
+from app.privacy.retention import RetentionPolicy
 from tests.conftest import create_ticket, ticket_body
 
 
@@ -64,3 +68,30 @@ async def test_caller_informed_is_an_operator_action_that_keeps_its_note_and_the
     assert informed[0]["details"]["note"] == "Đã báo bà An: đã thu gom"
     # The note lives on the event itself, not on a separate `note` event.
     assert not [e for e in events if e["kind"] == "note"]
+
+
+async def test_the_wish_cannot_be_set_once_retention_has_anonymised_the_caller(client, app, auth):
+    # A pseudonym is kept in the phone column (repeat callers stay countable), but it is not
+    # a number anyone can call.
+    ticket = await create_ticket(client)
+    r = await client.post(
+        f"/tickets/{ticket['id']}/resolve",
+        json={"resolution": "Đã thu gom"},
+        headers=auth("agent.caugiay"),
+    )
+    assert r.status_code == 200, r.text
+    assert (await client.post(f"/tickets/{ticket['id']}/close")).status_code == 200
+    done = await retention.run(
+        app.state.runtime.session_factory,
+        policy=RetentionPolicy(caller_days=30),
+        keys=app.state.runtime.privacy_keys,
+        now=datetime.now(UTC) + timedelta(days=40),
+    )
+    assert done == {"caller": 1}
+    assert (await client.get(f"/tickets/{ticket['id']}")).json()["caller"]["phone"].startswith("~")
+    r = await client.patch(f"/tickets/{ticket['id']}", json={"callback_requested": True})
+    assert r.status_code == 422, r.text
+    assert [e["loc"] for e in r.json()["errors"]] in (
+        [["body", "callback_requested"]],
+        [["callback_requested"]],
+    )

@@ -4,7 +4,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from tests.conftest import create_ticket
-from tests.console.conftest import csrf_of
+from tests.console.conftest import PASSWORDS, csrf_of
 
 ROW = re.compile(
     r'<tr data-kind="([a-z_]+)">\s*<td><a href="/console/tickets/(\d+)".*?'
@@ -162,3 +162,100 @@ async def test_the_intake_form_records_the_wish(client, browser):
     assert (await client.get(f"/tickets/{ticket_id}")).json()["callback_requested"] is True
     page = (await operator.get(f"/console/tickets/{ticket_id}")).text
     assert "Người dân muốn được gọi lại báo kết quả" in page
+
+
+async def test_an_erased_caller_is_owed_no_call(client, browser, auth):
+    kept = await create_ticket(client, callback_requested=True)
+    gone = {"name": "Trần Thị Bình", "phone": "0987 654 321"}
+    told = await create_ticket(client, callback_requested=True, caller=gone)
+    asked = await create_ticket(client, caller=gone)
+    for t in (kept, told):
+        await _resolve(client, auth, t)
+    agent = auth("agent.caugiay")
+    await client.post(f"/tickets/{asked['id']}/start", headers=agent)
+    r = await client.post(
+        f"/tickets/{asked['id']}/request-info", json={"question": "Số nhà?"}, headers=agent
+    )
+    assert r.status_code == 200, r.text
+    operator = await browser("operator")
+    listed = {t for _, t, _ in _rows((await operator.get("/console/callbacks")).text)}
+    assert listed == {kept["id"], told["id"], asked["id"]}
+    r = await client.post(
+        "/callers/erase",
+        json={"phone": "0987654321", "ground": "Yêu cầu xoá của chủ thể", "request_ref": "YC-1"},
+        headers=auth("admin"),
+    )
+    assert r.status_code == 200, r.text
+    assert sorted(r.json()["erased"]) == sorted([told["reference"], asked["reference"]])
+    # No number or e-mail is left to call: both leave the queue, the other caller stays.
+    rows = _rows((await operator.get("/console/callbacks")).text)
+    assert [(k, t) for k, t, _ in rows] == [("outcome_requested", kept["id"])]
+
+
+async def test_asking_for_a_callback_with_no_phone_on_the_form_is_a_sentence(browser):
+    operator = await browser("operator")
+    form = (await operator.get("/console/intake")).text
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form).group(1)
+    r = await operator.post(
+        "/console/intake",
+        data={
+            "csrf_token": csrf_of(form),
+            "idempotency_key": key,
+            "channel": "phone",
+            "area": "phuong-cau-giay",
+            "topic": "moi-truong.rac-thai",
+            "priority": "normal",
+            "description": "Rác thải ùn ứ đầu ngõ",
+            "callback_requested": "on",
+        },
+    )
+    assert r.status_code == 422
+    assert "cần số điện thoại để gọi lại" in r.text
+    assert "Kiểm tra lại" not in r.text and "callback_requested." not in r.text
+
+
+async def test_a_double_submit_on_the_queue_records_one_call(client, browser, auth):
+    ticket = await create_ticket(client, callback_requested=True)
+    await _resolve(client, auth, ticket)
+    operator = await browser("operator")
+    page = (await operator.get("/console/callbacks")).text
+    form = {"csrf_token": csrf_of(page), "note": "Đã báo kết quả"}
+    for _ in range(2):
+        r = await operator.post(f"/console/callbacks/{ticket['id']}", data=form)
+        assert r.status_code == 303 and r.headers["location"] == "/console/callbacks"
+    events = (await client.get(f"/tickets/{ticket['id']}/events")).json()["items"]
+    assert [e["kind"] for e in events].count("caller_informed") == 1
+    # A later wait is owed a new call, recorded once again.
+    assert (
+        await client.post(f"/tickets/{ticket['id']}/reopen", json={"reason": "Còn rác"})
+    ).status_code == 200
+    await _resolve(client, auth, ticket)
+    r = await operator.post(f"/console/callbacks/{ticket['id']}", data=form)
+    events = (await client.get(f"/tickets/{ticket['id']}/events")).json()["items"]
+    assert [e["kind"] for e in events].count("caller_informed") == 2
+
+
+async def test_a_co_handling_units_agent_sees_the_callbacks_it_may_read(
+    client, browser, auth, monkeypatch
+):
+    # Waste in Ba Đình: the ward committee owns it, URENCO is informed (co-handler) and may
+    # read it through the API; the queue shows it to URENCO's agent too.
+    ticket = await create_ticket(client, callback_requested=True, area="phuong-ba-dinh")
+    r = await client.post(
+        f"/tickets/{ticket['id']}/resolve",
+        json={"resolution": "Đã thu gom"},
+        headers=auth("agent.badinh"),
+    )
+    assert r.status_code == 200, r.text
+    user = {"username": "agent.urenco.callbacks", "password": "password123", "role": "unit_agent"}
+    made = await client.post(
+        "/admin/users", json={**user, "units": ["urenco"]}, headers=auth("admin")
+    )
+    assert made.status_code == 201, made.text
+    monkeypatch.setitem(PASSWORDS, "agent.urenco.callbacks", "password123")
+    urenco = await browser("agent.urenco.callbacks")
+    assert (await urenco.get(f"/console/tickets/{ticket['id']}")).status_code == 200
+    rows = _rows((await urenco.get("/console/callbacks")).text)
+    assert [(k, t) for k, t, _ in rows] == [("outcome_requested", ticket["id"])]
+    caugiay = await browser("agent.caugiay")
+    assert _rows((await caugiay.get("/console/callbacks")).text) == []

@@ -82,6 +82,13 @@ async def test_agent_acknowledges_and_resolves_and_a_refusal_reads_as_a_sentence
         f"/console/tickets/{ticket['id']}/resolve", data={"csrf_token": token}
     )
     assert missing.status_code == 422
+    assert "Cần nhập «Kết quả giải quyết»." in html.unescape(missing.text)
+    long = await agent.post(
+        f"/console/tickets/{ticket['id']}/resolve",
+        data={"csrf_token": token, "resolution": "x" * 100_000},
+    )
+    assert long.status_code == 422
+    assert "«Kết quả giải quyết» quá dài (tối đa 4000 ký tự)." in html.unescape(long.text)
     done = await agent.post(
         f"/console/tickets/{ticket['id']}/resolve",
         data={"csrf_token": token, "resolution": "Đã thu gom rác"},
