@@ -19,16 +19,23 @@ overdue) first. Tickets a unit agent may not see are left out by the ticket serv
 A ticket whose caller was anonymised (retention's pseudonyms or an erasure's blanks,
 app.privacy.anonymise: `caller_anonymised_at` set) is owed no call of any kind: no number or
 e-mail is left to reach the person by, and an erased caller asked not to be kept on file.
+A caller who never left a number or an e-mail (anonymous, some Open311 requests) stays listed,
+since a unit may still be waiting on them, but is marked unreachable (`reachable`).
+Pages are cut by a keyset cursor on the queue's own order (since, ticket id, kind), so a row
+called or added meanwhile neither shifts nor repeats the rows of the next page.
 """
 
+import base64
+import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.errors import ValidationFailed, field_error
 from app.open311.models import TicketFeedback
 from app.tickets.lifecycle import OPEN, Status
 from app.tickets.models import Assignment, CoHandler, Ticket, TicketEvent
@@ -50,6 +57,45 @@ class Callback:
         """Seconds past the due at `now` (negative while still within CALLBACK_HOURS)."""
         return (now - self.due).total_seconds()
 
+    def order(self) -> tuple[datetime, int, int]:
+        """The queue's order: due (= since + CALLBACK_HOURS), then ticket id, then kind."""
+        return (self.since, self.ticket_id, KINDS.index(self.kind))
+
+
+# The position after a row: (since in UTC, ticket id, kind).
+After = tuple[datetime, int, str]
+
+
+def encode_cursor(row: Callback) -> str:
+    """The position after `row` in the queue's order, opaque to the page (base64url JSON)."""
+    raw = json.dumps([row.since.astimezone(UTC).isoformat(), row.ticket_id, row.kind])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> After:
+    """What encode_cursor wrote; ValidationFailed naming `cursor` (422) for anything else."""
+    try:
+        at, ticket_id, kind = json.loads(
+            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        )
+        since = datetime.fromisoformat(at)
+        # Only what encode_cursor writes: an aware time, a real id (an integer column), a kind.
+        if since.tzinfo is None or type(ticket_id) is not int or kind not in KINDS:
+            raise ValueError("not a callback queue position")
+        if not 0 <= ticket_id < 2**31:
+            raise ValueError("ticket id out of range")
+        return since.astimezone(UTC), ticket_id, kind
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValidationFailed(
+            [field_error(["cursor"], "not a cursor from a previous page; start without it")]
+        ) from exc
+
+
+def reachable(ticket: Ticket) -> bool:
+    """Whether the caller left a number or an e-mail to be called back by (the stored row,
+    not a masked read: a confidential caller is reachable though hidden)."""
+    return bool(ticket.caller_phone or ticket.caller_email)
+
 
 def _latest_event(kind: str, *where: Any) -> Any:
     """Per ticket matching `where`, the id of its latest `kind` event (subquery ticket_id, eid)."""
@@ -63,10 +109,20 @@ def _latest_event(kind: str, *where: Any) -> Any:
     )
 
 
-def _waiting(started: Any) -> Select[Any]:
-    """(ticket_id, since) of each wait in `started` (ticket_id, eid) with no call recorded after
-    its starting event."""
+def _waiting(started: Any, kind: str, after: After | None = None) -> Select[Any]:
+    """(ticket_id, since) of each `kind` wait in `started` (ticket_id, eid) with no call recorded
+    after its starting event; only those after the position `after` in the queue's order."""
     start, informed = aliased(TicketEvent), aliased(TicketEvent)
+    later: list[Any] = []
+    if after is not None:
+        at, last_id, last_kind = after
+        # Same since and ticket: this kind comes after the cursor's only if later in KINDS.
+        same = (
+            started.c.ticket_id > last_id
+            if KINDS.index(kind) <= KINDS.index(last_kind)
+            else started.c.ticket_id >= last_id
+        )
+        later.append((start.occurred_at > at) | ((start.occurred_at == at) & same))
     called = (
         select(informed.id)
         .where(
@@ -79,22 +135,12 @@ def _waiting(started: Any) -> Select[Any]:
     return (
         select(started.c.ticket_id, start.occurred_at.label("since"))
         .join(start, start.id == started.c.eid)
-        .where(~called)
+        .where(~called, *later)
     )
 
 
-async def callbacks_due(
-    session: AsyncSession,
-    *,
-    visible_to_units: list[str] | None,
-    limit: int = 100,
-    ticket_id: int | None = None,
-) -> list[Callback]:
-    """The callbacks owed, most overdue first (earliest due), at most `limit`.
-
-    `visible_to_units`: a unit agent's units (tickets they have ever been assigned or
-    co-handled, as the ticket service scopes them), or None for roles that see every ticket. `ticket_id`: only that ticket's (is a call still owed?).
-    """
+def _waits(visible_to_units: list[str] | None, ticket_id: int | None) -> list[tuple[str, Any]]:
+    """(kind, started (ticket_id, eid) subquery) of each kind, in KINDS order, for the scope."""
     T, E, A, F = Ticket, TicketEvent, Assignment, TicketFeedback
     # Anonymised callers cannot be reached (a pseudonym is not a number): no call is owed.
     scope: list[Any] = [T.caller_anonymised_at.is_(None)]
@@ -128,20 +174,43 @@ async def callbacks_due(
         .group_by(T.id)
         .subquery()
     )
+    return list(zip(KINDS, (asked, told, answered), strict=True))
+
+
+async def callbacks_due(
+    session: AsyncSession,
+    *,
+    visible_to_units: list[str] | None,
+    limit: int = 100,
+    ticket_id: int | None = None,
+    after: After | None = None,
+) -> list[Callback]:
+    """The callbacks owed, most overdue first (earliest due; ties by ticket id, then kind in
+    KINDS order), at most `limit`, starting after the position `after` (decode_cursor).
+
+    `visible_to_units`: a unit agent's units (tickets they have ever been assigned or
+    co-handled, as the ticket service scopes them), or None for roles that see every ticket.
+    `ticket_id`: only that ticket's (is a call still owed?).
+    """
     found: list[Callback] = []
-    for kind, started in (
-        ("info_requested", asked),
-        ("outcome_requested", told),
-        ("not_fixed", answered),
-    ):
-        stmt = _waiting(started).order_by("since", started.c.ticket_id).limit(limit)
+    for kind, started in _waits(visible_to_units, ticket_id):
+        stmt = _waiting(started, kind, after).order_by("since", started.c.ticket_id).limit(limit)
         for row in (await session.execute(stmt)).all():
-            since: Any = row.since
+            since_at: Any = row.since
             found.append(
-                Callback(row.ticket_id, kind, since, since + timedelta(hours=CALLBACK_HOURS))
+                Callback(row.ticket_id, kind, since_at, since_at + timedelta(hours=CALLBACK_HOURS))
             )
-    found.sort(key=lambda c: (c.due, c.ticket_id))
+    found.sort(key=Callback.order)
     return found[:limit]
+
+
+async def callbacks_count(session: AsyncSession, *, visible_to_units: list[str] | None) -> int:
+    """How many callbacks are owed in this scope (every page's rows together)."""
+    total = 0
+    for kind, started in _waits(visible_to_units, None):
+        waiting = _waiting(started, kind).subquery()
+        total += (await session.execute(select(func.count()).select_from(waiting))).scalar_one()
+    return total
 
 
 async def tickets_of(session: AsyncSession, ids: list[int]) -> list[Ticket]:

@@ -6,7 +6,15 @@ from starlette.responses import RedirectResponse, Response
 
 from app.api.tickets import ACTION_BODIES
 from app.console import presenter
-from app.console.callbacks import KINDS, callbacks_due, tickets_of
+from app.console.callbacks import (
+    KINDS,
+    callbacks_count,
+    callbacks_due,
+    decode_cursor,
+    encode_cursor,
+    reachable,
+    tickets_of,
+)
 from app.console.deps import ConsoleDep, ConsoleRoute
 from app.errors import AppError, NotFound
 from app.privacy.access_log import AccessLog
@@ -15,6 +23,8 @@ from app.tickets.lifecycle import OPEN
 from app.tickets.schemas import CallerInformedIn, CallerOut, TicketQuery
 
 router = APIRouter(route_class=ConsoleRoute)
+
+CALLBACKS_SHOWN = 100  # rows per page of the callback queue; "Trang sau" for the next
 
 # Why each caller is waiting, as the queue says it.
 KIND_VI = {
@@ -38,7 +48,9 @@ async def callback_queue(console: ConsoleDep) -> Response:
     """Callers waiting for a call back (app.console.callbacks: information requested, resolved
     tickets whose caller asked to be told the outcome, "not fixed" answers to a resolution),
     the most overdue first, each with how overdue it is; caller shown as the ticket service
-    shows it (masked when confidential). Roles that may record the call get a form per row."""
+    shows it (masked when confidential). Roles that may record the call get a form per row,
+    but for a caller with no phone and no e-mail (marked so). CALLBACKS_SHOWN rows a page,
+    `cursor` (from the page's "Trang sau" link) for the next; the total owed is shown."""
     console.require("tickets:read", "xem phiếu")
     return await _callback_page(console)
 
@@ -73,19 +85,33 @@ async def _callback_page(
     console: ConsoleDep, error: str | None = None, status: int = 200
 ) -> Response:
     principal = console.principal
+    units = sorted(principal.units) if principal.scoped_to_units else None
+    cursor = console.request.query_params.get("cursor") or None
     owed = await callbacks_due(
         console.session,
-        visible_to_units=sorted(principal.units) if principal.scoped_to_units else None,
+        visible_to_units=units,
+        limit=CALLBACKS_SHOWN + 1,
+        after=decode_cursor(cursor) if cursor else None,
     )
+    more = encode_cursor(owed[CALLBACKS_SHOWN - 1]) if len(owed) > CALLBACKS_SHOWN else None
+    owed = owed[:CALLBACKS_SHOWN]
     service = console.tickets()
     tickets = {t.id: t for t in await tickets_of(console.session, [c.ticket_id for c in owed])}
-    page = await service.page([tickets[c.ticket_id] for c in owed if c.ticket_id in tickets], 100)
+    shown = [tickets[c.ticket_id] for c in owed if c.ticket_id in tickets]
+    page = await service.page(shown, len(shown))
     reads = {t.id: t for t in page.items}
-    rows = [(c, reads[c.ticket_id]) for c in owed if c.ticket_id in reads]
+    rows = [
+        (c, reads[c.ticket_id], reachable(tickets[c.ticket_id]))
+        for c in owed
+        if c.ticket_id in reads
+    ]
     return console.page(
         "callbacks.html",
         {
             "rows": rows,
+            "total": await callbacks_count(console.session, visible_to_units=units),
+            "next_cursor": more,
+            "paged": cursor is not None,
             "kinds": KINDS,
             "KIND_VI": KIND_VI,
             "now": console.now,
@@ -122,6 +148,8 @@ async def _ticket_page(
             "error": error,
             "can_reveal": console.principal.can("callers:reveal"),
             "revealed": revealed is not None,
+            # An anonymised caller's wish to be told no longer applies (app.console.callbacks).
+            "caller_anonymised_at": ticket.caller_anonymised_at,
             "title": f"Phiếu {read.reference}",
         },
         status_code=status_code,

@@ -7,7 +7,7 @@ from tests.conftest import create_ticket
 from tests.console.conftest import PASSWORDS, csrf_of
 
 ROW = re.compile(
-    r'<tr data-kind="([a-z_]+)">\s*<td><a href="/console/tickets/(\d+)".*?'
+    r'<tr data-kind="([a-z_]+)"[^>]*>\s*<td><a href="/console/tickets/(\d+)".*?'
     r'data-overdue-seconds="(-?\d+)"',
     re.S,
 )
@@ -259,3 +259,96 @@ async def test_a_co_handling_units_agent_sees_the_callbacks_it_may_read(
     assert [(k, t) for k, t, _ in rows] == [("outcome_requested", ticket["id"])]
     caugiay = await browser("agent.caugiay")
     assert _rows((await caugiay.get("/console/callbacks")).text) == []
+
+
+async def test_the_queue_pages_most_overdue_first_and_shows_the_total(
+    client, browser, auth, monkeypatch
+):
+    monkeypatch.setattr("app.console.work.CALLBACKS_SHOWN", 2)
+    now = datetime.now(UTC)
+    received = (now - timedelta(days=5)).isoformat()
+    made = [
+        await create_ticket(client, callback_requested=True, received_at=received) for _ in range(5)
+    ]
+    # Resolved 4, 3, 3, 3 and 2 days ago: three tie on the wait's start, ordered by ticket id.
+    for ticket, days in zip(made, (4, 3, 3, 3, 2), strict=True):
+        await _resolve(client, auth, ticket, at=now - timedelta(days=days))
+    order = [t["id"] for t in made]
+    operator = await browser("operator")
+    first = (await operator.get("/console/callbacks")).text
+    assert [t for _, t, _ in _rows(first)] == order[:2]
+    assert re.search(r'id="callbacks-total">[^<]*<strong>5</strong>', first)
+    # A call recorded on the first page does not shift the next page's rows.
+    r = await operator.post(
+        f"/console/callbacks/{order[0]}", data={"csrf_token": csrf_of(first), "note": "Đã báo"}
+    )
+    assert r.status_code == 303
+    link = re.search(r'href="(/console/callbacks\?cursor=[^"]+)" id="callbacks-next"', first)
+    second = (await operator.get(link.group(1).replace("&amp;", "&"))).text
+    assert [t for _, t, _ in _rows(second)] == order[2:4]
+    assert re.search(r'id="callbacks-total">[^<]*<strong>4</strong>', second)
+    link = re.search(r'href="(/console/callbacks\?cursor=[^"]+)" id="callbacks-next"', second)
+    third = (await operator.get(link.group(1).replace("&amp;", "&"))).text
+    assert [t for _, t, _ in _rows(third)] == order[4:]
+    assert 'id="callbacks-next"' not in third and 'href="/console/callbacks">Trang đầu' in third
+    # A cursor the queue did not write is a sentence naming it, not a silent first page.
+    bad = await operator.get("/console/callbacks?cursor=bm90LWEtY3Vyc29y")
+    assert bad.status_code == 422 and "cursor" in bad.text
+
+
+async def test_a_caller_with_nothing_to_call_by_stays_listed_and_is_marked(client, browser, auth):
+    agent = auth("agent.caugiay")
+    nobody = await create_ticket(client, caller={"anonymous": True})
+    by_mail = await create_ticket(client, caller={"email": "an@example.vn"})
+    by_phone = await create_ticket(client)
+    for t in (nobody, by_mail, by_phone):
+        await client.post(f"/tickets/{t['id']}/start", headers=agent)
+        r = await client.post(
+            f"/tickets/{t['id']}/request-info", json={"question": "Số nhà?"}, headers=agent
+        )
+        assert r.status_code == 200, r.text
+    operator = await browser("operator")
+    page = (await operator.get("/console/callbacks")).text
+    assert {t for _, t, _ in _rows(page)} == {nobody["id"], by_mail["id"], by_phone["id"]}
+    rows = {
+        int(m.group(1)): m.group(0)
+        for m in re.finditer(
+            r'<tr[^>]*>\s*<td><a href="/console/tickets/(\d+)".*?</tr>', page, re.S
+        )
+    }
+    mark = "Không có số điện thoại hay e-mail để liên hệ"
+    assert mark in rows[nobody["id"]] and "Đã gọi lại</button>" not in rows[nobody["id"]]
+    for reachable in (by_mail, by_phone):
+        assert mark not in rows[reachable["id"]]
+        assert f'action="/console/callbacks/{reachable["id"]}"' in rows[reachable["id"]]
+    assert "an@example.vn" in rows[by_mail["id"]]
+    # The unit still waits on the anonymous caller: information received ends that wait.
+    await client.post(f"/tickets/{nobody['id']}/info-received", headers=agent)
+    assert nobody["reference"] not in (await operator.get("/console/callbacks")).text
+
+
+async def test_an_erased_callers_ticket_page_says_the_wish_no_longer_applies(client, browser, auth):
+    kept = await create_ticket(client, callback_requested=True)
+    gone = await create_ticket(
+        client, callback_requested=True, caller={"name": "Trần Thị Bình", "phone": "0987 654 321"}
+    )
+    r = await client.post(
+        "/callers/erase",
+        json={"phone": "0987654321", "ground": "Yêu cầu xoá của chủ thể", "request_ref": "YC-2"},
+        headers=auth("admin"),
+    )
+    assert r.status_code == 200, r.text
+    for role in ("operator", "supervisor"):
+        viewer = await browser(role)
+        shown = re.search(
+            r'<dd id="callback-requested">(.*?)</dd>',
+            (await viewer.get(f"/console/tickets/{gone['id']}")).text,
+            re.S,
+        ).group(1)
+        assert shown.startswith("Không còn áp dụng") and "xoá hoặc ẩn danh" in shown
+        kept_shown = re.search(
+            r'<dd id="callback-requested">(.*?)</dd>',
+            (await viewer.get(f"/console/tickets/{kept['id']}")).text,
+            re.S,
+        ).group(1)
+        assert kept_shown == "Người dân muốn được gọi lại báo kết quả"
