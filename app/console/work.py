@@ -25,6 +25,7 @@ from app.tickets.schemas import CallerInformedIn, CallerOut, TicketQuery
 router = APIRouter(route_class=ConsoleRoute)
 
 CALLBACKS_SHOWN = 100  # rows per page of the callback queue; "Trang sau" for the next
+QUEUE_SHOWN = 100  # rows per page of the unit queue; "Trang sau" for the next
 
 # Why each caller is waiting, as the queue says it.
 KIND_VI = {
@@ -36,11 +37,26 @@ KIND_VI = {
 
 @router.get("/queue")
 async def unit_queue(console: ConsoleDep) -> Response:
-    """Open tickets of the agent's units (every unit's for other roles), next due first."""
+    """Open tickets of the agent's units (every unit's for other roles), next due first: the
+    search's sort=due, (next SLA due, tickets with no running clock last; ticket id), so ties
+    keep one order across pages. QUEUE_SHOWN rows a page, `cursor` (from the page's "Trang
+    sau" link) for the next, with the total of open tickets in the agent's scope. A cursor the
+    search did not write is its 422 naming `cursor`."""
     console.require("tickets:read", "xem phiếu")
-    query = TicketQuery(statuses=sorted(OPEN), sort="due", limit=100)
-    page = await console.tickets().search(query)
-    return console.page("queue.html", {"tickets": page.items, "title": "Hàng đợi xử lý"})
+    cursor = console.request.query_params.get("cursor") or None
+    query = TicketQuery(statuses=sorted(OPEN), sort="due", limit=QUEUE_SHOWN, cursor=cursor)
+    service = console.tickets()
+    page = await service.search(query)
+    return console.page(
+        "queue.html",
+        {
+            "tickets": page.items,
+            "total": await service.count(query),
+            "next_cursor": page.next_cursor,
+            "paged": cursor is not None,
+            "title": "Hàng đợi xử lý",
+        },
+    )
 
 
 @router.get("/callbacks")

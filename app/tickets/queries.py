@@ -112,9 +112,40 @@ async def search(ctx: TicketContext, query: TicketQuery) -> TicketPage:
     one, a phone); sort=relevance ranks the newest matches (app.search.ranking).
     """
     typed = read_query(query.q) if query.q else SearchQuery()
+    flt = await _filter(ctx, query, typed)
+    if query.q and not (flt.words or flt.ticket_id or flt.text_phone):
+        return TicketPage(items=[], next_cursor=None)  # nothing searchable was typed
+    if query.sort == "relevance":
+        rows, more = await ranked_page(ctx.session, flt, typed, query.cursor, query.limit)
+        found = await page(ctx, rows, query.limit)
+        found.next_cursor = more
+        return found
+    after = decode_cursor(query.cursor, ["cursor"]) if query.cursor else None
+    rows = await search_repo.list_tickets(
+        ctx.session, flt=flt, sort=query.sort, after=after, limit=query.limit + 1
+    )
+    if typed.year is not None:
+        rows = [t for t in rows if t.received_at.astimezone(LOCAL_TZ).year == typed.year]
+    by: bool | str = "reports" if query.sort == "-reports" else query.sort == "due"
+    return await page(ctx, rows, query.limit, by_due=by)
+
+
+async def count(ctx: TicketContext, query: TicketQuery) -> int:
+    """How many tickets this caller may see match the filters of `query` (sort, limit and
+    cursor apart): the total beside a paged list. A `q` counts its words, reference or phone,
+    but not a year it names (search applies that to the page read)."""
+    typed = read_query(query.q) if query.q else SearchQuery()
+    flt = await _filter(ctx, query, typed)
+    if query.q and not (flt.words or flt.ticket_id or flt.text_phone):
+        return 0  # nothing searchable was typed, as search() finds nothing
+    return await repo.count_tickets(ctx.session, flt=flt)
+
+
+async def _filter(ctx: TicketContext, query: TicketQuery, typed: SearchQuery) -> repo.TicketFilter:
+    """The repository filter of a query: names resolved, subtrees expanded, the caller's scope."""
     phone = phone_of(query.caller_phone, ["caller_phone"])
     principal = ctx.principal
-    flt = repo.TicketFilter(
+    return repo.TicketFilter(
         statuses=statuses_meant(query.statuses),
         units=units_meant(ctx, query.units),
         areas=sorted(areas_under(ctx, query.areas, ["area"])),
@@ -134,21 +165,6 @@ async def search(ctx: TicketContext, query: TicketQuery) -> TicketPage:
         sla_states=query.sla_states,
         now=ctx.now,
     )
-    if query.q and not (flt.words or flt.ticket_id or flt.text_phone):
-        return TicketPage(items=[], next_cursor=None)  # nothing searchable was typed
-    if query.sort == "relevance":
-        rows, more = await ranked_page(ctx.session, flt, typed, query.cursor, query.limit)
-        found = await page(ctx, rows, query.limit)
-        found.next_cursor = more
-        return found
-    after = decode_cursor(query.cursor, ["cursor"]) if query.cursor else None
-    rows = await search_repo.list_tickets(
-        ctx.session, flt=flt, sort=query.sort, after=after, limit=query.limit + 1
-    )
-    if typed.year is not None:
-        rows = [t for t in rows if t.received_at.astimezone(LOCAL_TZ).year == typed.year]
-    by: bool | str = "reports" if query.sort == "-reports" else query.sort == "due"
-    return await page(ctx, rows, query.limit, by_due=by)
 
 
 def units_meant(ctx: TicketContext, units: list[str]) -> list[str]:

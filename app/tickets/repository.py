@@ -283,6 +283,15 @@ async def list_tickets(
     return list((await session.scalars(stmt)).all())
 
 
+async def count_tickets(session: AsyncSession, *, flt: TicketFilter) -> int:
+    """How many tickets match the filter (the WHERE of list_tickets, without a cursor)."""
+    stmt = select(func.count()).select_from(Ticket)
+    conditions = filter_conditions(flt, session.bind.dialect.name)
+    if conditions:
+        stmt = stmt.where(*conditions)
+    return int((await session.scalar(stmt)) or 0)
+
+
 async def open_assignments(
     session: AsyncSession, *, ticket_ids: Sequence[int]
 ) -> dict[int, Assignment]:

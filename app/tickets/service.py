@@ -84,6 +84,10 @@ class TicketService(TicketContext):
         """A page of matching tickets (app.tickets.queries.search)."""
         return await queries.search(self, query)
 
+    async def count(self, query: TicketQuery) -> int:
+        """How many tickets match the query's filters (app.tickets.queries.count)."""
+        return await queries.count(self, query)
+
     async def page(
         self, tickets: list[Ticket], limit: int, by_due: bool | str = False
     ) -> TicketPage:

@@ -66,6 +66,46 @@ async def test_agent_queue_shows_only_own_units_most_urgent_first(client, browse
     assert r.status_code == 404
 
 
+def _queue_ids(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<td><a href="/console/tickets/(\d+)">', page)]
+
+
+async def test_agent_queue_pages_in_due_order_ties_by_id_with_the_total(
+    client, browser, auth, monkeypatch
+):
+    monkeypatch.setattr("app.console.work.QUEUE_SHOWN", 2)
+    # Five received together with one priority: one due, so only the id orders them.
+    received = "2026-03-02T09:00:00+07:00"
+    tied = [
+        await create_ticket(client, area="phuong-cau-giay", received_at=received) for _ in range(5)
+    ]
+    urgent = await create_ticket(client, area="phuong-cau-giay", priority="urgent")
+    await create_ticket(client, area="phuong-ba-dinh")  # another unit's: neither row nor total
+    api = await client.get(
+        "/tickets",
+        params={"sort": "due", "status": ["assigned"], "limit": 50},
+        headers=auth("agent.caugiay"),
+    )
+    expected = [t["id"] for t in api.json()["items"]]
+    tied_ids = [t["id"] for t in tied]
+    assert sorted(expected) == sorted([*tied_ids, urgent["id"]])
+    assert [i for i in expected if i in tied_ids] == sorted(tied_ids)
+    agent = await browser("agent.caugiay")
+    pages = [(await agent.get("/console/queue")).text]
+    while link := re.search(r'href="(/console/queue\?cursor=[^"]+)" id="queue-next"', pages[-1]):
+        pages.append((await agent.get(html.unescape(link.group(1)))).text)
+        assert len(pages) <= 4
+    assert [len(_queue_ids(p)) for p in pages] == [2, 2, 2]
+    assert [i for p in pages for i in _queue_ids(p)] == expected
+    for p in pages:
+        assert re.search(r'id="queue-total">[^<]*<strong>6</strong>', p)
+    assert 'href="/console/queue">Trang đầu' in pages[-1]
+    assert 'href="/console/queue">Trang đầu' not in pages[0]
+    # A cursor the queue did not write is a sentence naming it, not a silent first page.
+    bad = await agent.get("/console/queue?cursor=bm90LWEtY3Vyc29y")
+    assert bad.status_code == 422 and "cursor" in bad.text
+
+
 async def test_agent_acknowledges_and_resolves_and_a_refusal_reads_as_a_sentence(client, browser):
     ticket = await create_ticket(client, area="phuong-cau-giay")
     agent = await browser("agent.caugiay")
