@@ -25,8 +25,6 @@ Pages are cut by a keyset cursor on the queue's own order (since, ticket id, kin
 called or added meanwhile neither shifts nor repeats the rows of the next page.
 """
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +35,7 @@ from sqlalchemy.orm import aliased
 
 from app.errors import ValidationFailed, field_error
 from app.open311.models import TicketFeedback
+from app.tickets.cursors import pack, unpack
 from app.tickets.lifecycle import OPEN, Status
 from app.tickets.models import Assignment, CoHandler, Ticket, TicketEvent
 
@@ -68,16 +67,13 @@ After = tuple[datetime, int, str]
 
 def encode_cursor(row: Callback) -> str:
     """The position after `row` in the queue's order, opaque to the page (base64url JSON)."""
-    raw = json.dumps([row.since.astimezone(UTC).isoformat(), row.ticket_id, row.kind])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return pack([row.since.astimezone(UTC).isoformat(), row.ticket_id, row.kind])
 
 
 def decode_cursor(cursor: str) -> After:
     """What encode_cursor wrote; ValidationFailed naming `cursor` (422) for anything else."""
     try:
-        at, ticket_id, kind = json.loads(
-            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        )
+        at, ticket_id, kind = unpack(cursor)  # type: ignore[misc]
         since = datetime.fromisoformat(at)
         # Only what encode_cursor writes: an aware time, a real id (an integer column), a kind.
         if since.tzinfo is None or type(ticket_id) is not int or kind not in KINDS:

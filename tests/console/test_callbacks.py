@@ -17,13 +17,11 @@ def _rows(page: str) -> list[tuple[str, int, int]]:
     return [(kind, int(tid), int(late)) for kind, tid, late in ROW.findall(page)]
 
 
-async def _resolve(client, auth, ticket, at=None):
-    body = {"resolution": "Đã thu gom"}
+async def _resolve(client, auth, ticket, at=None, agent="agent.caugiay", resolution="Đã thu gom"):
+    body = {"resolution": resolution}
     if at is not None:
         body["occurred_at"] = at.isoformat()
-    r = await client.post(
-        f"/tickets/{ticket['id']}/resolve", json=body, headers=auth("agent.caugiay")
-    )
+    r = await client.post(f"/tickets/{ticket['id']}/resolve", json=body, headers=auth(agent))
     assert r.status_code == 200, r.text
 
 
@@ -120,12 +118,7 @@ async def test_agents_see_their_units_callbacks_but_cannot_record_the_call(clien
     mine = await create_ticket(client, callback_requested=True)
     await _resolve(client, auth, mine)
     other = await create_ticket(client, callback_requested=True, area="phuong-ba-dinh")
-    r = await client.post(
-        f"/tickets/{other['id']}/resolve",
-        json={"resolution": "Đã xử lý"},
-        headers=auth("agent.badinh"),
-    )
-    assert r.status_code == 200, r.text
+    await _resolve(client, auth, other, agent="agent.badinh", resolution="Đã xử lý")
     agent = await browser("agent.caugiay")
     page = (await agent.get("/console/callbacks")).text
     assert [t for _, t, _ in _rows(page)] == [mine["id"]]
@@ -241,12 +234,7 @@ async def test_a_co_handling_units_agent_sees_the_callbacks_it_may_read(
     # Waste in Ba Đình: the ward committee owns it, URENCO is informed (co-handler) and may
     # read it through the API; the queue shows it to URENCO's agent too.
     ticket = await create_ticket(client, callback_requested=True, area="phuong-ba-dinh")
-    r = await client.post(
-        f"/tickets/{ticket['id']}/resolve",
-        json={"resolution": "Đã thu gom"},
-        headers=auth("agent.badinh"),
-    )
-    assert r.status_code == 200, r.text
+    await _resolve(client, auth, ticket, agent="agent.badinh")
     user = {"username": "agent.urenco.callbacks", "password": "password123", "role": "unit_agent"}
     made = await client.post(
         "/admin/users", json={**user, "units": ["urenco"]}, headers=auth("admin")
