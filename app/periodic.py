@@ -21,8 +21,8 @@ from app.logs import redacted_traceback
 from app.open311.feedback import close_unanswered
 from app.outbox import backlog
 from app.tickets.assignment_clock import run_scan
+from app.tickets.idempotency_keys import purge_idempotency_keys
 from app.tickets.open_work import open_assignment_counts
-from app.tickets.repository import purge_idempotency_keys
 
 if TYPE_CHECKING:
     from app.runtime import Runtime

@@ -22,6 +22,7 @@ from app.tickets.assigning import assigned_details, new_assignment
 from app.tickets.assignment_clock import next_marks
 from app.tickets.checks import check_instant, check_topic, read_address_area, read_area
 from app.tickets.context import TicketContext
+from app.tickets.idempotency_keys import get_idempotency_key
 from app.tickets.intake_rows import NEW_ASSIGNMENT, IntakeRows
 from app.tickets.lifecycle import Status
 from app.tickets.models import Assignment, Ticket
@@ -208,7 +209,7 @@ async def create(
 
 async def _replay(ctx: TicketContext, key: str, request_hash: str) -> Ticket:
     """The ticket the first request with this key filed, if this request is the same."""
-    stored = await repo.get_idempotency_key(ctx.session, actor=ctx.actor, key=key)
+    stored = await get_idempotency_key(ctx.session, actor=ctx.actor, key=key)
     if stored is None or stored.ticket_id is None:
         # The first request with this key is still running or failed: ask to retry.
         raise KeyInProgress(

@@ -3,16 +3,15 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, type_coerce, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, func, insert, or_, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import UTCDateTime, ids_in
 from app.outbox.capture import insert_events as outbox_insert_events
 from app.search.words import words_condition
+from app.tickets.idempotency_keys import claim_idempotency_key, execute_without_orm
 from app.tickets.intake_pg import write_intake_pg
 from app.tickets.intake_rows import (
     NEW_ASSIGNMENT,
@@ -111,13 +110,6 @@ _BIND_KEY = (
 )
 
 
-async def _execute_without_orm(session: AsyncSession, statement: Any, params: Any) -> Any:
-    """Run a Core statement on the session's connection (and transaction), skipping the ORM's
-    execution layer: no identity map, no autoflush, less work per call."""
-    connection = await session.connection()
-    return await connection.execute(statement, params)
-
-
 async def write_intake(session: AsyncSession, intake: IntakeRows) -> tuple[int, int | None] | None:
     """Write a new ticket's rows (app.tickets.intake_rows) atomically: (ticket id, assignment
     id), or None when the idempotency key was taken already (by an earlier or a concurrent
@@ -154,21 +146,19 @@ async def write_intake_generic(
     ):
         return None
     ids: dict[NewId, int | None] = {NEW_ASSIGNMENT: None}
-    ids[NEW_TICKET] = (
-        await _execute_without_orm(session, _INSERT_TICKET, rows.ticket)
-    ).scalar_one()
+    ids[NEW_TICKET] = (await execute_without_orm(session, _INSERT_TICKET, rows.ticket)).scalar_one()
     if rows.assignment is not None:
         assignment = with_ids(rows.assignment, ids)
         ids[NEW_ASSIGNMENT] = (
-            await _execute_without_orm(session, _INSERT_ASSIGNMENT, assignment)
+            await execute_without_orm(session, _INSERT_ASSIGNMENT, assignment)
         ).scalar_one()
     if rows.co_handlers:
         co_handlers = [with_ids(row, ids) for row in rows.co_handlers]
-        await _execute_without_orm(session, insert(CoHandler), co_handlers)
+        await execute_without_orm(session, insert(CoHandler), co_handlers)
     await insert_events(session, rows=[with_ids(event, ids) for event in rows.events])
     if key is not None:
         bind = {"a": key["actor"], "k": key["key"], "t": ids[NEW_TICKET]}
-        await _execute_without_orm(session, _BIND_KEY, bind)
+        await execute_without_orm(session, _BIND_KEY, bind)
     return ids[NEW_TICKET], ids[NEW_ASSIGNMENT]
 
 
@@ -182,7 +172,7 @@ async def insert_co_handlers(
 ) -> None:
     """Record the units informed of an assignment."""
     rows = [{"ticket_id": ticket_id, "assignment_id": assignment_id, "unit_code": u} for u in units]
-    await _execute_without_orm(session, insert(CoHandler), rows)
+    await execute_without_orm(session, insert(CoHandler), rows)
 
 
 async def get_ticket(
@@ -337,41 +327,6 @@ async def events_of(session: AsyncSession, *, ticket_id: int) -> list[TicketEven
     """A ticket's history in the order it was written."""
     stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
     return list((await session.scalars(stmt)).all())
-
-
-@lru_cache
-def _claim_statement(dialect: str) -> Any:
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return upsert(IdempotencyKey).on_conflict_do_nothing(index_elements=["actor", "key"])
-
-
-async def claim_idempotency_key(
-    session: AsyncSession, *, actor: str, key: str, request_hash: str, created_at: datetime
-) -> bool:
-    """Insert the key unless it exists; False when another request holds it already.
-
-    ON CONFLICT DO NOTHING waits for a concurrent holder to commit or roll back, so exactly one
-    of many simultaneous requests wins.
-    """
-    connection = await session.connection()
-    statement = _claim_statement(connection.dialect.name)
-    row = {"actor": actor, "key": key, "request_hash": request_hash, "created_at": created_at}
-    return (await connection.execute(statement, row)).rowcount == 1
-
-
-async def get_idempotency_key(
-    session: AsyncSession, *, actor: str, key: str
-) -> IdempotencyKey | None:
-    """A stored idempotency key."""
-    return await session.get(IdempotencyKey, (actor, key), populate_existing=True)
-
-
-async def purge_idempotency_keys(session: AsyncSession, *, before: datetime) -> int:
-    """Forget keys older than `before`: a retry after that creates a new ticket."""
-    result = await _execute_without_orm(
-        session, delete(IdempotencyKey).where(IdempotencyKey.created_at < before), {}
-    )
-    return result.rowcount
 
 
 async def units_involved(session: AsyncSession, *, ticket_id: int) -> set[str]:

@@ -244,7 +244,7 @@ async def test_twenty_concurrent_requests_with_one_key_create_one_ticket(client)
 
 async def test_expired_idempotency_keys_are_forgotten(client, app):
     from app.db import transaction
-    from app.tickets.repository import purge_idempotency_keys
+    from app.tickets.idempotency_keys import purge_idempotency_keys
 
     headers = {"Idempotency-Key": "old-call"}
     first = await client.post("/tickets", json=ticket_body(), headers=headers)
