@@ -48,7 +48,7 @@ def text_problem(value: str) -> str | None:
     )
 
 
-def _shown(name: str) -> str:
+def shown_name(name: str) -> str:
     """A key or parameter name fit for a loc: unstorable and control characters replaced."""
     return CONTROL.sub("\ufffd", UNSTORABLE.sub("\ufffd", name))
 
@@ -64,7 +64,7 @@ def unstorable(value: Any, loc: list[str | int]) -> Iterator[tuple[list[str | in
         for key, item in value.items():
             problem = text_problem(key)
             if problem:
-                yield [*loc, _shown(key)], problem
+                yield [*loc, shown_name(key)], problem
             else:
                 yield from unstorable(item, [*loc, key])
     elif isinstance(value, list):
@@ -103,7 +103,7 @@ async def unstorable_in_request(request: Request, reads_body: bool) -> list[dict
     for name, value in request.path_params.items():
         locs += unstorable(value, ["path", name])
     for name, value in request.query_params.multi_items():
-        locs += unstorable(value, ["query", _shown(name)])
+        locs += unstorable(value, ["query", shown_name(name)])
     if reads_body:
         content_type = request.headers.get("content-type", "")
         if _is_json(content_type):
@@ -120,7 +120,7 @@ async def unstorable_in_request(request: Request, reads_body: bool) -> list[dict
             form = await request.form()
             for name, value in form.multi_items():
                 if isinstance(value, str):
-                    locs += unstorable(value, ["body", _shown(name)])
+                    locs += unstorable(value, ["body", shown_name(name)])
     return [_error(loc) for loc in locs]
 
 
@@ -149,7 +149,7 @@ def unknown_parameters(request: Request, known: frozenset[str]) -> list[dict[str
         errors.append(
             {
                 "type": "query_unknown",
-                "loc": ("query", _shown(name)),
+                "loc": ("query", shown_name(name)),
                 "msg": f"is not a parameter of this endpoint; {hint}{takes}",
                 "suggestions": close,
             }

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from app.api.checked_route import UNSTORABLE
+from app.api.checked_route import shown_name, text_problem
 from app.api.client_address import client_address
 from app.api.deps import (
     NowDep,
@@ -66,18 +66,17 @@ def _errors(fmt: str, status: int, description: str, headers: dict[str, str] | N
 
 
 def _check_text(fields: Iterable[tuple[str, Any]]) -> None:
-    """400 naming the first field that is not storable text: a file where text is expected
-    (its repr would be filed), or a NUL or lone surrogate (PostgreSQL refuses them) — the
-    checks CheckedRoute makes for /api/v1, in the spec's error format."""
+    """400 naming the first field that is not text fit to store: a file where text is expected
+    (its repr would be filed), a NUL or lone surrogate (PostgreSQL refuses them), or a C0
+    control character other than TAB, LF and CR (with its position) — the checks CheckedRoute
+    makes for /api/v1 (app.api.checked_route.text_problem), in the spec's error format."""
     for name, value in fields:
-        shown = UNSTORABLE.sub("\ufffd", name)
+        shown = shown_name(name)
         if not isinstance(value, str):
             raise RequestInvalid(f"{shown}: expected a text value, not a file")
-        if UNSTORABLE.search(value) or shown != name:
-            raise RequestInvalid(
-                f"{shown}: contains a NUL character or an unpaired UTF-16 surrogate, "
-                "which cannot be stored; remove it",
-            )
+        problem = text_problem(name) or text_problem(value)
+        if problem:
+            raise RequestInvalid(f"{shown}: {problem}")
 
 
 async def answer(

@@ -43,6 +43,7 @@ def errors_of(response, fmt):
         ("requests", {"updated_before": "9999-12-31T23:59:59-12:00"}, "updated_before"),
         ("requests", {"service_code": "a\x00b"}, "service_code"),
         ("requests", {"service_request_id": "HN-2026-000001,\x00"}, "service_request_id"),
+        ("requests", {"status": "open\x08"}, "status"),
     ],
 )
 async def test_queries_out_of_range_are_400_naming_the_field(client, path, params, field):
@@ -59,6 +60,8 @@ async def test_queries_out_of_range_are_400_naming_the_field(client, path, param
         ({"description": "Ổ gà\x00"}, "description"),
         ({"address_string": "Cầu Giấy\x00"}, "address_string"),
         ({"first_name": "\x00"}, "first_name"),
+        ({"description": "Ổ gà\x1b[2J trước nhà"}, "description"),
+        ({"last_name": "Nguyễn\x07"}, "last_name"),
         ({"attribute[kich-thuoc]": "lon\x00"}, "attribute[kich-thuoc]"),
         ({"address_string": "", "lat": "2_1", "long": "105.8"}, "lat"),
         ({"address_string": "", "lat": "٢١", "long": "105.8"}, "lat"),
@@ -78,7 +81,19 @@ async def test_unstorable_or_malformed_form_values_are_refused(client, auth, cha
         [error] = errors_of(r, fmt)
         assert error["description"].startswith(f"{field}:"), error
         assert "\x00" not in r.text
+        assert "\x1b" not in r.text
     assert (await client.get("/tickets")).json()["items"] == []  # nothing half-written
+
+
+async def test_a_control_character_is_named_with_its_position(client, auth):
+    """The same words as /api/v1's refusal (app.api.checked_route.text_problem)."""
+    key = await integration_key(client, auth)
+    form = {**POTHOLE, "api_key": key, "description": "Ổ gà\x1b lớn"}
+    r = await client.post(f"{BASE}/requests.json", data=form)
+    assert r.status_code == 400, r.text
+    assert r.json()[0]["description"].startswith(
+        "description: contains the control character U+001B at character 5;"
+    )
 
 
 async def test_a_file_in_a_text_field_is_refused_not_stored_as_its_repr(client, auth):
@@ -94,8 +109,8 @@ async def test_a_file_in_a_text_field_is_refused_not_stored_as_its_repr(client, 
 
 async def test_xml_stays_well_formed_whatever_a_ticket_holds(client, auth, app):
     """A control character is valid in a JSON string but has no place in XML 1.0: a ticket
-    stored before /api/v1 refused them, made public, or an error echoing a query value, must
-    still parse."""
+    stored before /api/v1 refused them, made public, must still parse, and so must the
+    refusal of a query value holding one."""
     made = await create_ticket(client, description="Cống tràn ra đường")
     async with transaction(app.state.runtime.session_factory) as session:
         await session.execute(
@@ -112,9 +127,10 @@ async def test_xml_stays_well_formed_whatever_a_ticket_holds(client, auth, app):
     stored = (await client.get(f"{BASE}/requests/{made['reference']}.json")).json()[0]
     assert "\x01" in stored["description"]
     assert doc["description"] == stored["description"].replace("\x01", "\ufffd")
+    # A control character sent in a query is refused (as on /api/v1), in well-formed XML.
     bad = await client.get(f"{BASE}/services.xml", params={"jurisdiction_id": "x\x01y"})
-    assert bad.status_code == 404
-    assert xml_document(bad.content)[0]["code"] == "404"
+    assert bad.status_code == 400
+    assert xml_document(bad.content)[0]["code"] == "400"
 
 
 async def test_number_answers_stay_valid_json(client, auth):
