@@ -164,7 +164,9 @@ async def _ticket_page(
             "error": error,
             "can_reveal": console.principal.can("callers:reveal"),
             "revealed": revealed is not None,
-            # An anonymised caller's wish to be told no longer applies (app.console.callbacks).
+            # An anonymised caller's wish to be told no longer applies (app.console.callbacks);
+            # the read says false, the page says why.
+            "callback_lapsed": bool(ticket.callback_requested and ticket.caller_anonymised_at),
             "caller_anonymised_at": ticket.caller_anonymised_at,
             "title": f"Phiếu {read.reference}",
         },

@@ -143,7 +143,8 @@ def to_read(
         longitude=ticket.longitude,
         attachments=free_text(ctx, ticket, ticket.attachments),
         public=bool(ticket.public),
-        callback_requested=bool(ticket.callback_requested),
+        # An erased or anonymised caller is owed no call: no number or address is left.
+        callback_requested=bool(ticket.callback_requested) and ticket.caller_anonymised_at is None,
         received_at=ticket.received_at,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,

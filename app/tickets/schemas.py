@@ -331,7 +331,8 @@ class TicketRead(BaseModel):
     public: bool = Field(default=False, description="Shown on Open311 (docs/open311.md)")
     callback_requested: bool = Field(
         default=False,
-        description="The caller asked to be told the outcome (the operators' callback queue)",
+        description="The caller asked to be told the outcome (the operators' callback queue); "
+        "false once the caller's details are erased or anonymised",
     )
     received_at: InstantOut
     created_at: InstantOut

@@ -95,3 +95,20 @@ async def test_the_wish_cannot_be_set_once_retention_has_anonymised_the_caller(c
         [["body", "callback_requested"]],
         [["callback_requested"]],
     )
+
+
+async def test_the_read_says_no_call_is_owed_once_the_caller_is_erased(client, auth):
+    """The wish stays on record, but with the caller's number and address gone no one can be
+    called back: the API's read says false, as the callback queue leaves the ticket."""
+    gone = await create_ticket(
+        client, callback_requested=True, caller={"name": "Lê Văn Cường", "phone": "0987 111 222"}
+    )
+    kept = await create_ticket(client, callback_requested=True)
+    r = await client.post(
+        "/callers/erase",
+        json={"phone": "0987111222", "ground": "Yêu cầu xoá của chủ thể", "request_ref": "YC-9"},
+        headers=auth("admin"),
+    )
+    assert r.status_code == 200, r.text
+    assert (await client.get(f"/tickets/{gone['id']}")).json()["callback_requested"] is False
+    assert (await client.get(f"/tickets/{kept['id']}")).json()["callback_requested"] is True
