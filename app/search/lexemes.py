@@ -23,8 +23,8 @@ from sqlalchemy.types import Text
 
 from app.search.prefixes import MAX_EXACT, Expansions, expandable, from_rows
 
-# pg_advisory_xact_lock key taken by whatever removes words from the table (the trigger) and by
-# `refresh`: the migration's REMOVAL_LOCK, the same constant ("1022 search lexemes").
+# pg_advisory_xact_lock key taken by every change of words (the trigger) and by `refresh`: the
+# migration's REMOVAL_LOCK, the same constant ("1022 search lexemes").
 REMOVAL_LOCK = 0x1022_5E1E
 _LETTERS = "'^[a-z]+$'"
 

@@ -13,9 +13,9 @@ prefix form (a short id range), and the periodic maintenance advances the waterm
 (app.search.lexemes.refresh). A change of an existing ticket's search text (a correction, an
 erasure, retention, a re-fold) goes through the trigger below: words it adds are added, and
 words it removes are deleted when no ticket holds them any more, so that an erased caller's
-name does not survive here (docs/privacy.md). Removals are serialised with one transaction
-advisory lock (two erasures of the same rare name must not each see the other's ticket still
-holding it). Digits (phone numbers, house numbers) are never kept: words with digits keep the
+name does not survive here (docs/privacy.md). Changes and the refresh are serialised with one
+transaction advisory lock (two erasures of the same rare name must not each see the other's
+ticket still holding it; an erasure must see a correction that brings the word it deletes). Digits (phone numbers, house numbers) are never kept: words with digits keep the
 prefix form.
 
 The initial fill reads every ticket's vector once (at 1M tickets: see docs/performance.md);
@@ -46,12 +46,12 @@ DECLARE
     held boolean;
     removed text[];
 BEGIN
+    -- Every change of words, and the refresh, one at a time: an erasure deleting a word must
+    -- see a correction that brings it (and the reverse). Taken first, before any insert here.
+    -- Callers hold their tickets' row locks already (FOR UPDATE, SKIP LOCKED): no cycle.
+    PERFORM pg_advisory_xact_lock({REMOVAL_LOCK});
     SELECT array_agg(l) INTO removed FROM unnest(tsvector_to_array(OLD.search_vector)) AS l
     WHERE l ~ '^[a-z]+$' AND NOT l = ANY (tsvector_to_array(NEW.search_vector));
-    IF removed IS NOT NULL THEN
-        -- Before any insert here: a refresh holding the lock may be inserting the same words.
-        PERFORM pg_advisory_xact_lock({REMOVAL_LOCK});
-    END IF;
     INSERT INTO search_lexeme (lexeme)
     SELECT l FROM unnest(tsvector_to_array(NEW.search_vector)) AS l
     WHERE l ~ '^[a-z]+$' AND NOT l = ANY (tsvector_to_array(OLD.search_vector))
