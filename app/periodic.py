@@ -20,6 +20,7 @@ from app.leader import Leadership
 from app.logs import redacted_traceback
 from app.open311.feedback import close_unanswered
 from app.outbox import backlog
+from app.search import lexemes
 from app.tickets.assignment_clock import run_scan
 from app.tickets.idempotency_keys import purge_idempotency_keys
 from app.tickets.open_work import open_assignment_counts
@@ -51,8 +52,9 @@ async def maintain(
     runtime: "Runtime", leadership: Leadership, interval: float, idempotency_ttl: timedelta
 ) -> None:
     """Every `interval` seconds in the leader: the SLA scan (each warning and breach written
-    exactly once, by row locks, whoever runs it), forgetting expired idempotency keys, and
-    closing resolved tickets left without feedback (SKIP LOCKED, safe anywhere)."""
+    exactly once, by row locks, whoever runs it), forgetting expired idempotency keys, moving
+    the search words' watermark (PostgreSQL, app.search.lexemes), and closing resolved tickets
+    left without feedback (SKIP LOCKED, safe anywhere)."""
     while True:
         await _wait_to_lead(leadership, interval)
         try:
@@ -67,6 +69,10 @@ async def maintain(
                 purged = await purge_idempotency_keys(session, before=now - idempotency_ttl)
             if purged:
                 log.info("forgot %d expired idempotency keys", purged)
+            if not runtime.settings.is_sqlite:
+                # New tickets' words for prefix search (app.search.lexemes): off the intake path.
+                async with transaction(runtime.session_factory) as session:
+                    await lexemes.refresh(session)
             # Resolutions nobody answered close by themselves (docs/open311.md, follow-up).
             after = timedelta(days=runtime.settings.feedback_close_days)
             async with transaction(runtime.session_factory) as session:
