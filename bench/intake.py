@@ -13,6 +13,14 @@ Each request is a realistic ticket (an area given by name, diacritics or not; a 
 Vietnamese phone number; an Idempotency-Key), so the figure covers validation, area lookup,
 idempotency and the ticket, assignment and event rows. Prints throughput and latency
 percentiles. Not part of the test suite.
+
+On a shared machine tickets/s is noise; CPU per request is not. With --server-pid (the server's
+parent process: `hotline serve`, or the bare reference's launcher) it prints the CPU its
+workers spent per ticket of the measured run; with --pg-dsn (postgresql://…/the server's
+database, on this machine) the CPU the database's backends spent per ticket too:
+
+    .venv/bin/python bench/intake.py --url http://127.0.0.1:8000 --requests 6000 \
+        --server-pid "$(pgrep -f 'hotline serve' -o)" --pg-dsn postgresql://postgres@127.0.0.1/db
 """
 
 import argparse
@@ -23,6 +31,7 @@ import time
 import uuid
 
 import aiohttp
+from cpu import backends_cpu, backends_delta, cpu_seconds
 
 AREAS = [
     "Cầu Giấy",
@@ -100,6 +109,12 @@ async def main() -> None:
     parser.add_argument("--password", default="operator1022")
     parser.add_argument("--api-key", help="X-API-Key to send instead of signing in")
     parser.add_argument(
+        "--server-pid", type=int, help="the server's parent process: count its workers' CPU"
+    )
+    parser.add_argument(
+        "--pg-dsn", help="postgresql:// URL of the server's database: count its backends' CPU"
+    )
+    parser.add_argument(
         "--suggest-duplicates", action="store_true", help="intake with ?suggest_duplicates=true"
     )
     args = parser.parse_args()
@@ -122,6 +137,8 @@ async def main() -> None:
         latencies: list[float] = []
         errors: list[int] = []
         per_client = args.requests // args.clients
+        backends_before = await backends_cpu(args.pg_dsn) if args.pg_dsn else {}
+        cpu_before = cpu_seconds(args.server_pid)
         started = time.perf_counter()
         await asyncio.gather(
             *(
@@ -130,12 +147,22 @@ async def main() -> None:
             )
         )
         elapsed = time.perf_counter() - started
+        cpu_after = cpu_seconds(args.server_pid)
+        backends_after = await backends_cpu(args.pg_dsn) if args.pg_dsn else {}
     q = statistics.quantiles(latencies, n=100)
     print(
         f"{len(latencies)} tickets in {elapsed:.2f}s: {len(latencies) / elapsed:.0f} tickets/s, "
         f"p50 {q[49] * 1000:.1f} ms, p95 {q[94] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms, "
         f"errors {len(errors)}"
     )
+    if args.server_pid:
+        print(f"server CPU {(cpu_after - cpu_before) * 1000 / len(latencies):.3f} ms/ticket")
+    if args.pg_dsn:
+        spent, came, went = backends_delta(backends_before, backends_after)
+        print(
+            f"PostgreSQL backends CPU {spent * 1000 / len(latencies):.3f} ms/ticket "
+            f"({len(backends_after)} backends, {came} came, {went} went during the run)"
+        )
 
 
 if __name__ == "__main__":

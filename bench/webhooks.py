@@ -34,6 +34,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import cpu_seconds
 
 
 class Counter:
@@ -56,28 +57,6 @@ async def receiver() -> tuple[Counter, web.AppRunner, str]:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
     return counter, runner, f"http://127.0.0.1:{port}/hook"
-
-
-def cpu_seconds(parent: int | None) -> float:
-    """User + system CPU seconds so far of process `parent` and its children (the server's
-    workers), from /proc (Linux); 0.0 without a parent. CPU per ticket moves far less than
-    tickets/s when other work shares the machine."""
-    if parent is None:
-        return 0.0
-    import os
-
-    tick = os.sysconf("SC_CLK_TCK")
-    pids, total = [parent], 0.0
-    while pids:
-        pid = pids.pop()
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                pids += [int(c) for c in (task / "children").read_text().split()]
-        except FileNotFoundError:
-            continue
-    return total
 
 
 async def intake_run(args: argparse.Namespace, headers: dict[str, str]) -> float:

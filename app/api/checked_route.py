@@ -30,6 +30,18 @@ MESSAGE = (
 # C0 control characters other than tab, line feed and carriage return: invisible in a list or
 # a console page, they break CSV exports and terminals, and no one types them in free text.
 CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f]")
+# How such a character can reach a string of a JSON body that parses: as an escape (\b, \f,
+# \u0000-\u001f, \ud800-\udfff), as a surrogate's UTF-8 bytes (json.loads decodes with
+# surrogatepass), or in a UTF-16/32 body (every one of those has NUL bytes). Raw control
+# characters in a string, and NUL anywhere, are refused by the parser itself (not_json). A body
+# with none of these needs no walk; an escaped backslash before "b" or "u00" only costs one.
+_MAY_HOLD = re.compile(rb"\\(?:[bf]|u00[01]|u[dD][89a-fA-F])|\xed[\xa0-\xbf]|\x00")
+
+
+def may_hold_bad_text(body: bytes) -> bool:
+    """Whether a JSON body's strings may hold what text_problem refuses (when False they
+    cannot: see _MAY_HOLD)."""
+    return _MAY_HOLD.search(body) is not None
 
 
 def text_problem(value: str) -> str | None:
@@ -115,7 +127,8 @@ async def unstorable_in_request(request: Request, reads_body: bool) -> list[dict
             else:
                 # Starlette's own cache: the handler's request.json() reuses this decoding.
                 request._json = data
-            locs += unstorable(data, ["body"])
+            if may_hold_bad_text(body):
+                locs += unstorable(data, ["body"])
         elif content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
             form = await request.form()
             for name, value in form.multi_items():

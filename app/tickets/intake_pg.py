@@ -26,12 +26,16 @@ files a second one, as it would after any lost answer). When the session has beg
 transaction (a caller that read or wrote first, as tests/api/test_intake_write.py does), the
 statement runs in it and commits or rolls back with the rest.
 
+The statement wakes the webhook relays (NOTIFY at commit) unless this process did so in the
+last 0.1 s; then a NOTIFY follows after the window (app.outbox.wakeup).
+
 The SQL is generated from the table metadata, so new columns need no change here; parameters
 are cast to their base types (text, not varchar(n)) so that an over-long value is an error,
 as it is in a plain INSERT, rather than silently cut.
 """
 
 import json
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -43,6 +47,7 @@ from sqlalchemy.util import await_, greenlet_spawn
 
 from app.outbox.capture import NOTIFY_CHANNEL
 from app.outbox.types import EVENT_TYPES
+from app.outbox.wakeup import WakeUps
 from app.tickets.intake_rows import NEW_ASSIGNMENT, RowsToWrite
 from app.tickets.models import Assignment, IdempotencyKey, Ticket, TicketEvent
 
@@ -105,9 +110,11 @@ class IntakeStatement:
 
 
 @lru_cache
-def intake_statement(*, with_key: bool, assigned: bool, events: int) -> IntakeStatement:
+def intake_statement(
+    *, with_key: bool, assigned: bool, events: int, notify: bool = True
+) -> IntakeStatement:
     """The statement for one shape of intake; returns (ticket_id, assignment_id), or no row
-    when the idempotency key was taken already.
+    when the idempotency key was taken already. `notify`: it wakes the relays at commit.
 
     The columns that hold NEW_TICKET or NEW_ASSIGNMENT in the rows (app.tickets.intake_rows)
     are read from the CTE that created that row; every other column is a parameter.
@@ -169,10 +176,8 @@ def intake_statement(*, with_key: bool, assigned: bool, events: int) -> IntakeSt
     )
     ctes.append(outbox_cte())
     # The notification reaches the relays at commit; none when the key was taken (no row).
-    sql = (
-        f"WITH {', '.join(ctes)} SELECT id, {assignment_id}, "
-        f"pg_notify('{NOTIFY_CHANNEL}', '') FROM new_row"
-    )
+    wake = f", pg_notify('{NOTIFY_CHANNEL}', '')" if notify else ""
+    sql = f"WITH {', '.join(ctes)} SELECT id, {assignment_id}{wake} FROM new_row"
     return IntakeStatement(sql, params)
 
 
@@ -197,23 +202,41 @@ async def write_intake_pg(
     In the session's transaction if it has begun one, else on a pooled connection of its own,
     committing at once (see this module's docstring, "It commits on its own").
     """
-    statement = intake_statement(
-        with_key=rows.key is not None,
-        assigned=rows.assignment is not None,
-        events=len(rows.events),
-    )
-    arguments = statement.arguments(rows)
+    shape = {
+        "with_key": rows.key is not None,
+        "assigned": rows.assignment is not None,
+        "events": len(rows.events),
+    }
     if session.in_transaction():
         # Through SQLAlchemy's adapter, not the driver: the adapter issues the BEGIN it has
         # deferred, when nothing ran on this connection yet (else the statement would commit).
+        # Its NOTIFY goes with the request's commit, whenever that comes.
+        statement = intake_statement(**shape)
         connection = await session.connection()
-        result = await connection.exec_driver_sql(statement.sql, tuple(arguments))
+        result = await connection.exec_driver_sql(statement.sql, tuple(statement.arguments(rows)))
         row = result.first()
     else:
-        row = await greenlet_spawn(
-            _fetch_pooled, session.bind.sync_engine, statement.sql, arguments
-        )
+        engine = session.bind.sync_engine
+        wake_ups = wake_ups_of(engine)
+        notify = wake_ups.claim()
+        statement = intake_statement(**shape, notify=notify)
+        row = await greenlet_spawn(_fetch_pooled, engine, statement.sql, statement.arguments(rows))
+        if row is not None and not notify:
+            wake_ups.owe(lambda: greenlet_spawn(_fetch_pooled, engine, _NOTIFY, []))
     return (row[0], row[1]) if row is not None else None
+
+
+_NOTIFY = f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')"
+# One WakeUps per engine (a process serving one database has one); forgotten with the engine.
+_WAKE_UPS: "weakref.WeakKeyDictionary[Engine, WakeUps]" = weakref.WeakKeyDictionary()
+
+
+def wake_ups_of(engine: Engine) -> WakeUps:
+    """The WakeUps of intake statements on `engine` in this process."""
+    found = _WAKE_UPS.get(engine)
+    if found is None:
+        found = _WAKE_UPS[engine] = WakeUps()
+    return found
 
 
 def _fetch_pooled(engine: Engine, sql: str, arguments: list[Any]) -> Any:

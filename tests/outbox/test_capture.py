@@ -2,16 +2,22 @@
 that writes ticket events: the ORM (actions), Core bulk inserts (SQLite intake, the SLA scan) and
 PostgreSQL's one-statement intake."""
 
+import asyncio
+import math
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from app.db import transaction
-from app.outbox.capture import insert_events
+from app.outbox.capture import NOTIFY_CHANNEL, insert_events
 from app.outbox.models import OutboxMessage
 from app.outbox.types import EVENT_TYPES
+from app.outbox.wakeup import WINDOW_SECONDS
 from app.tickets.assignment_clock import run_scan
+from app.tickets.intake_pg import wake_ups_of
 from app.tickets.models import TicketEvent
 from tests.conftest import create_ticket
 
@@ -118,3 +124,41 @@ async def test_a_rolled_back_event_leaves_no_message_and_a_committed_one_has_it(
         await write(session)
     assert [m.type for m in await outbox(app)][before:] == ["ticket.updated"]
     await assert_every_announced_event_has_one_message(app)
+
+
+async def test_a_burst_of_intakes_wakes_the_relays_at_once_and_after_the_last_commit(
+    client, app, settings, is_postgres
+):
+    # PostgreSQL's intake statement carries the NOTIFY only when its process sent none in the
+    # last window (app.outbox.wakeup); the others are covered by one sent after the window.
+    # The window is widened here so that the whole burst surely falls in one.
+    heard: list[float] = []
+    listener = None
+    wake = wake_ups_of(app.state.runtime.engine.sync_engine)
+    if is_postgres:
+        url = make_url(settings.database_url).set(drivername="postgresql")
+        listener = await asyncpg.connect(url.render_as_string(hide_password=False))
+        loop = asyncio.get_running_loop()
+        await listener.add_listener(NOTIFY_CHANNEL, lambda *_: heard.append(loop.time()))
+    await asyncio.sleep(WINDOW_SECONDS * 3)  # what earlier tests owed is sent by now
+    heard.clear()
+    wake.window, wake.last = 3.0, -math.inf
+    try:
+        started = asyncio.get_running_loop().time()
+        burst = await asyncio.gather(*(create_ticket(client) for _ in range(6)))
+        last_commit = asyncio.get_running_loop().time()
+        if is_postgres:
+            await asyncio.sleep(3.5)
+    finally:
+        wake.window, wake.last = WINDOW_SECONDS, -math.inf
+        if listener is not None:
+            await listener.close()
+    # Every ticket's messages are there, whoever announced them.
+    assert sorted({m.ticket_id for m in await outbox(app)}) == sorted(t["id"] for t in burst)
+    if is_postgres:
+        assert last_commit - started < 3.0  # the burst fell in one window
+        # One NOTIFY at the first commit, one after the window (after the last commit), not
+        # one per ticket.
+        assert len(heard) == 2
+        assert heard[0] < last_commit <= heard[1]
+        assert heard[1] - started >= 3.0
