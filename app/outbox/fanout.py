@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.catalog import Catalog
@@ -21,14 +21,14 @@ from app.outbox.models import MailMessage, OutboxMessage, WebhookDelivery, Webho
 from app.outbox.render import (
     dumps,
     envelope,
+    events_with_sequences,
     involved_units_of,
     read_for_units,
-    sequences_of,
     ticket_body,
     view_of,
 )
 from app.tickets.loaded import load_many
-from app.tickets.models import Ticket, TicketEvent
+from app.tickets.models import Ticket
 
 # Message types that may cause e-mail (app.mail.compose).
 MAIL_TYPES = frozenset(
@@ -63,21 +63,17 @@ async def fan_out(
     """Fan out up to `batch` pending outbox rows on the session's transaction; returns how many.
     `service_for(principal)` gives a TicketService (render). With `mail_catalog` (SMTP is
     configured), the e-mails the messages cause are queued too (app.mail)."""
-    claim = (
-        select(OutboxMessage)
-        .where(OutboxMessage.dispatched_at.is_(None))
-        .order_by(OutboxMessage.id)
-        .limit(batch)
-    )
     postgres = session.bind.dialect.name == "postgresql"
-    if postgres:
-        claim = claim.with_for_update(skip_locked=True)
+    connection = await session.connection()
+    # Claimed and marked fanned out in one statement (the mark commits with the deliveries).
+    messages = sorted(
+        (await connection.execute(_claim(now, batch, postgres))).all(), key=lambda m: m.id
+    )
+    if not messages:
+        return 0
     endpoints_query = select(WebhookEndpoint)
     if postgres:
         endpoints_query = endpoints_query.with_for_update(read=True, key_share=True)
-    messages = (await session.execute(claim)).scalars().all()
-    if not messages:
-        return 0
     endpoints = (
         # Disabled endpoints too: their messages are parked, for a replay once enabled again.
         # FOR KEY SHARE: a subscription deleted meanwhile waits for this fan-out to commit.
@@ -87,8 +83,6 @@ async def fan_out(
     due = {e.id: next_due(e, now) for e in endpoints}
     deliveries: list[dict[str, Any]] = []
     mail: list[dict[str, Any]] = []
-    for message in messages:
-        message.dispatched_at = now
     wanted = [
         m
         for m in messages
@@ -120,21 +114,46 @@ async def fan_out(
             if wants(e, message.type, units)
         )
     if deliveries:
-        await session.execute(insert(WebhookDelivery), deliveries)
+        # Core executemany: no ORM bookkeeping for up to `batch` x subscriptions rows.
+        await connection.execute(insert(WebhookDelivery.__table__), deliveries)
     if mail:
         await session.execute(insert(MailMessage), mail)
-    await session.flush()
     return len(messages)
 
 
+def _claim(now: datetime, batch: int, postgres: bool) -> Any:
+    """UPDATE … RETURNING: up to `batch` pending outbox rows, oldest first, marked fanned out
+    at `now` (SKIP LOCKED on PostgreSQL: each row is fanned out by one relay; the pending
+    condition is checked again under the lock)."""
+    table = OutboxMessage.__table__
+    pending = (
+        select(table.c.id).where(table.c.dispatched_at.is_(None)).order_by(table.c.id).limit(batch)
+    )
+    if postgres:
+        pending = pending.with_for_update(skip_locked=True)
+    return (
+        update(table)
+        .where(table.c.id.in_(pending.scalar_subquery()), table.c.dispatched_at.is_(None))
+        .values(dispatched_at=now)
+        .returning(
+            table.c.id,
+            table.c.type,
+            table.c.ticket_id,
+            table.c.event_id,
+            table.c.data,
+            table.c.created_at,
+        )
+    )
+
+
 async def _bodies(
-    session: AsyncSession, messages: list[OutboxMessage], service_for: Callable[[Any], Any]
+    session: AsyncSession, messages: list[Any], service_for: Callable[[Any], Any]
 ) -> dict[int, tuple[set[str] | None, str | None, Ticket | None]]:
     """Each message's (units concerned, body, ticket) by outbox id; body None when its ticket
     or event was purged meanwhile (nothing left to announce).
 
-    A batch at once: its tickets, events, units, assignments and sequence numbers in five
-    queries, and each ticket read and scrubbed once however many of its events the batch
+    `messages`: claimed outbox rows (_claim). A batch at once: its tickets, its events with
+    their sequence numbers, units, and assignments in four queries, and each ticket read and scrubbed once however many of its events the batch
     announces (a new ticket brings two: created and assigned). The read is of the ticket as it
     is now, as one message alone would read it."""
     about = [m for m in messages if m.event_id is not None]
@@ -145,10 +164,8 @@ async def _bodies(
     if about:
         found = await session.execute(select(Ticket).where(Ticket.id.in_(ticket_ids)))
         tickets = {t.id: t for t in found.scalars()}
-        found = await session.execute(select(TicketEvent).where(TicketEvent.id.in_(event_ids)))
-        events = {e.id: e for e in found.scalars()}
+        events = await events_with_sequences(session, event_ids)
     units_of = await involved_units_of(session, set(tickets))
-    sequences = await sequences_of(session, set(events))
     loaded = await load_many(session, list(tickets.values()))
     views: dict[int, Any] = {}
     bodies: dict[int, tuple[set[str] | None, str | None, Ticket | None]] = {}
@@ -169,6 +186,6 @@ async def _bodies(
         if ticket.id not in views:
             read = await read_for_units(service_for, ticket, units, loaded[ticket.id])
             views[ticket.id] = view_of(ticket, read)
-        body = ticket_body(message.type, event, views[ticket.id], sequences[event.id])
+        body = ticket_body(message.type, event, views[ticket.id], event.sequence)
         bodies[message.id] = (units, body, ticket)
     return bodies
