@@ -122,7 +122,12 @@ class TicketView:
 def view_of(ticket: Ticket, read: Any) -> TicketView:
     """The TicketView of `ticket` from `read` (read_for_units). Pure."""
     scrub = machine_view(ticket)
-    data = read.model_dump(mode="json", exclude={"caller", "legal_hold"})
+    # Without the caller block, and without each reporting call's caller either (an
+    # original's read lists every call that reported it, callers as a unit agent sees them).
+    data = read.model_dump(
+        mode="json",
+        exclude={"caller": True, "legal_hold": True, "reporters": {"__all__": {"caller"}}},
+    )
     # A machine output (viewer None): the caller's own name, phone and e-mail blanked in free
     # text too, whether or not the caller is confidential.
     for field in ("description", "address", "attachments"):

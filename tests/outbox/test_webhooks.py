@@ -112,6 +112,29 @@ async def test_every_message_type_arrives_once_signed(client, app, auth, admin, 
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
 
 
+async def test_the_reporters_of_an_original_ticket_arrive_without_their_callers(
+    client, app, auth, admin, receiver
+):
+    hook = await subscribe(client, admin, receiver.at("/reports"))
+    original = await create_ticket(client, caller={"name": "Lê Thị Mai", "phone": "0913 111 222"})
+    copy = await create_ticket(client, caller={"name": "Phạm Văn Bình", "phone": "0904 333 444"})
+    await act(client, copy, "duplicate", {"duplicate_of": original["reference"]}, auth("operator"))
+    await act(client, original, "acknowledge", {}, auth("agent.caugiay"))
+
+    await app.state.runtime.relay.run_once()
+
+    bodies = [verified(hook["secret"], r) for r in receiver.of("/reports")]
+    acknowledged = next(b for b in bodies if b["type"] == "ticket.acknowledged")
+    # The original's read lists each call that reported it, but a body names no caller.
+    reporters = acknowledged["data"]["ticket"]["reporters"]
+    assert [r["reference"] for r in reporters] == [original["reference"], copy["reference"]]
+    assert all("caller" not in r for r in reporters)
+    for body in bodies:
+        raw = json.dumps(body, ensure_ascii=False)
+        for identity in ("Lê Thị Mai", "Phạm Văn Bình", "84913111222", "84904333444"):
+            assert identity not in raw, (body["type"], identity)
+
+
 async def test_unit_subscriptions_get_their_tickets_and_escalations(client, app, admin, receiver):
     await subscribe(client, admin, receiver.at("/caugiay"), units=["ubnd-phuong-cau-giay"])
     await subscribe(client, admin, receiver.at("/badinh"), units=["ubnd-phuong-ba-dinh"])
