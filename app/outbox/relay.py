@@ -31,7 +31,7 @@ from app.outbox.capture import NOTIFY_CHANNEL
 from app.outbox.fanout import fan_out
 from app.outbox.models import MailMessage, OutboxMessage, WebhookAttempt, WebhookDelivery
 from app.outbox.signing import headers
-from app.outbox.ssrf import RefusedAddress, check_url, parse_networks
+from app.outbox.ssrf import CheckedUrls, RefusedAddress, parse_networks
 
 log = logging.getLogger("hotline.webhooks")
 
@@ -79,6 +79,7 @@ class Relay:
         # Whether this process serves requests now (app.activity.busy): the relay yields.
         self.busy = busy
         self.allowed = parse_networks(settings.webhook_allowed_networks)
+        self.checked = CheckedUrls()
         self.rng = random.Random()
         self.wake = asyncio.Event()
         self._limits: dict[int, asyncio.Semaphore] = defaultdict(
@@ -152,14 +153,25 @@ class Relay:
     async def _send_group(self, claimed: list[delivery.Claimed]) -> list[delivery.Outcome]:
         """Send one endpoint's share of a batch. A failing endpoint gets one probe first, and
         the rest only if it succeeds; once an attempt fails, the requests not yet started are
-        skipped (they wait for the endpoint's hold, app.outbox.delivery)."""
+        skipped (they wait for the endpoint's hold, app.outbox.delivery). Outcomes in the
+        order claimed."""
         failed: set[int] = set()
         done: list[delivery.Outcome] = []
         if claimed[0].failing:
             done.append(await self._send(claimed[0], failed))
             claimed = claimed[1:]
-        done += await asyncio.gather(*(self._send(c, failed) for c in claimed))
-        return done
+        # As many workers as requests may run at once, taking the deliveries in turn: not a
+        # task per delivery, most of them waiting on the endpoint's semaphore.
+        outcomes: list[delivery.Outcome | None] = [None] * len(claimed)
+        turns = iter(range(len(claimed)))
+
+        async def worker() -> None:
+            for i in turns:
+                outcomes[i] = await self._send(claimed[i], failed)
+
+        workers = min(len(claimed), self.settings.webhook_concurrency_per_endpoint)
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return done + [o for o in outcomes if o is not None]
 
     async def _send(self, c: delivery.Claimed, failed: set[int]) -> delivery.Outcome:
         async with self._limits[c.endpoint_id]:
@@ -180,7 +192,7 @@ class Relay:
             return delivery.Outcome(c, at, status, latency, error and error[:500], retry)
 
         try:
-            await check_url(c.url, self.allowed)
+            await self.checked.check(c.url, self.allowed)
             async with self.client.post(
                 c.url,
                 data=c.body.encode(),
