@@ -144,6 +144,15 @@ async def park(session: AsyncSession, endpoint_id: int) -> None:
     )
 
 
+def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+    """The secrets that sign a request now: the endpoint's, and after a rotation the previous
+    one until its grace period ends."""
+    secrets = [endpoint.secret]
+    if endpoint.previous_secret and (endpoint.previous_secret_until or now) > now:
+        secrets.append(endpoint.previous_secret)
+    return secrets
+
+
 async def claim(session: AsyncSession, *, now: datetime, batch: int) -> list[Claimed]:
     """Claim up to `batch` due deliveries of enabled endpoints (the caller commits at once)."""
     d = WebhookDelivery
@@ -172,9 +181,6 @@ async def claim(session: AsyncSession, *, now: datetime, batch: int) -> list[Cla
     claimed = []
     for delivery_id, endpoint_id, message_id, body, attempts in rows:
         endpoint = endpoints[endpoint_id]
-        secrets = [endpoint.secret]
-        if endpoint.previous_secret and (endpoint.previous_secret_until or now) > now:
-            secrets.append(endpoint.previous_secret)
         claimed.append(
             Claimed(
                 delivery_id,
@@ -183,7 +189,7 @@ async def claim(session: AsyncSession, *, now: datetime, batch: int) -> list[Cla
                 body,
                 attempts,
                 endpoint.url,
-                secrets,
+                signing_secrets(endpoint, now),
                 failing=endpoint.failing_since is not None,
             )
         )

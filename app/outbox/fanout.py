@@ -7,16 +7,18 @@ built here, once per message, and fixed for every attempt and every endpoint.
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import Integer, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.catalog import Catalog
+from app.db import UTCDateTime
 from app.mail.compose import mails_for
 from app.mail.sender import rows_for as mail_rows
-from app.outbox.delivery import next_due
+from app.outbox.delivery import LEASE, Claimed, next_due, signing_secrets
 from app.outbox.models import MailMessage, OutboxMessage, WebhookDelivery, WebhookEndpoint
 from app.outbox.render import (
     dumps,
@@ -35,6 +37,12 @@ MAIL_TYPES = frozenset(
     {"ticket.created", "ticket.assigned", "ticket.resolved", "sla.warning", "sla.breached"}
     | {"sla.escalated"}
 )
+
+
+_TICKETS = select(Ticket).where(Ticket.id.in_(bindparam("ids", expanding=True)))
+_ENDPOINTS = select(WebhookEndpoint)
+# FOR KEY SHARE: a subscription deleted meanwhile waits for this fan-out to commit.
+_ENDPOINTS_PG = _ENDPOINTS.with_for_update(read=True, key_share=True)
 
 
 def message_id(outbox_id: int) -> str:
@@ -59,25 +67,27 @@ async def fan_out(
     service_for: Callable[[Any], Any],
     batch: int = 200,
     mail_catalog: Catalog | None = None,
+    leased: list[Claimed] | None = None,
 ) -> int:
     """Fan out up to `batch` pending outbox rows on the session's transaction; returns how many.
     `service_for(principal)` gives a TicketService (render). With `mail_catalog` (SMTP is
-    configured), the e-mails the messages cause are queued too (app.mail)."""
+    configured), the e-mails the messages cause are queued too (app.mail).
+
+    With `leased`, the deliveries due at once are written already claimed (their first
+    attempt counted, the next one a lease ahead, as app.outbox.delivery.claim leaves them)
+    and appended to it: the caller sends them after the commit without claiming them back,
+    which read every body back from the database. A caller that dies first leaves them to be
+    claimed when the lease runs out, as a claim would."""
     postgres = session.bind.dialect.name == "postgresql"
     connection = await session.connection()
     # Claimed and marked fanned out in one statement (the mark commits with the deliveries).
-    messages = sorted(
-        (await connection.execute(_claim(now, batch, postgres))).all(), key=lambda m: m.id
-    )
+    claimed = await connection.execute(_claim(postgres), {"now": now, "batch": batch})
+    messages = sorted(claimed.all(), key=lambda m: m.id)
     if not messages:
         return 0
-    endpoints_query = select(WebhookEndpoint)
-    if postgres:
-        endpoints_query = endpoints_query.with_for_update(read=True, key_share=True)
     endpoints = (
         # Disabled endpoints too: their messages are parked, for a replay once enabled again.
-        # FOR KEY SHARE: a subscription deleted meanwhile waits for this fan-out to commit.
-        (await session.execute(endpoints_query)).scalars().all()
+        (await session.execute(_ENDPOINTS_PG if postgres else _ENDPOINTS)).scalars().all()
     )
     # A failing endpoint's new messages wait for its next probe (app.outbox.delivery.hold).
     due = {e.id: next_due(e, now) for e in endpoints}
@@ -113,6 +123,10 @@ async def fan_out(
             for e in endpoints
             if wants(e, message.type, units)
         )
+    if leased is not None:
+        due = [d for d in deliveries if d["next_attempt_at"] == now]
+        deliveries = [d for d in deliveries if d["next_attempt_at"] != now]
+        leased += await _insert_leased(connection, due, endpoints, now)
     if deliveries:
         # Core executemany: no ORM bookkeeping for up to `batch` x subscriptions rows.
         await connection.execute(insert(WebhookDelivery.__table__), deliveries)
@@ -121,20 +135,50 @@ async def fan_out(
     return len(messages)
 
 
-def _claim(now: datetime, batch: int, postgres: bool) -> Any:
-    """UPDATE … RETURNING: up to `batch` pending outbox rows, oldest first, marked fanned out
-    at `now` (SKIP LOCKED on PostgreSQL: each row is fanned out by one relay; the pending
-    condition is checked again under the lock)."""
+async def _insert_leased(
+    connection: Any, due: list[dict[str, Any]], endpoints: Any, now: datetime
+) -> list[Claimed]:
+    """Insert deliveries due `now` as claimed (delivery.claim's lease); returns them."""
+    if not due:
+        return []
+    for d in due:
+        d["next_attempt_at"], d["attempts"] = now + LEASE, 1
+    table = WebhookDelivery.__table__
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids = (await connection.execute(statement, due)).scalars().all()
+    by_id = {e.id: e for e in endpoints}
+    return [
+        Claimed(
+            delivery_id,
+            d["endpoint_id"],
+            d["message_id"],
+            d["body"],
+            1,
+            by_id[d["endpoint_id"]].url,
+            signing_secrets(by_id[d["endpoint_id"]], now),
+        )
+        for delivery_id, d in zip(ids, due, strict=True)
+    ]
+
+
+@lru_cache(maxsize=2)
+def _claim(postgres: bool) -> Any:
+    """UPDATE … RETURNING: up to :batch pending outbox rows, oldest first, marked fanned out
+    at :now (SKIP LOCKED on PostgreSQL: each row is fanned out by one relay; the pending
+    condition is checked again under the lock). Built once per dialect."""
     table = OutboxMessage.__table__
     pending = (
-        select(table.c.id).where(table.c.dispatched_at.is_(None)).order_by(table.c.id).limit(batch)
+        select(table.c.id)
+        .where(table.c.dispatched_at.is_(None))
+        .order_by(table.c.id)
+        .limit(bindparam("batch", type_=Integer))
     )
     if postgres:
         pending = pending.with_for_update(skip_locked=True)
     return (
         update(table)
         .where(table.c.id.in_(pending.scalar_subquery()), table.c.dispatched_at.is_(None))
-        .values(dispatched_at=now)
+        .values(dispatched_at=bindparam("now", type_=UTCDateTime))
         .returning(
             table.c.id,
             table.c.type,
@@ -162,7 +206,7 @@ async def _bodies(
     tickets = {}
     events = {}
     if about:
-        found = await session.execute(select(Ticket).where(Ticket.id.in_(ticket_ids)))
+        found = await session.execute(_TICKETS, {"ids": list(ticket_ids)})
         tickets = {t.id: t for t in found.scalars()}
         events = await events_with_sequences(session, event_ids)
     units_of = await involved_units_of(session, set(tickets))

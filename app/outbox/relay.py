@@ -103,9 +103,17 @@ class Relay:
             self._client = None
 
     async def fan_out_all(self) -> int:
-        """Fan out every pending outbox row; returns how many."""
-        total = 0
+        """Fan out every pending outbox row; returns how many (their deliveries wait for
+        send_due)."""
+        return (await self._fan_out_all(send=False))[0]
+
+    async def _fan_out_all(self, *, send: bool) -> tuple[int, int]:
+        """Fan out every pending outbox row: (how many, attempts made). With `send`, each
+        batch's deliveries that are due at once are written claimed and sent straight away
+        (app.outbox.fanout: no second read of their bodies from the database)."""
+        total = sent = 0
         while True:
+            leased: list[delivery.Claimed] | None = [] if send else None
             async with transaction(self.factory) as session:
                 done = await fan_out(
                     session,
@@ -113,10 +121,14 @@ class Relay:
                     service_for=lambda principal, s=session: self.service_for(s, principal),
                     batch=self.batch,
                     mail_catalog=self.catalog if self.mailing else None,
+                    leased=leased,
                 )
+            if leased:
+                await self._deliver(leased)
+                sent += len(leased)
             total += done
             if done < self.batch:
-                return total
+                return total, sent
             await self._yield_to_requests(BETWEEN_BATCHES)
 
     @property
@@ -128,8 +140,12 @@ class Relay:
         """Claim one batch of due deliveries, send them, record the outcomes; returns how many."""
         async with transaction(self.factory) as session:
             claimed = await delivery.claim(session, now=self.clock(), batch=self.batch)
-        if not claimed:
-            return 0
+        if claimed:
+            await self._deliver(claimed)
+        return len(claimed)
+
+    async def _deliver(self, claimed: list[delivery.Claimed]) -> None:
+        """Send claimed deliveries, grouped by endpoint, and record the outcomes."""
         by_endpoint: dict[int, list[delivery.Claimed]] = defaultdict(list)
         for c in claimed:
             by_endpoint[c.endpoint_id].append(c)
@@ -148,7 +164,6 @@ class Relay:
             )
         for endpoint_id, reason in disabled:
             log.warning("webhook endpoint %s disabled: %s", endpoint_id, reason)
-        return len(claimed)
 
     async def _send_group(self, claimed: list[delivery.Claimed]) -> list[delivery.Outcome]:
         """Send one endpoint's share of a batch. A failing endpoint gets one probe first, and
@@ -212,8 +227,7 @@ class Relay:
 
     async def run_once(self) -> tuple[int, int]:
         """Fan out, then send until nothing is due now: (messages fanned out, attempts made)."""
-        fanned = await self.fan_out_all()
-        sent = 0
+        fanned, sent = await self._fan_out_all(send=True)
         if self.mailing:
             while done := await mail_sender.send_due(
                 self.factory, self.settings, self.catalog, self.clock(), self.rng
