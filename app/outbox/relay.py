@@ -194,7 +194,7 @@ class Relay:
             if c.endpoint_id in failed:
                 return delivery.Outcome(c, at, None, 0, None, skipped=True)
             result = await self._post(c, at)
-            if not result.ok:
+            if result.endpoint_down:
                 failed.add(c.endpoint_id)
             return result
 
