@@ -110,10 +110,13 @@ class Relay:
     async def _fan_out_all(self, *, send: bool) -> tuple[int, int]:
         """Fan out every pending outbox row: (how many, attempts made). With `send`, each
         batch's deliveries that are due at once are written claimed and sent straight away
-        (app.outbox.fanout: no second read of their bodies from the database)."""
+        (app.outbox.fanout: no second read of their bodies from the database), unless this
+        process is serving requests at that moment."""
         total = sent = 0
         while True:
-            leased: list[delivery.Claimed] | None = [] if send else None
+            # Not while requests are in flight: sending then would take the cores from them
+            # (the deliveries are due at once, and send_due sends them after the burst).
+            leased: list[delivery.Claimed] | None = [] if send and not self.busy() else None
             async with transaction(self.factory) as session:
                 done = await fan_out(
                     session,
