@@ -65,6 +65,13 @@ class Claimed:
     failing: bool = False
 
 
+# 4xx answers that say the endpoint is failing, not the message: our signature or access
+# refused (401, 403), a wrong URL (404, 405), the receiver slow or overloaded (408, 429), gone
+# (410). Any other 4xx (400, 409, 413, 422, ...) judges that one message: it is retried on its
+# own schedule while the endpoint gets the rest.
+ENDPOINT_4XX = frozenset({401, 403, 404, 405, 408, 410, 429})
+
+
 @dataclass(frozen=True)
 class Outcome:
     claimed: Claimed
@@ -80,6 +87,16 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def endpoint_down(self) -> bool:
+        """Whether the attempt says the endpoint is failing (held, probed, disabled in time):
+        no answer, a redirect, a 5xx, or a 4xx in ENDPOINT_4XX. False for a success and for a
+        4xx about the message alone."""
+        if self.ok:
+            return False
+        status = self.status
+        return status is None or not 400 <= status < 500 or status in ENDPOINT_4XX
 
 
 def hold(failing_since: datetime | None, now: datetime) -> timedelta | None:
@@ -144,6 +161,15 @@ async def park(session: AsyncSession, endpoint_id: int) -> None:
     )
 
 
+def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+    """The secrets that sign a request now: the endpoint's, and after a rotation the previous
+    one until its grace period ends."""
+    secrets = [endpoint.secret]
+    if endpoint.previous_secret and (endpoint.previous_secret_until or now) > now:
+        secrets.append(endpoint.previous_secret)
+    return secrets
+
+
 async def claim(session: AsyncSession, *, now: datetime, batch: int) -> list[Claimed]:
     """Claim up to `batch` due deliveries of enabled endpoints (the caller commits at once)."""
     d = WebhookDelivery
@@ -172,9 +198,6 @@ async def claim(session: AsyncSession, *, now: datetime, batch: int) -> list[Cla
     claimed = []
     for delivery_id, endpoint_id, message_id, body, attempts in rows:
         endpoint = endpoints[endpoint_id]
-        secrets = [endpoint.secret]
-        if endpoint.previous_secret and (endpoint.previous_secret_until or now) > now:
-            secrets.append(endpoint.previous_secret)
         claimed.append(
             Claimed(
                 delivery_id,
@@ -183,7 +206,7 @@ async def claim(session: AsyncSession, *, now: datetime, batch: int) -> list[Cla
                 body,
                 attempts,
                 endpoint.url,
-                secrets,
+                signing_secrets(endpoint, now),
                 failing=endpoint.failing_since is not None,
             )
         )
@@ -252,7 +275,8 @@ async def record(
         )
     disabled: list[tuple[int, str]] = []
     settled: list[dict[str, object]] = []
-    succeeded = {o.claimed.endpoint_id for o in outcomes if o.ok}
+    # Endpoints that answered: a success, or a 4xx about one message (the endpoint is up).
+    answered = {o.claimed.endpoint_id for o in outcomes if not o.endpoint_down}
     for o in outcomes:
         endpoint = endpoints[o.claimed.endpoint_id]
         row: dict[str, object] = {
@@ -263,13 +287,15 @@ async def record(
         }
         if o.ok:
             row["b_delivered"] = now
-            endpoint.failing_since = None
         else:
             delay = next_delay(o.claimed.attempts, o.retry_after, rng)
             if delay is None:
                 row["b_failed"] = now
             else:
                 row["b_next"] = now + timedelta(seconds=delay)
+        if not o.endpoint_down:
+            endpoint.failing_since = None
+        else:
             endpoint.failing_since = endpoint.failing_since or o.at
             reason = None
             if o.status == 410:
@@ -301,7 +327,7 @@ async def record(
     # backlog is due before its next probe (one statement, on the index of pending rows).
     for endpoint in endpoints.values():
         held = hold(endpoint.failing_since, now)
-        if held is not None and endpoint.enabled and endpoint.id not in succeeded:
+        if held is not None and endpoint.enabled and endpoint.id not in answered:
             await postpone(session, endpoint.id, now + held)
     for endpoint_id, _ in disabled:
         await park(session, endpoint_id)

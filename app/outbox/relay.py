@@ -31,7 +31,7 @@ from app.outbox.capture import NOTIFY_CHANNEL
 from app.outbox.fanout import fan_out
 from app.outbox.models import MailMessage, OutboxMessage, WebhookAttempt, WebhookDelivery
 from app.outbox.signing import headers
-from app.outbox.ssrf import RefusedAddress, check_url, parse_networks
+from app.outbox.ssrf import CheckedUrls, RefusedAddress, parse_networks
 
 log = logging.getLogger("hotline.webhooks")
 
@@ -79,6 +79,7 @@ class Relay:
         # Whether this process serves requests now (app.activity.busy): the relay yields.
         self.busy = busy
         self.allowed = parse_networks(settings.webhook_allowed_networks)
+        self.checked = CheckedUrls()
         self.rng = random.Random()
         self.wake = asyncio.Event()
         self._limits: dict[int, asyncio.Semaphore] = defaultdict(
@@ -102,9 +103,20 @@ class Relay:
             self._client = None
 
     async def fan_out_all(self) -> int:
-        """Fan out every pending outbox row; returns how many."""
-        total = 0
+        """Fan out every pending outbox row; returns how many (their deliveries wait for
+        send_due)."""
+        return (await self._fan_out_all(send=False))[0]
+
+    async def _fan_out_all(self, *, send: bool) -> tuple[int, int]:
+        """Fan out every pending outbox row: (how many, attempts made). With `send`, each
+        batch's deliveries that are due at once are written claimed and sent straight away
+        (app.outbox.fanout: no second read of their bodies from the database), unless this
+        process is serving requests at that moment."""
+        total = sent = 0
         while True:
+            # Not while requests are in flight: sending then would take the cores from them
+            # (the deliveries are due at once, and send_due sends them after the burst).
+            leased: list[delivery.Claimed] | None = [] if send and not self.busy() else None
             async with transaction(self.factory) as session:
                 done = await fan_out(
                     session,
@@ -112,10 +124,14 @@ class Relay:
                     service_for=lambda principal, s=session: self.service_for(s, principal),
                     batch=self.batch,
                     mail_catalog=self.catalog if self.mailing else None,
+                    leased=leased,
                 )
+            if leased:
+                await self._deliver(leased)
+                sent += len(leased)
             total += done
             if done < self.batch:
-                return total
+                return total, sent
             await self._yield_to_requests(BETWEEN_BATCHES)
 
     @property
@@ -127,8 +143,12 @@ class Relay:
         """Claim one batch of due deliveries, send them, record the outcomes; returns how many."""
         async with transaction(self.factory) as session:
             claimed = await delivery.claim(session, now=self.clock(), batch=self.batch)
-        if not claimed:
-            return 0
+        if claimed:
+            await self._deliver(claimed)
+        return len(claimed)
+
+    async def _deliver(self, claimed: list[delivery.Claimed]) -> None:
+        """Send claimed deliveries, grouped by endpoint, and record the outcomes."""
         by_endpoint: dict[int, list[delivery.Claimed]] = defaultdict(list)
         for c in claimed:
             by_endpoint[c.endpoint_id].append(c)
@@ -147,19 +167,29 @@ class Relay:
             )
         for endpoint_id, reason in disabled:
             log.warning("webhook endpoint %s disabled: %s", endpoint_id, reason)
-        return len(claimed)
 
     async def _send_group(self, claimed: list[delivery.Claimed]) -> list[delivery.Outcome]:
         """Send one endpoint's share of a batch. A failing endpoint gets one probe first, and
         the rest only if it succeeds; once an attempt fails, the requests not yet started are
-        skipped (they wait for the endpoint's hold, app.outbox.delivery)."""
+        skipped (they wait for the endpoint's hold, app.outbox.delivery). Outcomes in the
+        order claimed."""
         failed: set[int] = set()
         done: list[delivery.Outcome] = []
         if claimed[0].failing:
             done.append(await self._send(claimed[0], failed))
             claimed = claimed[1:]
-        done += await asyncio.gather(*(self._send(c, failed) for c in claimed))
-        return done
+        # As many workers as requests may run at once, taking the deliveries in turn: not a
+        # task per delivery, most of them waiting on the endpoint's semaphore.
+        outcomes: list[delivery.Outcome | None] = [None] * len(claimed)
+        turns = iter(range(len(claimed)))
+
+        async def worker() -> None:
+            for i in turns:
+                outcomes[i] = await self._send(claimed[i], failed)
+
+        workers = min(len(claimed), self.settings.webhook_concurrency_per_endpoint)
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return done + [o for o in outcomes if o is not None]
 
     async def _send(self, c: delivery.Claimed, failed: set[int]) -> delivery.Outcome:
         async with self._limits[c.endpoint_id]:
@@ -167,7 +197,7 @@ class Relay:
             if c.endpoint_id in failed:
                 return delivery.Outcome(c, at, None, 0, None, skipped=True)
             result = await self._post(c, at)
-            if not result.ok:
+            if result.endpoint_down:
                 failed.add(c.endpoint_id)
             return result
 
@@ -180,7 +210,7 @@ class Relay:
             return delivery.Outcome(c, at, status, latency, error and error[:500], retry)
 
         try:
-            await check_url(c.url, self.allowed)
+            await self.checked.check(c.url, self.allowed)
             async with self.client.post(
                 c.url,
                 data=c.body.encode(),
@@ -200,8 +230,7 @@ class Relay:
 
     async def run_once(self) -> tuple[int, int]:
         """Fan out, then send until nothing is due now: (messages fanned out, attempts made)."""
-        fanned = await self.fan_out_all()
-        sent = 0
+        fanned, sent = await self._fan_out_all(send=True)
         if self.mailing:
             while done := await mail_sender.send_due(
                 self.factory, self.settings, self.catalog, self.clock(), self.rng

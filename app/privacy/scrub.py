@@ -109,19 +109,27 @@ class Scrubber:
 
     @cached_property
     def _clues(self) -> tuple[tuple[str, ...], bool, tuple[tuple[str, ...], ...]]:
-        nationals = tuple(str(phonenumbers.parse(p).national_number) for p in self._phones)
+        # A tail of each national number, read off the E.164 text without parsing it: the
+        # country code is at most 3 digits, so what follows them ends the national number
+        # (leading zeros aside). Parsing (phonenumbers) cost more than most texts' whole test.
+        tails = tuple(_NON_DIGIT.sub("", p)[3:].lstrip("0") for p in self._phones)
         words = (
             "".join(_fold_char(c) for c in name).split() for name in _unique(self.identity.names)
         )
-        return nationals, any(self.identity.emails), tuple(w for w in words if w)
+        return tails, any(self.identity.emails), tuple(w for w in words if w)
+
+    @cached_property
+    def _nationals(self) -> tuple[str, ...]:
+        return tuple(str(phonenumbers.parse(p).national_number) for p in self._phones)
 
     def _may_hold(self, text: str) -> bool:
-        nationals, emails, names = self._clues
+        tails, emails, names = self._clues
         if emails and "@" in text:
             return True
-        if nationals:
+        if tails:
             digits = _NON_DIGIT.sub("", text)
-            if any(n in digits for n in nationals):
+            # A national number among the digits has its tail there too: test that first.
+            if any(t in digits for t in tails) and any(n in digits for n in self._nationals):
                 return True
         if names:
             folded = _quick_fold(text)

@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.db import transaction
 from app.outbox import delivery
-from app.outbox.models import WebhookDelivery
+from app.outbox.models import WebhookDelivery, WebhookEndpoint
 from app.outbox.setup import relay_of
 from app.tickets.assignment_clock import run_scan
 from app.tickets.models import TicketEvent
@@ -110,6 +110,29 @@ async def test_every_message_type_arrives_once_signed(client, app, auth, admin, 
         b["data"]["sequence"] for b in bodies if b["data"].get("ticket", {}).get("id") == one["id"]
     ]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+async def test_the_reporters_of_an_original_ticket_arrive_without_their_callers(
+    client, app, auth, admin, receiver
+):
+    hook = await subscribe(client, admin, receiver.at("/reports"))
+    original = await create_ticket(client, caller={"name": "Lê Thị Mai", "phone": "0913 111 222"})
+    copy = await create_ticket(client, caller={"name": "Phạm Văn Bình", "phone": "0904 333 444"})
+    await act(client, copy, "duplicate", {"duplicate_of": original["reference"]}, auth("operator"))
+    await act(client, original, "acknowledge", {}, auth("agent.caugiay"))
+
+    await app.state.runtime.relay.run_once()
+
+    bodies = [verified(hook["secret"], r) for r in receiver.of("/reports")]
+    acknowledged = next(b for b in bodies if b["type"] == "ticket.acknowledged")
+    # The original's read lists each call that reported it, but a body names no caller.
+    reporters = acknowledged["data"]["ticket"]["reporters"]
+    assert [r["reference"] for r in reporters] == [original["reference"], copy["reference"]]
+    assert all("caller" not in r for r in reporters)
+    for body in bodies:
+        raw = json.dumps(body, ensure_ascii=False)
+        for identity in ("Lê Thị Mai", "Phạm Văn Bình", "84913111222", "84904333444"):
+            assert identity not in raw, (body["type"], identity)
 
 
 async def test_unit_subscriptions_get_their_tickets_and_escalations(client, app, admin, receiver):
@@ -449,3 +472,39 @@ async def test_a_failing_receiver_is_probed_not_flooded(client, app, admin, rece
     assert await _pending(app) == []
     delivered = {r.headers["webhook-id"] for r in receiver.of("/down")[first + 1 :]}
     assert len(delivered) == limit + 15
+
+
+async def test_a_4xx_about_one_message_holds_nothing_else(client, app, admin, receiver):
+    """A 422 (or 400, 413, ...) judges that message: it is retried on its own schedule while
+    the endpoint gets the rest at once; a 401, 404 or 429 says the endpoint fails (held)."""
+    hook = await subscribe(client, admin, receiver.at("/picky"), events=["ticket.created"])
+    relay = relay_of(app.state.runtime)
+    relay.clock = clock = Clock()
+    # One request at a time: the second starts only after the first was answered.
+    relay.settings = relay.settings.model_copy(update={"webhook_concurrency_per_endpoint": 1})
+    for _ in range(3):
+        await create_ticket(client)
+    receiver.script["/picky"] = [422]
+    await relay.run_once()
+    assert len(receiver.of("/picky")) == 3  # the others were not skipped
+    (rejected,) = await _pending(app)
+    assert rejected.message_id == receiver.of("/picky")[0].headers["webhook-id"]
+    assert rejected.attempts == 1
+    assert 4.5 <= (rejected.next_attempt_at - clock.now).total_seconds() <= 5.5  # its schedule
+    log = (await client.get(f"/webhooks/{hook['id']}/deliveries", headers=admin)).json()
+    assert [d["state"] for d in log["items"]].count("delivered") == 2
+    async with app.state.runtime.session_factory() as session:
+        endpoint = await session.get(WebhookEndpoint, hook["id"])
+        assert endpoint.failing_since is None and endpoint.enabled
+
+    # A 401 is about the endpoint: the rest of the batch waits for its hold.
+    for _ in range(2):
+        await create_ticket(client)
+    receiver.script["/picky"] = [401]
+    clock.now += timedelta(seconds=6)
+    await relay.run_once()
+    await relay.close()
+    assert len(receiver.of("/picky")) == 4  # the due retry got the 401; nothing else went
+    pending = await _pending(app)
+    assert len(pending) == 3
+    assert all(d.next_attempt_at >= clock.now + delivery.HOLD_MIN for d in pending)

@@ -142,3 +142,28 @@ def test_a_masked_callers_scrubber_is_forgotten_after_its_time(monkeypatch):
     clock[0] += masking.SCRUBBER_SECONDS
     masking._scrubber("+84900000000", None, None)
     assert list(masking._scrubbers) == [("+84900000000", None, None)]
+
+
+def test_the_numbers_tail_stands_in_for_parsing_it(monkeypatch):
+    """The cheap test before parsing a caller's number misses no number of any country: each
+    region's example numbers, national digits in a text, are found as the parsed number is."""
+    import phonenumbers
+
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+            national = str(example.national_number)
+            scrub = Scrubber.of(Identity(phones=(e164,)))
+            assert scrub._may_hold(f"gọi số {national} nhé"), (region, e164)
+    # A text without the number's tail among its digits never parses the number (most texts:
+    # addresses and descriptions with house numbers).
+    parsed = []
+    monkeypatch.setattr(phonenumbers, "parse", lambda *a: parsed.append(a))
+    fresh = Scrubber.of(Identity(phones=("+84987654321",)))
+    assert fresh.text("Số 12 ngõ 34 Trần Thái Tông, 0912 345 678") == (
+        "Số 12 ngõ 34 Trần Thái Tông, 0912 345 678"
+    )
+    assert parsed == []
