@@ -129,7 +129,10 @@ async def unstorable_in_request(request: Request, reads_body: bool) -> list[dict
                 request._json = data
             if may_hold_bad_text(body):
                 locs += unstorable(data, ["body"])
-        elif content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        # Media types are case-insensitive (RFC 9110), as the form parser reads them.
+        elif content_type.lower().startswith(
+            ("multipart/form-data", "application/x-www-form-urlencoded")
+        ):
             form = await request.form()
             for name, value in form.multi_items():
                 if isinstance(value, str):

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
-from app.api.checked_route import UNSTORABLE
+from app.api.checked_route import CONTROL, UNSTORABLE, shown_name
 from app.api.deps import (
     NowDep,
     ReadSessionDep,
@@ -56,18 +56,26 @@ FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 async def refuse_unstorable(request: Request) -> None:
     """UnstorableInput naming the first query or form field holding a NUL or a lone surrogate
-    (PostgreSQL refuses them: a 500 deep in a service otherwise) or a file where every console
-    form sends text (its repr would be filed). The console's share of CheckedRoute's check."""
+    (PostgreSQL refuses them: a 500 deep in a service otherwise), a C0 control character other
+    than tab, LF and CR (as /api/v1 and Open311 refuse: app.api.checked_route.text_problem), or
+    a file where every console form sends text (its repr would be filed). The console's share
+    of CheckedRoute's check."""
     fields = list(request.query_params.multi_items())
-    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+    # Media types are case-insensitive (RFC 9110), as the form parser reads them.
+    if request.headers.get("content-type", "").lower().startswith(FORM_TYPES):
         fields += (await request.form()).multi_items()
     for name, value in fields:
-        shown = UNSTORABLE.sub("\ufffd", name)
+        shown = shown_name(name)
         if not isinstance(value, str):
             raise UnstorableInput(f"Trường '{shown}' phải là chữ, không phải tệp.")
         if shown != name or UNSTORABLE.search(value):
             raise UnstorableInput(
                 f"Trường '{shown}' có ký tự NUL hoặc ký tự không hợp lệ: xoá ký tự đó rồi gửi lại."
+            )
+        if bad := CONTROL.search(value):
+            raise UnstorableInput(
+                f"Trường '{shown}' có ký tự điều khiển U+{ord(bad.group()):04X} ở vị trí "
+                f"{bad.start() + 1}: xoá ký tự đó rồi gửi lại (chỉ tab và xuống dòng được phép)."
             )
 
 

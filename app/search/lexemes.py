@@ -1,5 +1,5 @@
-"""The distinct words of the tickets' search vectors (PostgreSQL's `search_lexeme`, migration
-7060bbf944ad): read to turn a typed prefix into exact words (app.search.prefixes), advanced
+"""The distinct words of the tickets' search vectors (PostgreSQL's `search_lexeme`, migrations
+7060bbf944ad and adfe2c2b4252): read to turn a typed prefix into exact words (app.search.prefixes), advanced
 by the periodic maintenance. Never on the intake path.
 
 What keeps the table complete for every ticket up to `search_lexeme_mark.upto_id`:
@@ -10,8 +10,8 @@ What keeps the table complete for every ticket up to `search_lexeme_mark.upto_id
 - changed tickets (corrections, erasure, retention): the trigger `ticket_search_lexemes` adds
   the words a new search text brings and deletes the words no ticket holds any more.
 Privacy: an erased or anonymised caller's name leaves the tickets' search text, so its words
-leave this table in the same transaction unless another ticket still holds them. Digits (phone
-numbers) are never kept. docs/search.md, docs/privacy.md.
+leave this table in the same transaction unless another ticket still holds them. Words that
+begin with a digit (phone numbers) are never kept. docs/search.md, docs/privacy.md.
 """
 
 from collections.abc import Sequence
@@ -24,9 +24,10 @@ from sqlalchemy.types import Text
 from app.search.prefixes import MAX_EXACT, Expansions, expandable, from_rows
 
 # pg_advisory_xact_lock key taken by every change of words (the trigger) and by `refresh`: the
-# migration's REMOVAL_LOCK, the same constant ("1022 search lexemes").
+# migrations' REMOVAL_LOCK, the same constant ("1022 search lexemes").
 REMOVAL_LOCK = 0x1022_5E1E
-_LETTERS = "'^[a-z]+$'"
+# Begins with a letter: "hh4c" is begun by the typed "hh"; a phone number never is.
+_LETTERS = "'^[a-z][a-z0-9]*$'"
 
 _EXPANSIONS = text(
     "SELECT m.upto_id, (SELECT coalesce(max(id), 0) FROM ticket), w.word, ARRAY("

@@ -32,7 +32,9 @@ class Expansions:
 
 
 def expandable(word: str) -> bool:
-    """Only letters: words with digits (phone numbers, house numbers) are not in the table."""
+    """Only letters: the table keeps no word that begins with a digit (phone numbers, house
+    numbers), so a typed word with digits keeps the prefix form. (A word it holds may go on
+    with digits: "hh4c", begun by the typed "hh".)"""
     return word.isascii() and word.isalpha()
 
 
@@ -59,8 +61,8 @@ def exact_tsquery(words: Sequence[str], expansions: Expansions) -> str:
     terms = []
     for w in words:
         exact = expansions.words.get(w)
-        # Rendered into statements: only letters (the table keeps nothing else).
-        assert exact is None or all(expandable(e) for e in exact), exact
+        # Rendered into statements: only letters and digits (the table keeps nothing else).
+        assert exact is None or all(e.isascii() and e.isalnum() for e in exact), exact
         if exact is None:
             terms.append(f"{w}:*")
         else:

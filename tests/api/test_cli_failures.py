@@ -116,5 +116,5 @@ def test_db_downgrade_says_where_it_went(capsys, env, tmp_path):
     capsys.readouterr()
     assert main(["db", "downgrade"]) == 0
     out = capsys.readouterr().out
-    # One step below the head (the search lexemes): the console session version.
-    assert "now at c7d2e9f41a06 (console session version" in out
+    # One step below the head (search lexemes with digits): the search lexemes.
+    assert "now at 7060bbf944ad (search lexemes" in out

@@ -119,6 +119,22 @@ async def test_unstorable_text_in_the_sign_in_form_is_422(client, username):
         assert_problem(response, 422)
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["Application/X-WWW-Form-Urlencoded", "APPLICATION/X-WWW-FORM-URLENCODED; charset=utf-8"],
+)
+async def test_a_form_media_type_in_capitals_is_checked_too(client, content_type):
+    """Media types are case-insensitive (RFC 9110), and the form parser reads these bodies:
+    a NUL in them used to reach the database (a 500 on PostgreSQL)."""
+    response = await client.post(
+        "/auth/token",
+        content=b"username=oper%00ator&password=x",
+        headers={"content-type": content_type},
+    )
+    assert_problem(response, 422)
+    assert ("username",) in locs(response)
+
+
 # -- ids ----------------------------------------------------------------------------------
 
 

@@ -197,3 +197,16 @@ async def test_retention_anonymising_a_name_removes_its_words(client, app, is_po
         async with transaction(factory) as session:
             assert await _lexeme_words(session, "ongkhue") == []
             assert await _lexeme_words(session, "baqun") == []
+
+
+async def test_a_word_with_digits_is_found_by_its_letters(client, app, is_postgres, fallback):
+    """Block names are letters then digits ("HH4C", "CT3", "kiot12"): their lexemes hold digits,
+    yet `hh` begins them, as the prefix form says."""
+    towers = await create_ticket(client, description="Thang máy chung cư Qhh4c Linh Đàm hỏng")
+    kiosk = await create_ticket(client, description="Kiotqz12 lấn chiếm vỉa hè")
+    if is_postgres:
+        await _refresh(app)
+    assert _ids_of(await client.get("/tickets", params={"q": "qhh"})) == [towers["id"]]
+    assert _ids_of(await client.get("/tickets", params={"q": "thang qhh"})) == [towers["id"]]
+    assert _ids_of(await client.get("/tickets", params={"q": "kiotqz"})) == [kiosk["id"]]
+    assert _ids_of(await client.get("/tickets", params={"q": "kiotqz via"})) == [kiosk["id"]]

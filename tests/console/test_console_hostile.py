@@ -3,6 +3,7 @@ refused as a page (never a 500 on PostgreSQL, never stored), and a signed-in for
 bound to the session itself, not the one bound to the sign-in form's pre-session cookie."""
 
 import re
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -35,6 +36,33 @@ async def test_intake_refuses_a_nul_character_as_a_page(client, browser, field):
     r = await operator.post("/console/intake", data=intake_data(form, **{field: "Ngõ\x00 5"}))
     assert r.status_code == 422, r.text
     assert field in r.text
+    assert (await client.get("/tickets")).json()["items"] == []
+
+
+@pytest.mark.parametrize("text", ["Ngõ\x1b[31m 5", "Ngõ\x08 5", "Ngõ\x7f\x0c 5"])
+async def test_intake_refuses_a_control_character_as_a_page(client, browser, text):
+    """As /api/v1 and Open311 do (app.api.checked_route.text_problem): a C0 control character
+    other than tab, LF and CR is never stored."""
+    operator = await browser("operator")
+    form = (await operator.get("/console/intake")).text
+    r = await operator.post("/console/intake", data=intake_data(form, description=text))
+    assert r.status_code == 422, r.text
+    assert "description" in r.text
+    assert (await client.get("/tickets")).json()["items"] == []
+
+
+async def test_intake_form_with_its_media_type_in_capitals_is_checked(client, browser):
+    """Media types are case-insensitive: the form parser reads this body, so the check must."""
+    operator = await browser("operator")
+    form = (await operator.get("/console/intake")).text
+    body = urlencode(intake_data(form, description="Rác\x00 ùn ứ"))
+    r = await operator.post(
+        "/console/intake",
+        content=body,
+        headers={"content-type": "Application/X-WWW-Form-Urlencoded"},
+    )
+    assert r.status_code == 422, r.text
+    assert "description" in r.text
     assert (await client.get("/tickets")).json()["items"] == []
 
 
