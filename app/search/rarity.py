@@ -69,6 +69,22 @@ def newest_fraction(limit: int, share: float, rows: float) -> float | None:
     return fraction if fraction <= WINDOW_MAX_FRACTION else None
 
 
+# At most this many expected matches of the rarest word: read them all through the GIN index
+# and sort them, rather than walk newest first until `limit` match. Measured at 1M tickets
+# (docs/performance.md, "A word of a few thousand tickets"): `miếu` (0.23 %, ~2,400 matches)
+# walked 22,292 rows in 10.5 ms against 4.5 ms for its matches read and sorted; a walk of a
+# common word (`karaoke`, 1.2 %) reads ~4,300 rows in ~2.5 ms, its ~13,000 matches ~23 ms.
+INDEX_READ_MAX_ROWS = 5_000
+
+
+def read_through_index(limit: int, share: float, rows: float) -> bool:
+    """Whether the matches of a word held by `share` (0..1) of `rows` tickets are few enough
+    (INDEX_READ_MAX_ROWS expected) to be read through the index and sorted, instead of a walk
+    newest first, yet more than the `limit` asked for (fewer, and the planner reads them
+    through the index by itself). False when nothing is known."""
+    return share > 0 and rows > 0 and limit < share * rows <= INDEX_READ_MAX_ROWS
+
+
 def window_start(bounds: Sequence[Any], fraction: float) -> Any:
     """The received_at from which the newest `fraction` of tickets were received, from the
     equal-count histogram of received_at (pg_stats.histogram_bounds, ascending), interpolated

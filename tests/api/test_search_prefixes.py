@@ -210,3 +210,52 @@ async def test_a_word_with_digits_is_found_by_its_letters(client, app, is_postgr
     assert _ids_of(await client.get("/tickets", params={"q": "thang qhh"})) == [towers["id"]]
     assert _ids_of(await client.get("/tickets", params={"q": "kiotqz"})) == [kiosk["id"]]
     assert _ids_of(await client.get("/tickets", params={"q": "kiotqz via"})) == [kiosk["id"]]
+
+
+async def _all_pages(client, params: dict) -> list[int]:
+    ids, cursor = [], None
+    for _ in range(20):
+        query = dict(params, **({"cursor": cursor} if cursor else {}))
+        page = (await client.get("/tickets", params=query)).json()
+        ids += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return ids
+    raise AssertionError("paging did not end")
+
+
+async def test_a_word_of_a_few_thousand_tickets_read_through_the_index_keeps_the_order(
+    client, app, is_postgres, monkeypatch
+):
+    """A word whose matches are few enough (app.search.rarity.read_through_index) is read
+    through the GIN index and sorted instead of walked newest first: the same tickets, in the
+    same order, page by page, a ticket newer than the words' watermark included."""
+    made = [await create_ticket(client, description=f"Miếuqz số {i} đổ tường") for i in range(5)]
+    await create_ticket(client, description="Cống tắc, không liên quan")
+    if is_postgres:
+        await _refresh(app)
+    late = await create_ticket(client, description="Miếuqzz mới xây, tường nứt")
+    expected = [late["id"], *(t["id"] for t in reversed(made))]
+    asks = [{"q": "miếuqz", "limit": 2}, {"q": "mieuqz tường", "limit": 3}]
+    walked = [await _all_pages(client, params) for params in asks]
+    assert walked == [expected, expected]
+
+    async def few(session, flt, limit):  # as if the statistics said so (PostgreSQL only)
+        return session.bind.dialect.name == "postgresql"
+
+    monkeypatch.setattr(search_repo, "few_matches", few)
+    sent: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    engine = app.state.runtime.databases.read.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        read = [await _all_pages(client, params) for params in asks]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert read == walked
+    if is_postgres:
+        # Sorted, not walked, and the word asked as the exact words it begins.
+        assert any("interval '0'" in s and "'(mieuqz" in s for s in sent), sent
