@@ -71,7 +71,7 @@ def newest_fraction(limit: int, share: float, rows: float) -> float | None:
 
 # At most this many expected matches of the rarest word: read them all through the GIN index
 # and sort them, rather than walk newest first until `limit` match. Measured at 1M tickets
-# (docs/performance.md, "A word of a few thousand tickets"): `miếu` (0.23 %, ~2,400 matches)
+# (docs/search.md, "Which plan"): `miếu` (0.23 %, ~2,400 matches)
 # walked 22,292 rows in 10.5 ms against 4.5 ms for its matches read and sorted; a walk of a
 # common word (`karaoke`, 1.2 %) reads ~4,300 rows in ~2.5 ms, its ~13,000 matches ~23 ms.
 INDEX_READ_MAX_ROWS = 5_000
