@@ -3,6 +3,8 @@ found as by the prefix form, new tickets and corrected ones included; erased nam
 table. On SQLite the searches are checked (they scan; there is no table)."""
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -40,6 +42,22 @@ async def _refresh(app) -> None:
     for _ in range(2):
         async with transaction(app.state.runtime.session_factory) as session:
             await lexemes.refresh(session)
+
+
+@contextmanager
+def statements_sent(app) -> Iterator[list[str]]:
+    """The SQL the searches send (they read from the read engine) while the block runs."""
+    sent: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    engine = app.state.runtime.databases.read.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
 
 
 def _ids_of(found) -> list[int]:
@@ -110,17 +128,8 @@ async def test_the_index_is_asked_exact_words(client, app, is_postgres, fallback
     if not is_postgres:
         return
     await _refresh(app)
-    sent: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-
-    engine = app.state.runtime.databases.read.sync_engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(app) as sent:
         found = await client.get("/tickets", params={"q": "nước karaokeq"})
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert len(found.json()["items"]) == 1
     exact = [s for s in sent if "'(karaokeqt) & (" in s]
     assert exact, sent
@@ -244,17 +253,8 @@ async def test_a_word_of_a_few_thousand_tickets_read_through_the_index_keeps_the
         return session.bind.dialect.name == "postgresql"
 
     monkeypatch.setattr(search_repo, "few_matches", few)
-    sent: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-
-    engine = app.state.runtime.databases.read.sync_engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(app) as sent:
         read = [await _all_pages(client, params) for params in asks]
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert read == walked
     if is_postgres:
         # Sorted, not walked, and the word asked as the exact words it begins.
