@@ -4,7 +4,7 @@ import argparse
 import logging
 import sys
 
-from app.commands import accounts, rules, server, tickets
+from app.commands import accounts, relay, rules, server, tickets
 from app.config import get_settings
 from app.outbox.cli import add_webhook_commands
 from app.privacy.cli import add_privacy_commands
@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     for group in (server, rules, tickets, accounts):
         group.add_commands(sub)
     add_privacy_commands(sub)
-    add_webhook_commands(sub)
+    relay.add_command(add_webhook_commands(sub))
     return parser
 
 
