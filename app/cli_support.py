@@ -45,6 +45,13 @@ def explain_failure(exc: BaseException, database_url: str | None) -> str | None:
     if isinstance(exc, AreaAmbiguous):
         options = ", ".join(a.code for a in exc.candidates[:5])
         return f"error: '{exc.text}' names several areas ({options}); give the code"
+    if isinstance(exc, OSError) and exc.filename is not None:
+        # A file the command read (routing rules, a CSV): checked before database_unavailable,
+        # which takes every OSError for a connection failure. Sockets carry no filename.
+        return (
+            f"error: cannot read {exc.filename}: {exc.strerror} (routing rules are read from "
+            "HOTLINE_RULES_DIR)"
+        )
     if database_unavailable(exc):
         where = where_database(database_url or "")
         if where.startswith("the SQLite file"):

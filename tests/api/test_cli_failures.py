@@ -118,3 +118,13 @@ def test_db_downgrade_says_where_it_went(capsys, env, tmp_path):
     out = capsys.readouterr().out
     # One step below the head (search lexemes with digits): the search lexemes.
     assert "now at 7060bbf944ad (search lexemes" in out
+
+
+def test_a_missing_rules_file_names_the_file_not_the_database(capsys, env, tmp_path):
+    # A FileNotFoundError is an OSError, as a refused connection is: it was reported as
+    # "cannot reach PostgreSQL" while the database was fine and the rules folder was wrong.
+    env(rules_dir=str(tmp_path / "nothing"))
+    code, err = run(capsys, "rules", "check")
+    assert code == 1
+    assert "cannot reach" not in err
+    assert str(tmp_path / "nothing" / "topics.yaml") in err and "HOTLINE_RULES_DIR" in err
