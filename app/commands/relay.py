@@ -14,6 +14,7 @@ import os
 import signal
 from typing import Any
 
+from app.cli_support import CommandError
 from app.config import get_settings
 
 # How long a stop lets the relay finish its round (a batch's requests time out after 10 s).
@@ -27,7 +28,13 @@ async def _relay(args: argparse.Namespace) -> int:
     from app.runtime import build_runtime
 
     if args.nice:
-        os.nice(args.nice)
+        try:
+            os.nice(args.nice)
+        except PermissionError:
+            raise CommandError(
+                f"--nice {args.nice}: only root (CAP_SYS_NICE) may raise a process's priority; "
+                "give 0 or more"
+            ) from None
     runtime = build_runtime(get_settings(), utcnow(), command=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -128,3 +128,15 @@ def test_a_missing_rules_file_names_the_file_not_the_database(capsys, env, tmp_p
     assert code == 1
     assert "cannot reach" not in err
     assert str(tmp_path / "nothing" / "topics.yaml") in err and "HOTLINE_RULES_DIR" in err
+
+
+def test_relay_nice_below_zero_without_the_right_says_so(capsys, monkeypatch):
+    # A refused os.nice is a PermissionError, an OSError: it was reported as "cannot reach
+    # PostgreSQL" before the relay had opened the database.
+    def refused(_increment: int) -> int:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr("os.nice", refused)
+    code, err = run(capsys, "webhooks", "relay", "--nice", "-5")
+    assert code == 1
+    assert "cannot reach" not in err and "--nice -5" in err
