@@ -17,7 +17,7 @@ from typing import Any
 from app.cli_support import CommandError
 from app.config import get_settings
 
-# How long a stop lets the relay finish its round (a batch's requests time out after 10 s).
+# How long a stop waits for the cancelled relay to close its client and listener.
 STOP_SECONDS = 15.0
 
 
@@ -49,7 +49,7 @@ async def _relay(args: argparse.Namespace) -> int:
             async with asyncio.timeout(STOP_SECONDS):
                 await relay
         if not relay.done():
-            return 1  # still sending after STOP_SECONDS: abandoned (its batch keeps its lease)
+            return 1  # not closed within STOP_SECONDS: abandoned (its batch keeps its lease)
         return 0 if relay.cancelled() or relay.exception() is None else 1
     finally:
         stopping.cancel()
