@@ -167,15 +167,22 @@ async def list_tickets(
             session, flt=flt, sort=sort, after=after, limit=limit
         )
 
-    async def read(conditions: list[Any]) -> list[Ticket]:
-        if after is not None:
-            at, last_id = after
-            conditions.append(
-                or_(Ticket.received_at < at, and_(Ticket.received_at == at, Ticket.id < last_id))
+    # Newest first, after the cursor's (received_at, id).
+    cursor = (
+        []
+        if after is None
+        else [
+            or_(
+                Ticket.received_at < after[0],
+                and_(Ticket.received_at == after[0], Ticket.id < after[1]),
             )
+        ]
+    )
+
+    async def read(conditions: list[Any]) -> list[Ticket]:
         stmt = (
             select(Ticket)
-            .where(*conditions)
+            .where(*conditions, *cursor)
             .order_by(Ticket.received_at.desc(), Ticket.id.desc())
             .limit(limit)
         )
@@ -183,13 +190,7 @@ async def list_tickets(
 
     if few:
         # Ids first: sorting thousands of whole rows (2.7 kB each) took twice as long.
-        conditions = await _index_read(session, flt)
-        if after is not None:
-            at, last_id = after
-            conditions.append(
-                or_(Ticket.received_at < at, and_(Ticket.received_at == at, Ticket.id < last_id))
-            )
-        ids = select(Ticket.id).where(*conditions)
+        ids = select(Ticket.id).where(*await _index_read(session, flt), *cursor)
         ids = ids.order_by(_SORTED_NOT_WALKED.desc(), Ticket.id.desc()).limit(limit)
         return await tickets_by_ids(session, ids=list((await session.scalars(ids)).all()))
     return await _windowed(session, flt, limit, start, read)
